@@ -1,0 +1,53 @@
+/**
+ * The one error catalogue. Codes are never reused or renamed; add new ones at the end of a group.
+ * `docs/errors.md` lists every code with the same summary (kept in sync by a test).
+ */
+export const ERROR_CATALOGUE = {
+  // configuration
+  CPEX_ERR_CONFIG_READ: 'The config file could not be read.',
+  CPEX_ERR_CONFIG_PARSE: 'The config text is not valid YAML 1.2.',
+  CPEX_ERR_CONFIG_INVALID: 'The config does not match the schema (the message names the YAML path, expected and actual value).',
+  CPEX_ERR_CONFIG_UNSUPPORTED: 'The config uses a feature cpex-ts does not support yet (e.g. external MCP/gRPC/unix plugins).',
+  CPEX_ERR_DUPLICATE_PLUGIN: 'Two plugins (or registrations) share one name.',
+  CPEX_ERR_UNKNOWN_KIND: 'No registered factory or installed host handles the plugin kind.',
+  CPEX_ERR_UNKNOWN_CAPABILITY: 'A capability name is not one of the 17 known capabilities.',
+  // loading and lifecycle
+  CPEX_ERR_PLUGIN_LOAD: 'A plugin could not be created or initialized.',
+  CPEX_ERR_HOOK_NOT_IMPLEMENTED: 'A plugin lists a hook it has no handler for.',
+  CPEX_ERR_MODULE_NOT_FOUND: 'A node:// plugin module could not be imported.',
+  CPEX_ERR_EXPORT_NOT_FOUND: 'A node:// plugin module has no such export.',
+  CPEX_ERR_EXPORT_SHAPE: 'A node:// plugin export is not a plugin object, Plugin subclass or factory function.',
+  CPEX_ERR_NOT_INITIALIZED: 'invoke() was called on a manager that is not initialized (or whose initialize() failed).',
+  CPEX_ERR_SHUT_DOWN: 'The manager (or host) has been shut down.',
+  CPEX_ERR_INVALID_ARGUMENT: 'An API was called with an invalid argument.',
+  CPEX_ERR_HOST_UNAVAILABLE: 'A host runtime is missing (e.g. no python interpreter, pydantic not installed).',
+  // invocation
+  CPEX_ERR_PLUGIN_EXCEPTION: 'A plugin handler threw or rejected.',
+  CPEX_ERR_PLUGIN_TIMEOUT: 'A plugin handler exceeded its timeout.',
+  CPEX_ERR_PAYLOAD_MUTATION: 'An in-process plugin tried to write into its (read-only) payload or context view.',
+  CPEX_ERR_EXTENSION_VIOLATION: 'A plugin returned an extension edit its tier or capabilities forbid.',
+  CPEX_ERR_INVALID_RESULT: 'A plugin returned something that is not a valid PluginResult.',
+  CPEX_ERR_INVALID_PAYLOAD: 'A payload failed validation at ingress.',
+  CPEX_ERR_PAYLOAD_TOO_LARGE: 'A payload exceeded max_payload_bytes where it crosses a boundary.',
+  CPEX_ERR_PLUGIN_VIOLATION: 'The pipeline halted and violationsAsExceptions was set (PluginViolationError).',
+  CPEX_ERR_ABORTED: "The caller's AbortSignal aborted the invocation.",
+  // out-of-process hosts
+  CPEX_ERR_WORKER_START: 'A plugin worker process could not be started or failed its handshake.',
+  CPEX_ERR_WORKER_DIED: 'A plugin worker process exited or crashed while calls were in flight.',
+  CPEX_ERR_PROTOCOL: 'A plugin worker sent a malformed or unexpected frame.',
+  CPEX_ERR_RESPONSE_TOO_LARGE: 'A plugin worker response exceeded the size limit.',
+  CPEX_ERR_VENV_BUILD: 'A per-plugin virtual environment could not be created or its requirements installed.',
+} as const;
+
+export type CpexErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Lowercase codes the manager itself puts into violations and `errors[]` (data, not exceptions). */
+export const MANAGER_VIOLATION_CODES = {
+  plugin_error: 'A plugin threw, rejected or returned an invalid result (on_error fail halts).',
+  plugin_timeout: 'A plugin exceeded its timeout.',
+  denied: 'A plugin returned continue_processing=false without a violation (synthesized, fail closed).',
+  extension_violation: 'A plugin returned an extension edit its tier or capabilities forbid.',
+  payload_mutation: 'An in-process plugin wrote into its read-only payload view (cow_validation strict).',
+} as const;
+
+export type ManagerViolationCode = keyof typeof MANAGER_VIOLATION_CODES;

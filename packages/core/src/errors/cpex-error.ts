@@ -1,0 +1,95 @@
+import type { Phase, PipelineResult, PluginViolation } from '../types.js';
+import type { CpexErrorCode } from './catalogue.js';
+
+export interface CpexErrorFields {
+  plugin?: string;
+  hook?: string;
+  phase?: Phase;
+  /** Config file the error refers to. */
+  file?: string;
+  /** YAML path, e.g. `plugins[2].mode`. */
+  path?: string;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/**
+ * Every error cpex-ts throws. `code` is a stable `CPEX_ERR_*` string; `plugin`, `hook`, `phase`,
+ * `file` and `path` say where.
+ */
+export class CpexError extends Error {
+  readonly code: CpexErrorCode;
+  readonly plugin?: string;
+  readonly hook?: string;
+  readonly phase?: Phase;
+  readonly file?: string;
+  readonly path?: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: CpexErrorCode, message: string, fields: CpexErrorFields = {}) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = 'CpexError';
+    this.code = code;
+    if (fields.plugin !== undefined) this.plugin = fields.plugin;
+    if (fields.hook !== undefined) this.hook = fields.hook;
+    if (fields.phase !== undefined) this.phase = fields.phase;
+    if (fields.file !== undefined) this.file = fields.file;
+    if (fields.path !== undefined) this.path = fields.path;
+    if (fields.details !== undefined) this.details = fields.details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message };
+    for (const k of ['plugin', 'hook', 'phase', 'file', 'path', 'details'] as const) {
+      if (this[k] !== undefined) out[k] = this[k];
+    }
+    if (this.cause !== undefined) out.cause = describeCause(this.cause);
+    return out;
+  }
+}
+
+/** A config that failed validation; `issues` lists every problem found, each with its YAML path. */
+export class ConfigError extends CpexError {
+  readonly issues: ReadonlyArray<{ path: string; message: string }>;
+  constructor(
+    code: CpexErrorCode,
+    message: string,
+    fields: CpexErrorFields & { issues?: ReadonlyArray<{ path: string; message: string }> } = {},
+  ) {
+    super(code, message, fields);
+    this.name = 'ConfigError';
+    this.issues = fields.issues ?? (fields.path ? [{ path: fields.path, message }] : []);
+  }
+}
+
+/** Thrown by `invoke` under `violationsAsExceptions` for every halt. */
+export class PluginViolationError extends CpexError {
+  readonly violation: PluginViolation;
+  readonly result: PipelineResult<unknown>;
+  constructor(hook: string, violation: PluginViolation, result: PipelineResult<unknown>) {
+    const who = violation.pluginName ? ` by plugin ${violation.pluginName}` : '';
+    const desc = violation.description ? ` (${violation.description})` : '';
+    super('CPEX_ERR_PLUGIN_VIOLATION', `${hook} blocked${who}: ${violation.code} - ${violation.reason}${desc}`, {
+      hook,
+      ...(violation.pluginName !== undefined ? { plugin: violation.pluginName } : {}),
+    });
+    this.name = 'PluginViolationError';
+    this.violation = violation;
+    this.result = result;
+  }
+}
+
+export function isCpexError(e: unknown): e is CpexError {
+  return e instanceof CpexError;
+}
+
+/** A short, safe text for any thrown value (for error records and logs). */
+export function describeCause(e: unknown): string {
+  if (e instanceof Error) return e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message;
+  if (typeof e === 'string') return e;
+  try {
+    return JSON.stringify(e) ?? String(e);
+  } catch {
+    return String(e);
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The typed hook map: hook name -> { payload, result }. Built-in hooks are declared by core;
+ * plugin authors and gateways add custom hooks by declaration merging:
+ *
+ * ```ts
+ * declare module '@cpex/core' {
+ *   interface HookMap { 'my.hook': { payload: { q: string }; result: PluginResult<{ q: string }> } }
+ * }
+ * ```
+ */
+import type { PluginResult } from '../types.js';
+
+// biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging
+export interface HookMap {}
+
+/** A JSON-ish payload for hooks with no declared type. */
+export type GenericPayload = Record<string, unknown>;
+
+export type PayloadOf<H extends string> = H extends keyof HookMap
+  ? HookMap[H] extends { payload: infer P }
+    ? P
+    : GenericPayload
+  : GenericPayload;
+
+export type ResultOf<H extends string> = H extends keyof HookMap
+  ? HookMap[H] extends { result: infer R }
+    ? R
+    : PluginResult<PayloadOf<H>>
+  : PluginResult<PayloadOf<H>>;

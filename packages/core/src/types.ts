@@ -1,0 +1,279 @@
+/**
+ * The public TypeScript surface of @cpex/core (ARCHITECTURE.md section 2).
+ *
+ * API records are camelCase. Payloads, metadata, state and extensions are data that
+ * round-trips to Python/Rust/Go and keep their snake_case field names.
+ */
+import type { Extensions } from './extensions/types.js';
+
+export type { Extensions };
+
+/** Execution mode of a plugin entry; `disabled` entries are never instantiated. */
+export type Mode = 'sequential' | 'transform' | 'audit' | 'concurrent' | 'fire_and_forget' | 'disabled';
+/** The five executor phases, in their fixed order. */
+export type Phase = Exclude<Mode, 'disabled'>;
+export const PHASES: readonly Phase[] = ['sequential', 'transform', 'audit', 'concurrent', 'fire_and_forget'];
+/** What the manager does when a plugin throws, times out or makes a forbidden edit. */
+export type OnError = 'fail' | 'ignore' | 'disable';
+
+/** Caller-side request context (Python `GlobalContext`, camelCase). */
+export interface GlobalContext {
+  requestId: string;
+  user?: string | Record<string, unknown>;
+  userContext?: Record<string, unknown>;
+  tenantId?: string;
+  serverId?: string;
+  contentType?: string;
+  state: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+}
+
+export interface PluginViolation {
+  code: string;
+  reason: string;
+  description?: string;
+  details?: Record<string, unknown>;
+  /** Set by the manager to the plugin that produced the violation. */
+  pluginName?: string;
+  mcpErrorCode?: number;
+  httpStatusCode?: number;
+  httpHeaders?: Record<string, string>;
+}
+
+/** What a handler returns. `allow()` / `deny()` / `modify()` in @cpex/sdk build these. */
+export interface PluginResult<P = unknown> {
+  continueProcessing?: boolean;
+  modifiedPayload?: P;
+  modifiedExtensions?: Extensions;
+  violation?: PluginViolation;
+  metadata?: Record<string, unknown>;
+  retryDelayMs?: number;
+}
+
+/** A non-halting failure recorded in `PipelineResult.errors` (or reported by `background.wait()`). */
+export interface PluginErrorRecord {
+  pluginName: string;
+  code: string;
+  message: string;
+  /** Which phase the plugin ran in, when known. */
+  phase?: Phase;
+  /** The `CPEX_ERR_*` code behind it, when the failure was a coded error. */
+  errorCode?: string;
+}
+
+/** Handle on the fire-and-forget work of one invocation. */
+export interface BackgroundWork {
+  /** Resolves when every fire-and-forget plugin of the invocation settled; lists their failures. */
+  wait(): Promise<PluginErrorRecord[]>;
+  /** Number of background tasks still running. */
+  readonly pending: number;
+}
+
+export interface PipelineResult<P = unknown> {
+  continueProcessing: boolean;
+  modifiedPayload: P | null;
+  payloadModified: boolean;
+  modifiedExtensions: Extensions | null;
+  violation: PluginViolation | null;
+  errors: PluginErrorRecord[];
+  metadata: Record<string, unknown>;
+  retryDelayMs: number;
+  contextTable: ContextTableLike | null;
+  background: BackgroundWork;
+}
+
+/** Local state of one plugin for one request (an entry of the context table). */
+export interface PluginContextData {
+  state: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+}
+
+/** Opaque per-request table of plugin contexts; pass it back to the next invoke of the request. */
+export interface ContextTableLike {
+  readonly requestId: string;
+  /** `{ [pluginName]: { state, metadata } }` */
+  toJSON(): Record<string, PluginContextData>;
+  get(pluginName: string): PluginContextData | undefined;
+  readonly size: number;
+}
+
+/** The `context` argument of every handler. */
+export interface PluginContext {
+  /** Local state of this plugin for this request; survives pre -> post when the table is passed back. */
+  readonly state: Record<string, unknown>;
+  /** Local metadata of this plugin for this request. */
+  readonly metadata: Record<string, unknown>;
+  /** This plugin's copy of the caller's GlobalContext; state/metadata writes merge back per phase rules. */
+  readonly globalContext: GlobalContext;
+  /** Aborted on timeout, on a concurrent sibling's deny, or when the caller aborts. Created lazily. */
+  readonly signal: AbortSignal;
+  readonly pluginName: string;
+  readonly hook: string;
+  readonly phase: Phase;
+  /** Convenience accessors as in Python's PluginContext. */
+  getState<T = unknown>(key: string, fallback?: T): T | undefined;
+  setState(key: string, value: unknown): void;
+}
+
+/** A hook handler. `extensions` is the capability-filtered view for this plugin. */
+export type Handler<P = any, R extends PluginResult<any> = PluginResult<any>> = (
+  payload: P,
+  context: PluginContext,
+  extensions: Extensions | undefined,
+) => R | void | undefined | Promise<R | void | undefined>;
+
+/** An in-process plugin object: `name`, lifecycle, and a handler per hook (method or `hooks` map). */
+export interface Plugin {
+  name: string;
+  initialize?(): void | Promise<void>;
+  shutdown?(): void | Promise<void>;
+  /** Handlers by hook name; takes precedence over methods named after the hook. */
+  hooks?: Record<string, Handler>;
+  [hookOrMember: string]: unknown;
+}
+
+/** A named, nestable group of plugins (and sets), registered and disposed as one unit. */
+export interface PluginSet {
+  readonly kind: 'plugin-set';
+  name: string;
+  members: ReadonlyArray<Plugin | PluginSet | { plugin: Plugin; entry?: Partial<PluginEntry> }>;
+}
+
+/** One legacy condition (OR across entries, AND inside one). */
+export interface PluginCondition {
+  serverIds?: string[];
+  tenantIds?: string[];
+  tools?: string[];
+  prompts?: string[];
+  resources?: string[];
+  agents?: string[];
+  userPatterns?: string[];
+  contentTypes?: string[];
+}
+
+/** A plugin's config entry, normalized (YAML keys are snake_case; this record is camelCase). */
+export interface PluginEntry {
+  name: string;
+  kind: string;
+  hooks: string[];
+  mode: Mode;
+  priority: number;
+  onError: OnError;
+  /** Capability names as configured (validated, lower-cased, implications NOT expanded). */
+  capabilities: string[];
+  conditions: PluginCondition[];
+  /** The plugin's own config block, passed to its factory. */
+  config: Record<string, unknown> | null;
+  /** Per-plugin timeout in seconds; overrides `plugin_timeout`. */
+  timeout?: number;
+  tags: string[];
+  description?: string;
+  author?: string;
+  version?: string;
+  namespace?: string;
+  /** Keys the YAML entry carried that core does not interpret (applied_to, max_content_size, ...). */
+  extra: Record<string, unknown>;
+}
+
+/** How a host runs plugins; the executor consults this instead of scattered checks. */
+export interface HostCapabilities {
+  /** 'cooperative': in-thread, the manager stops waiting and aborts the signal. 'preemptive': the host kills and restarts. */
+  supportsTimeouts: 'cooperative' | 'preemptive';
+  /** True when plugins run in another thread/process/sandbox. */
+  isolated: boolean;
+  /** True when payloads cross a serialization boundary (plugins get copies by construction). */
+  copiesPayloads: boolean;
+}
+
+/** What a factory returns for one config entry. */
+export interface PluginInstance {
+  /** The handler for a hook, or undefined if the plugin does not implement it (a load error). */
+  handler(hook: string): Handler | undefined;
+  initialize?(): void | Promise<void>;
+  shutdown?(): void | Promise<void>;
+  readonly host: HostCapabilities;
+  /** Optional: the underlying plugin object (in-process plugins). */
+  readonly plugin?: Plugin;
+}
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Handed to factories when they create a plugin instance. */
+export interface FactoryContext {
+  /** Directory of the config file (or the `baseDir` option), for resolving relative paths. */
+  baseDir: string;
+  /** `plugin_dirs` resolved against `baseDir`. */
+  pluginDirs: string[];
+  settings: ResolvedSettings;
+  logger: Logger;
+}
+
+export interface PluginFactory {
+  create(entry: PluginEntry, ctx: FactoryContext): Promise<PluginInstance>;
+}
+
+/** A language host (in-process, python, wasm, native): a driver with capabilities and dispose(). */
+export interface PluginHost {
+  readonly name: string;
+  readonly capabilities: HostCapabilities;
+  /** Factories this host provides: registered names and/or URL schemes (e.g. 'python://'). */
+  readonly kinds: string[];
+  readonly factory: PluginFactory;
+  dispose(): Promise<void>;
+}
+
+export interface Disposable {
+  dispose(): Promise<void>;
+  [Symbol.asyncDispose]?(): Promise<void>;
+}
+
+export type HookPolicy = 'allow' | 'deny';
+export type CowValidation = 'strict' | 'disabled';
+
+/** Settings after precedence (option > YAML plugin_settings > PLUGINS_* env > default). */
+export interface ResolvedSettings {
+  pluginTimeout: number;
+  failOnPluginError: boolean;
+  executionPool: number;
+  hookPolicies: Record<string, string[]>;
+  defaultHookPolicy: HookPolicy;
+  cowValidation: CowValidation;
+  shortCircuitOnDeny: boolean;
+  maxPayloadBytes: number;
+  routingEnabled: boolean;
+  routeCacheMaxEntries: number;
+}
+
+/** PluginManager constructor options; they override YAML plugin_settings. */
+export interface ManagerOptions {
+  pluginTimeout?: number;
+  /** Alias of `pluginTimeout` (Python's constructor argument). */
+  timeout?: number;
+  failOnPluginError?: boolean;
+  executionPool?: number;
+  hookPolicies?: Record<string, string[]>;
+  defaultHookPolicy?: HookPolicy;
+  cowValidation?: CowValidation;
+  shortCircuitOnDeny?: boolean;
+  maxPayloadBytes?: number;
+  routingEnabled?: boolean;
+  routeCacheMaxEntries?: number;
+  /** Environment to read PLUGINS_* from (default process.env). */
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+  /** Hosts to register at construction. */
+  hosts?: PluginHost[];
+}
+
+export interface InvokeOptions {
+  globalContext?: GlobalContext;
+  contextTable?: ContextTableLike | null;
+  extensions?: Extensions;
+  violationsAsExceptions?: boolean;
+  signal?: AbortSignal;
+}

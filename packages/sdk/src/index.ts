@@ -1,0 +1,2 @@
+/** @cpex/sdk — what a plugin author imports. */
+export * from '@cpex/core';

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The one test command: sets up a fresh machine (scripts/setup.sh) and runs every check:
+# lint, typecheck, the vitest suites (unit, real-runtime, type tests), the conformance corpus,
+# and the Python package tests. Prints a closing "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CI=${CI:-}
+
+bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+failed_steps=()
+step() { # name cmd...
+  local name=$1; shift
+  echo "::: $name" >&2
+  if ! "$@"; then failed_steps+=("$name"); fi
+}
+
+step lint pnpm exec biome check .
+step typecheck pnpm exec tsc -p tsconfig.json --noEmit
+mkdir -p .cpex-cache
+step vitest pnpm exec vitest run --reporter=default --reporter=json --outputFile=.cpex-cache/vitest.json
+[ -f scripts/test-extra.sh ] && step extra bash scripts/test-extra.sh
+
+node scripts/summarize-tests.mjs .cpex-cache/vitest.json "${failed_steps[@]}"
