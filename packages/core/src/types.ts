@@ -224,6 +224,8 @@ export interface PluginHost {
   /** Factories this host provides: registered names and/or URL schemes (e.g. 'python://'). */
   readonly kinds: string[];
   readonly factory: PluginFactory;
+  /** True when this host takes bare dotted class paths (`plugins.pii.PiiFilter`), i.e. the Python host. */
+  readonly handlesDottedPaths?: boolean;
   dispose(): Promise<void>;
 }
 
