@@ -1,0 +1,1 @@
+"""Common Message Format (CMF): provider-agnostic messages between users, agents, tools and models."""

@@ -1,0 +1,1 @@
+"""Hook payload classes and the hook registry."""

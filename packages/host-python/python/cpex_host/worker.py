@@ -1,0 +1,567 @@
+"""Worker process of @cpex/host-python: runs one Python cpex plugin instance.
+
+Protocol: newline-delimited JSON frames on private copies of the original stdin/stdout
+file descriptors. Before any plugin code runs, fd 1 is pointed at stderr and fd 0 at
+/dev/null, so ``print``, ``os.write(1, ...)`` and C extensions writing to stdout can never
+corrupt the protocol; everything they write reaches the host's log through stderr.
+
+Frames from the host (``id`` is chosen by the host and echoed back):
+
+  {"id", "op": "load", "class_path", "config", "import_roots", "max_bytes"}
+  {"id", "op": "init"}
+  {"id", "op": "call", "hook", "payload", "context", "extensions"?}
+  {"op": "cancel", "target"}
+  {"id", "op": "shutdown"}
+
+Frames to the host:
+
+  {"op": "hello", ...}                        once, when the worker is ready (or cannot run)
+  {"id", "ok": true, "result"?, "context"?}   success
+  {"id", "ok": false, "error": {code, type, message, traceback?}}
+
+The worker is the same file whether the real ``cpex`` package or the compatibility
+package shipped next to this directory provides ``cpex.framework``: the real one wins
+because the compatibility directory is appended to the END of ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import os
+import sys
+import traceback
+from typing import Any, Optional
+
+PROTOCOL_VERSION = 1
+
+# Modules a plugin class path may not name (as Python cpex's loader refuses them).
+_REFUSED_PREFIXES = (
+    "os",
+    "sys",
+    "subprocess",
+    "shutil",
+    "socket",
+    "http.server",
+    "ctypes",
+    "importlib",
+    "builtins",
+    "code",
+    "codeop",
+    "compileall",
+    "runpy",
+)
+
+_HOOK_MODULES = (
+    "cpex.framework.hooks.tools",
+    "cpex.framework.hooks.prompts",
+    "cpex.framework.hooks.resources",
+    "cpex.framework.hooks.agents",
+    "cpex.framework.hooks.http",
+    "cpex.framework.hooks.identity",
+    "cpex.framework.hooks.message",
+)
+
+
+# --------------------------------------------------------------------------- stdio isolation
+
+_PROTO_IN = os.dup(0)
+_PROTO_OUT = os.dup(1)
+os.dup2(2, 1)
+_devnull = os.open(os.devnull, os.O_RDONLY)
+os.dup2(_devnull, 0)
+os.close(_devnull)
+sys.stdout = sys.stderr
+sys.stdin = open(os.devnull)  # noqa: SIM115 - process-lifetime handle
+
+try:
+    import orjson as _orjson  # type: ignore
+
+    def _dumps(obj: Any) -> bytes:
+        return _orjson.dumps(obj, default=_default, option=_orjson.OPT_NON_STR_KEYS)
+
+    _loads = _orjson.loads
+    CODEC = "orjson"
+except ImportError:  # pragma: no cover - exercised on interpreters without orjson
+    import json as _json
+
+    def _dumps(obj: Any) -> bytes:
+        return _json.dumps(obj, default=_default, separators=(",", ":"), ensure_ascii=False).encode()
+
+    _loads = _json.loads
+    CODEC = "json"
+
+
+def _default(value: Any) -> Any:
+    """JSON fallback for values plugins commonly leave in state/metadata/results."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if hasattr(value, "get_secret_value"):
+        return value.get_secret_value()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if hasattr(value, "value") and isinstance(getattr(value, "value"), (str, int)):
+        return value.value  # enums
+    raise TypeError(f"value of type {type(value).__name__} is not JSON-serializable")
+
+
+def _send(frame: dict) -> None:
+    data = _dumps(frame) + b"\n"
+    view = memoryview(data)
+    while view:
+        written = os.write(_PROTO_OUT, view)
+        view = view[written:]
+
+
+def _error(code: str, message: str, exc: Optional[BaseException] = None) -> dict:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if exc is not None:
+        err["type"] = type(exc).__name__
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        err["traceback"] = tb[-4000:]
+    return err
+
+
+# --------------------------------------------------------------------------- startup checks
+
+
+def _hello_or_exit() -> dict:
+    info: dict[str, Any] = {
+        "op": "hello",
+        "protocol": PROTOCOL_VERSION,
+        "pid": os.getpid(),
+        "python": sys.version.split()[0],
+        "executable": sys.executable,
+        "codec": CODEC,
+    }
+    if sys.version_info < (3, 10):
+        info["error"] = _error("python_too_old", f"Python >= 3.10 is required, found {info['python']}")
+        return info
+    try:
+        import pydantic  # noqa: F401
+        from pydantic import VERSION as pv
+    except ImportError:
+        info["error"] = _error(
+            "pydantic_missing",
+            f"pydantic 2 is required by Python cpex plugins; found none in {sys.executable}",
+        )
+        return info
+    info["pydantic"] = str(pv)
+    if not str(pv).startswith("2."):
+        info["error"] = _error(
+            "pydantic_version",
+            f"pydantic 2 is required by Python cpex plugins; found pydantic {pv} in {sys.executable}",
+        )
+        return info
+    try:
+        import cpex.framework  # noqa: F401
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("cpex", "cpex.framework"):
+            info["error"] = _error("cpex_import", f"the installed cpex package failed to import: {exc}", exc)
+            return info
+        sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        for name in [m for m in sys.modules if m == "cpex" or m.startswith("cpex.")]:
+            del sys.modules[name]
+        try:
+            import cpex.framework  # noqa: F401,F811
+        except Exception as exc2:  # pragma: no cover - broken shim
+            info["error"] = _error("cpex_import", f"the bundled cpex package failed to import: {exc2}", exc2)
+            return info
+    except Exception as exc:
+        info["error"] = _error("cpex_import", f"the installed cpex package failed to import: {exc}", exc)
+        return info
+    import cpex
+
+    for mod in _HOOK_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            pass
+    info["cpex"] = {
+        "origin": "bundled" if getattr(cpex, "CPEX_TS_SHIM", False) else "installed",
+        "version": getattr(cpex, "__version__", None) or _dist_version("cpex"),
+        "path": os.path.dirname(os.path.abspath(cpex.__file__ or "")),
+    }
+    return info
+
+
+def _dist_version(name: str) -> Optional[str]:
+    try:
+        from importlib.metadata import version
+
+        return version(name)
+    except Exception:
+        return None
+
+
+# --------------------------------------------------------------------------- the plugin
+
+
+class Runner:
+    """Holds the one plugin instance of this worker and serves frames."""
+
+    def __init__(self) -> None:
+        self.plugin: Any = None
+        self.hooks: dict[str, tuple[Any, int]] = {}
+        self.tasks: dict[int, asyncio.Task] = {}
+        self.max_bytes = 10_000_000
+        self.stopping = asyncio.get_running_loop().create_future()
+        from cpex.framework.hooks.registry import get_hook_registry
+        from cpex.framework.models import GlobalContext, PluginContext
+
+        self.registry = get_hook_registry()
+        self.GlobalContext = GlobalContext
+        self.PluginContext = PluginContext
+        self.Extensions: Any = None
+
+    # -- frames
+
+    def dispatch(self, frame: Any) -> None:
+        if not isinstance(frame, dict):
+            _send({"id": None, "ok": False, "error": _error("protocol", "frame is not an object")})
+            return
+        op = frame.get("op")
+        fid = frame.get("id")
+        if op == "call":
+            task = asyncio.ensure_future(self.call(fid, frame))
+            self.tasks[fid] = task
+            task.add_done_callback(lambda _t, fid=fid: self.tasks.pop(fid, None))
+        elif op == "cancel":
+            task = self.tasks.get(frame.get("target"))
+            if task is not None:
+                task.cancel()
+        elif op == "load":
+            asyncio.ensure_future(self.guard(fid, self.load(frame)))
+        elif op == "init":
+            asyncio.ensure_future(self.guard(fid, self.init()))
+        elif op == "shutdown":
+            asyncio.ensure_future(self.shutdown(fid))
+        else:
+            _send({"id": fid, "ok": False, "error": _error("protocol", f"unknown op {op!r}")})
+
+    async def guard(self, fid: Any, coro: Any) -> None:
+        try:
+            out = await coro
+            _send({"id": fid, "ok": True, "result": out})
+        except _Coded as exc:
+            _send({"id": fid, "ok": False, "error": _error(exc.code, str(exc), exc.__cause__ or exc)})
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the host
+            _send({"id": fid, "ok": False, "error": _error("plugin_load", f"{type(exc).__name__}: {exc}", exc)})
+
+    # -- load
+
+    async def load(self, frame: dict) -> dict:
+        class_path = str(frame.get("class_path") or "")
+        self.max_bytes = int(frame.get("max_bytes") or self.max_bytes)
+        for root in reversed(frame.get("import_roots") or []):
+            if root not in sys.path:
+                sys.path.insert(0, root)
+        if "." not in class_path or ".." in class_path or "/" in class_path or "\\" in class_path:
+            raise _Coded("plugin_load", f"invalid plugin class path {class_path!r}: expected 'package.module.Class'")
+        module_name, class_name = class_path.rsplit(".", 1)
+        if any(module_name == p or module_name.startswith(p + ".") for p in _REFUSED_PREFIXES):
+            raise _Coded("plugin_load", f"refusing to load plugin class from module {module_name!r}")
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:
+            raise _Coded(
+                "module_not_found" if isinstance(exc, ModuleNotFoundError) else "plugin_load",
+                f"cannot import module {module_name!r}: {type(exc).__name__}: {exc} (sys.path: {sys.path})",
+            ) from exc
+        cls = getattr(module, class_name, None)
+        if cls is None:
+            raise _Coded("plugin_load", f"module {module_name!r} has no attribute {class_name!r}")
+        from cpex.framework.models import PluginConfig
+
+        config = dict(frame.get("config") or {})
+        config["capabilities"] = self._known_capabilities(config.get("capabilities") or [])
+        try:
+            plugin_config = PluginConfig.model_validate(config)
+        except Exception as exc:
+            raise _Coded("plugin_load", f"invalid plugin config for {class_path}: {exc}") from exc
+        try:
+            self.plugin = cls(plugin_config)
+        except Exception as exc:
+            raise _Coded("plugin_load", f"constructing {class_path} failed: {type(exc).__name__}: {exc}") from exc
+        for hook_name in plugin_config.hooks:
+            self.hooks[hook_name] = self._resolve(hook_name)
+        return {"hooks": {h: {"params": n} for h, (_f, n) in self.hooks.items()}}
+
+    @staticmethod
+    def _known_capabilities(caps: list) -> list:
+        # cpex-ts knows 17 capabilities; an older installed cpex may know fewer. The host
+        # enforces capabilities itself, so the plugin only sees the names its cpex knows.
+        try:
+            from cpex.framework.extensions.tiers import Capability
+
+            known = {c.value for c in Capability}
+        except Exception:
+            return []
+        return [c for c in caps if c in known]
+
+    def _resolve(self, hook_name: str) -> tuple[Any, int]:
+        from cpex.framework.decorator import get_hook_metadata
+
+        plugin = self.plugin
+        name = getattr(plugin, "name", "?")
+        func = getattr(plugin, hook_name, None)
+        if func is None:
+            for attr, method in inspect.getmembers(plugin, predicate=inspect.ismethod):
+                if attr.startswith("_"):
+                    continue
+                meta = get_hook_metadata(method)
+                if meta is not None and meta.matches(hook_name):
+                    func = method
+                    break
+        if func is None:
+            raise _Coded(
+                "hook_not_implemented",
+                f"Plugin '{name}' has no hook: '{hook_name}'. Method must either be named '{hook_name}' "
+                f"or decorated with @hook('{hook_name}')",
+            )
+        try:
+            params = list(inspect.signature(func).parameters.values())
+        except (TypeError, ValueError) as exc:
+            raise _Coded("hook_not_implemented", f"Plugin '{name}' hook '{hook_name}' is not callable") from exc
+        if len(params) not in (2, 3):
+            raise _Coded(
+                "hook_not_implemented",
+                f"Plugin '{name}' hook '{hook_name}' has invalid signature: expected 2 or 3 parameters "
+                f"(payload, context[, extensions]), got {len(params)}",
+            )
+        if not inspect.iscoroutinefunction(func):
+            raise _Coded(
+                "hook_not_implemented",
+                f"Plugin '{name}' hook '{hook_name}' must be async: use 'async def {getattr(func, '__name__', hook_name)}(...)'",
+            )
+        return func, len(params)
+
+    async def init(self) -> dict:
+        if self.plugin is None:
+            raise _Coded("protocol", "init before load")
+        try:
+            await self.plugin.initialize()
+        except Exception as exc:
+            raise _Coded("plugin_load", f"initialize() failed: {type(exc).__name__}: {exc}") from exc
+        return {}
+
+    async def shutdown(self, fid: Any) -> None:
+        try:
+            if self.plugin is not None:
+                await self.plugin.shutdown()
+            _send({"id": fid, "ok": True, "result": {}})
+        except BaseException as exc:  # noqa: BLE001
+            _send({"id": fid, "ok": False, "error": _error("plugin_shutdown", f"{type(exc).__name__}: {exc}", exc)})
+        if not self.stopping.done():
+            self.stopping.set_result(None)
+
+    # -- call
+
+    async def call(self, fid: Any, frame: dict) -> None:
+        try:
+            response = await self._call(fid, frame)
+        except asyncio.CancelledError:
+            response = {"id": fid, "ok": False, "error": {"code": "cancelled", "message": "call cancelled by the host"}}
+        except _Coded as exc:
+            response = {"id": fid, "ok": False, "error": _error(exc.code, str(exc), exc.__cause__)}
+        except Exception as exc:  # noqa: BLE001
+            response = {"id": fid, "ok": False, "error": self._plugin_exception(exc)}
+        try:
+            data = _dumps(response)
+        except Exception as exc:  # noqa: BLE001 - e.g. a non-serializable state value
+            data = _dumps(
+                {"id": fid, "ok": False, "error": _error("invalid_result", f"result is not JSON-serializable: {exc}")}
+            )
+        if len(data) > self.max_bytes:
+            data = _dumps(
+                {
+                    "id": fid,
+                    "ok": False,
+                    "error": {
+                        "code": "response_too_large",
+                        "message": f"response of {len(data)} bytes exceeds max_payload_bytes {self.max_bytes}",
+                        "size": len(data),
+                    },
+                }
+            )
+        view = memoryview(data + b"\n")
+        while view:
+            view = view[os.write(_PROTO_OUT, view) :]
+
+    def _plugin_exception(self, exc: Exception) -> dict:
+        err = _error("plugin_exception", f"{type(exc).__name__}: {exc}", exc)
+        model = getattr(exc, "error", None)
+        if model is not None and hasattr(model, "message"):  # PluginError(PluginErrorModel)
+            err["message"] = f"{type(exc).__name__}: {model.message}"
+            if getattr(model, "code", None):
+                err["plugin_code"] = model.code
+        return err
+
+    async def _call(self, fid: Any, frame: dict) -> dict:
+        hook_name = frame.get("hook")
+        entry = self.hooks.get(hook_name)
+        if entry is None:
+            raise _Coded("hook_not_implemented", f"plugin does not handle hook {hook_name!r}")
+        func, nparams = entry
+        payload = self._payload(hook_name, frame.get("payload"))
+        context = self._context(frame.get("context") or {})
+        try:
+            if nparams == 3:
+                result = await func(payload, context, self._extensions(frame.get("extensions")))
+            else:
+                result = await func(payload, context)
+        except Exception as exc:
+            violation = getattr(exc, "violation", None)
+            if type(exc).__name__ == "PluginViolationError" and violation is not None:
+                # Raising PluginViolationError blocks the request, as returning a violation does.
+                return {"id": fid, "ok": True, "result": {"continue_processing": False, "violation": _model(violation)}}
+            raise
+        return {"id": fid, "ok": True, "result": self._result(result), "context": _context_out(context)}
+
+    def _payload(self, hook_name: str, raw: Any) -> Any:
+        table = getattr(self.plugin, "_hook_payloads", None) or {}
+        cls = table.get(hook_name) or self.registry.get_payload_type(hook_name)
+        if cls is None:
+            return raw  # custom hook: a plain dict payload
+        try:
+            return cls.model_validate(raw)
+        except Exception as exc:
+            raise _Coded("invalid_payload", f"payload for {hook_name} is invalid ({cls.__name__}): {exc}") from exc
+
+    def _context(self, raw: dict) -> Any:
+        try:
+            gc = self.GlobalContext.model_validate(raw.get("global_context") or {})
+            return self.PluginContext(state=raw.get("state") or {}, metadata=raw.get("metadata") or {}, global_context=gc)
+        except Exception as exc:
+            raise _Coded("invalid_payload", f"context is invalid: {exc}") from exc
+
+    def _extensions(self, raw: Any) -> Any:
+        if raw is None:
+            return None
+        if self.Extensions is None:
+            from cpex.framework.extensions.extensions import Extensions
+
+            self.Extensions = Extensions
+        try:
+            return self.Extensions.model_validate(raw)
+        except Exception as exc:
+            raise _Coded("invalid_payload", f"extensions are invalid: {exc}") from exc
+
+    @staticmethod
+    def _result(result: Any) -> dict:
+        if result is None or not hasattr(result, "continue_processing"):
+            raise _Coded(
+                "invalid_result",
+                f"hook returned {type(result).__name__}, expected a PluginResult",
+            )
+        out: dict[str, Any] = {"continue_processing": bool(result.continue_processing)}
+        mp = getattr(result, "modified_payload", None)
+        if mp is not None:
+            out["modified_payload"] = _model(mp)
+        me = getattr(result, "modified_extensions", None)
+        if me is not None:
+            out["modified_extensions"] = me.model_dump(mode="json", exclude_none=True) if hasattr(me, "model_dump") else me
+        v = getattr(result, "violation", None)
+        if v is not None:
+            out["violation"] = _model(v)
+        md = getattr(result, "metadata", None)
+        if md:
+            out["metadata"] = md
+        rd = getattr(result, "retry_delay_ms", 0)
+        if rd:
+            out["retry_delay_ms"] = rd
+        hh = getattr(result, "http_headers", None)
+        if hh:
+            out["http_headers"] = hh
+        return out
+
+
+def _model(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if not callable(dump):
+        return value
+    data = dump(mode="json")
+    # Secrets go back as the values they were (the host handed them in); json mode masks them.
+    fields = getattr(type(value), "model_fields", {})
+    if isinstance(data, dict):
+        for key in fields:
+            raw = getattr(value, key, None)
+            if hasattr(raw, "get_secret_value"):
+                data[key] = raw.get_secret_value()
+    return data
+
+
+def _context_out(context: Any) -> dict:
+    gc = context.global_context
+    return {"state": context.state, "metadata": context.metadata, "global_state": gc.state, "global_metadata": gc.metadata}
+
+
+class _Coded(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --------------------------------------------------------------------------- main loop
+
+
+class _FrameReader(asyncio.Protocol):
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.buf = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        start = 0
+        while True:
+            nl = self.buf.find(b"\n", start)
+            if nl < 0:
+                break
+            line = bytes(self.buf[start:nl])
+            start = nl + 1
+            if not line.strip():
+                continue
+            try:
+                frame = _loads(line)
+            except Exception as exc:  # noqa: BLE001
+                _send({"id": None, "ok": False, "error": _error("protocol", f"unparseable frame: {exc}")})
+                continue
+            self.runner.dispatch(frame)
+        if start:
+            del self.buf[:start]
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        # The host closed our stdin: it is gone or shutting us down.
+        if not self.runner.stopping.done():
+            self.runner.stopping.set_result(None)
+
+
+async def _main() -> None:
+    runner = Runner()
+    loop = asyncio.get_running_loop()
+    reader = os.fdopen(_PROTO_IN, "rb", buffering=0)
+    await loop.connect_read_pipe(lambda: _FrameReader(runner), reader)
+    await runner.stopping
+
+
+def main() -> None:
+    hello = _hello_or_exit()
+    _send(hello)
+    if "error" in hello:
+        sys.stderr.flush()
+        os._exit(3)
+    try:
+        asyncio.run(_main())
+    finally:
+        sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
