@@ -8,3 +8,22 @@
 export * from './types.js';
 export * from './errors/index.js';
 export type { HookMap, PayloadOf, ResultOf, GenericPayload } from './hooks/types.js';
+export { PluginManager, consoleLogger } from './manager.js';
+export type { ConfigObject, LineupEntry } from './manager.js';
+export { ContextTable } from './context/context-table.js';
+export { configJsonSchema, CANONICAL_MODES, LEGACY_MODES } from './config/schema.js';
+export type { RawConfig } from './config/schema.js';
+export { parseConfigText, validateConfig, loadConfigFile } from './config/load.js';
+export type { NormalizedConfig } from './config/load.js';
+export { DEFAULT_SETTINGS, resolveSettings } from './config/settings.js';
+export { CHANNEL_NAMES } from './tracing/channels.js';
+export type {
+  HookStartMessage,
+  HookEndMessage,
+  PluginStartMessage,
+  PluginEndMessage,
+  PluginOutcome,
+} from './tracing/channels.js';
+export { CAPABILITY_NAMES, compileCapabilities } from './extensions/gate.js';
+export type { CapabilityName, CompiledCapabilities } from './extensions/gate.js';
+export { pluginToInstance, createInProcessHost, IN_PROCESS_HOST_CAPABILITIES, HOOK_METHODS } from './host/in-process.js';

@@ -1,4 +1,7 @@
 /**
  * Cross-package internals for @cpex/* hosts and tools. Not part of the public API: no semver promise.
  */
-export {};
+export { readonlyView, unwrapViews, isReadonlyView } from './executor/readonly.js';
+export { deepEqual } from './executor/policies.js';
+export { discoverHooks, resolveHandler } from './host/in-process.js';
+export { formatPath, substituteEnv } from './config/load.js';

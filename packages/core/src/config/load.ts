@@ -1,0 +1,326 @@
+/**
+ * Config loading: YAML 1.2 text (or an object) → validated, normalized plugin entries and settings.
+ * Every error names the file, the YAML path (and line:col when loaded from text), the expected and
+ * the actual value, and lists every problem found, not just the first.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, CpexError } from '../errors/cpex-error.js';
+import { compileCapabilities } from '../extensions/gate.js';
+import type { Mode, OnError, PluginCondition, PluginEntry } from '../types.js';
+import {
+  conditionSchema,
+  configSchema,
+  KNOWN_KEYS,
+  type ParsedConfig,
+  type ParsedPluginEntry,
+  type ParsedPluginSettings,
+} from './schema.js';
+
+export interface NormalizedConfig {
+  entries: PluginEntry[];
+  /** plugin_dirs resolved against baseDir. */
+  pluginDirs: string[];
+  settings: ParsedPluginSettings;
+  warnings: string[];
+  baseDir: string;
+  file?: string;
+}
+
+export interface LoadTextOptions {
+  baseDir?: string;
+  /** File name used in messages. */
+  file?: string;
+  /** Environment for `{{ env.NAME }}` substitution (default process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+type Issue = { path: string; message: string };
+
+/** `plugins[2].mode` from ['plugins', 2, 'mode']. */
+export function formatPath(parts: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of parts) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out || '(root)';
+}
+
+const ENV_RE = /\{\{\s*env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])\s*(?:\|\s*default\(\s*(['"])(.*?)\3\s*\)\s*)?\}\}/g;
+
+/**
+ * The subset of Python cpex's Jinja rendering that configs use: `{{ env.NAME }}`,
+ * `{{ env['NAME'] }}` and `{{ env.NAME | default('x') }}`. Any other template syntax is an error
+ * (cpex-ts does not run Jinja).
+ */
+export function substituteEnv(text: string, env: Record<string, string | undefined>, file?: string): string {
+  const out = text.replace(ENV_RE, (_m, a: string | undefined, b: string | undefined, _q, dflt: string | undefined) => {
+    const name = (a ?? b)!;
+    const v = env[name];
+    if (v !== undefined) return v;
+    if (dflt !== undefined) return dflt;
+    return '';
+  });
+  const leftover = /\{\{|\{%/.exec(out);
+  if (leftover) {
+    const line = out.slice(0, leftover.index).split('\n').length;
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_UNSUPPORTED',
+      `${file ?? 'config'}:${line}: template syntax other than {{ env.NAME }} is not supported (cpex-ts does not run Jinja)`,
+      file ? { file } : {},
+    );
+  }
+  return out;
+}
+
+/** Parse YAML 1.2 text and validate it. */
+export function parseConfigText(text: string, options: LoadTextOptions = {}): NormalizedConfig {
+  const env = options.env ?? process.env;
+  const file = options.file;
+  const rendered = substituteEnv(text, env, file);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(rendered, { version: '1.2', lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      return { path: pos ? `line ${pos.line}:${pos.col}` : '(root)', message: e.message.split('\n')[0] ?? e.message };
+    });
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_PARSE',
+      `${file ?? 'config'}: invalid YAML: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      { ...(file ? { file } : {}), issues },
+    );
+  }
+  const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const locate = (parts: ReadonlyArray<PropertyKey>): string => {
+    const node = nodeAt(doc, parts);
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (!range) return '';
+    const { line, col } = lineCounter.linePos(range[0]);
+    return ` (line ${line}:${col})`;
+  };
+  return validateConfig(data, { ...options, locate });
+}
+
+function nodeAt(doc: Document, parts: ReadonlyArray<PropertyKey>): unknown {
+  let node: unknown = doc.contents;
+  for (const p of parts) {
+    if (isMap(node)) node = node.get(p as string, true);
+    else if (isSeq(node) && typeof p === 'number') node = node.get(p, true);
+    else return node;
+    if (node === undefined) return undefined;
+  }
+  return isScalar(node) || isMap(node) || isSeq(node) ? node : undefined;
+}
+
+/** Validate an already-parsed config object (from YAML or code). */
+export function validateConfig(
+  data: unknown,
+  options: LoadTextOptions & { locate?: (parts: ReadonlyArray<PropertyKey>) => string } = {},
+): NormalizedConfig {
+  const file = options.file;
+  const where = file ? `${file}: ` : '';
+  const locate = options.locate ?? (() => '');
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError('CPEX_ERR_CONFIG_INVALID', `${where}(root): expected a mapping, got ${describe(data)}`, {
+      ...(file ? { file } : {}),
+      path: '(root)',
+    });
+  }
+  const warnings: string[] = [];
+  const input = preprocess(data as Record<string, unknown>, warnings);
+  const parsed = configSchema.safeParse(input, { reportInput: true });
+  const issues: Issue[] = [];
+  if (!parsed.success) {
+    for (const iss of parsed.error.issues) issues.push(issueOf(iss, locate));
+  }
+  let cfg: ParsedConfig | undefined = parsed.success ? parsed.data : undefined;
+  if (cfg) {
+    const names = new Map<string, number>();
+    (cfg.plugins ?? []).forEach((p, i) => {
+      const prev = names.get(p.name);
+      if (prev !== undefined) {
+        issues.push({
+          path: `plugins[${i}].name`,
+          message: `duplicate plugin name "${p.name}" (first used at plugins[${prev}])${locate(['plugins', i, 'name'])}`,
+        });
+      } else names.set(p.name, i);
+      if (p.kind === 'external' || p.mcp !== undefined || p.grpc !== undefined || p.unix_socket !== undefined) {
+        issues.push({
+          path: `plugins[${i}].kind`,
+          message: `plugin "${p.name}": external plugins (MCP/gRPC/unix-socket transports) are not supported yet in cpex-ts${locate(['plugins', i, 'kind'])}`,
+        });
+      }
+      p.capabilities.forEach((c, j) => {
+        try {
+          compileCapabilities([c]);
+        } catch (e) {
+          issues.push({
+            path: `plugins[${i}].capabilities[${j}]`,
+            message: `${(e as Error).message}${locate(['plugins', i, 'capabilities', j])}`,
+          });
+        }
+      });
+    });
+    if (cfg.plugin_settings?.routing_enabled) {
+      issues.push({
+        path: 'plugin_settings.routing_enabled',
+        message: `route-based plugin selection is not supported yet in cpex-ts; use conditions${locate(['plugin_settings', 'routing_enabled'])}`,
+      });
+    }
+  }
+  if (issues.length > 0 || !cfg) {
+    const unsupported = issues.every((i) => /not supported yet/.test(i.message));
+    const code = unsupported && issues.length > 0 ? 'CPEX_ERR_CONFIG_UNSUPPORTED' : 'CPEX_ERR_CONFIG_INVALID';
+    const first = issues[0];
+    const text = issues.map((i) => `${i.path}: ${i.message}`).join('\n  ');
+    throw new ConfigError(code, `${where}invalid config:\n  ${text}`, {
+      ...(file ? { file } : {}),
+      ...(first ? { path: first.path } : {}),
+      issues,
+    });
+  }
+  cfg = cfg as ParsedConfig;
+  const baseDir = options.baseDir ?? (file ? path.dirname(path.resolve(file)) : process.cwd());
+  const entries = (cfg.plugins ?? []).map((p, i) => normalizeEntry(p, (data as { plugins?: unknown[] }).plugins?.[i]));
+  const pluginDirs = (cfg.plugin_dirs ?? []).map((d) => path.resolve(baseDir, d));
+  return {
+    entries,
+    pluginDirs,
+    settings: cfg.plugin_settings ?? {},
+    warnings,
+    baseDir,
+    ...(file ? { file } : {}),
+  };
+}
+
+/** Rewrites legacy modes, collects unknown-key warnings. Never mutates its input. */
+function preprocess(data: Record<string, unknown>, warnings: string[]): Record<string, unknown> {
+  warnUnknown(data, KNOWN_KEYS.top, '', warnings);
+  const out: Record<string, unknown> = { ...data };
+  if (out.plugin_settings && typeof out.plugin_settings === 'object' && !Array.isArray(out.plugin_settings)) {
+    warnUnknown(out.plugin_settings as Record<string, unknown>, KNOWN_KEYS.settings, 'plugin_settings', warnings);
+  }
+  if (Array.isArray(out.plugins)) {
+    out.plugins = out.plugins.map((p, i) => {
+      if (!p || typeof p !== 'object' || Array.isArray(p)) return p;
+      const entry = { ...(p as Record<string, unknown>) };
+      warnUnknown(entry, KNOWN_KEYS.plugin, `plugins[${i}]`, warnings);
+      if (Array.isArray(entry.conditions)) {
+        entry.conditions.forEach((c, j) => {
+          if (c && typeof c === 'object' && !Array.isArray(c)) {
+            warnUnknown(c as Record<string, unknown>, KNOWN_KEYS.condition, `plugins[${i}].conditions[${j}]`, warnings);
+          }
+        });
+      }
+      // Python's legacy mode names (models.py): rewritten before validation.
+      if (entry.mode === 'enforce') entry.mode = 'sequential';
+      else if (entry.mode === 'permissive') entry.mode = 'transform';
+      else if (entry.mode === 'enforce_ignore_error') {
+        entry.mode = 'sequential';
+        if (entry.on_error === undefined) entry.on_error = 'ignore';
+      }
+      // Python accepts a capability *set*; a YAML null means none.
+      if (entry.capabilities === null) entry.capabilities = [];
+      if (entry.hooks === null) entry.hooks = [];
+      if (entry.conditions === null) entry.conditions = [];
+      if (entry.tags === null) entry.tags = [];
+      return entry;
+    });
+  }
+  return out;
+}
+
+function warnUnknown(obj: Record<string, unknown>, known: Set<string>, at: string, warnings: string[]): void {
+  for (const k of Object.keys(obj)) {
+    if (!known.has(k)) warnings.push(`${at ? `${at}.` : ''}${k}: unknown key, ignored`);
+  }
+}
+
+function issueOf(iss: z.core.$ZodIssue, locate: (parts: ReadonlyArray<PropertyKey>) => string): Issue {
+  const p = formatPath(iss.path);
+  let message = iss.message;
+  if (iss.code === 'invalid_type' && !/got/.test(message)) {
+    message = `expected ${iss.expected}, got ${describe((iss as { input?: unknown }).input)}`;
+  } else if (iss.code === 'too_small' && iss.origin === 'string') {
+    message = 'expected a non-empty string';
+  } else if (iss.code === 'too_small' && iss.origin === 'number') {
+    message = `expected a number > ${iss.inclusive ? '=' : ''}${String(iss.minimum)}, got ${describe((iss as { input?: unknown }).input)}`;
+  }
+  return { path: p, message: `${message}${locate(iss.path)}` };
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing (missing)';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function normalizeEntry(p: ParsedPluginEntry, raw: unknown): PluginEntry {
+  const extra: Record<string, unknown> = {};
+  if (p.applied_to != null) extra.applied_to = p.applied_to;
+  if (p.max_content_size !== undefined) extra.max_content_size = p.max_content_size;
+  if (raw && typeof raw === 'object') {
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+      if (!KNOWN_KEYS.plugin.has(k)) extra[k] = v;
+    }
+  }
+  const entry: PluginEntry = {
+    name: p.name,
+    kind: p.kind,
+    hooks: [...new Set(p.hooks)],
+    mode: p.mode as Mode,
+    priority: p.priority,
+    onError: (p.on_error ?? 'fail') as OnError,
+    capabilities: [...new Set(p.capabilities.map((c) => c.trim().toLowerCase()))],
+    conditions: p.conditions.map(normalizeCondition),
+    config: p.config ?? null,
+    tags: p.tags,
+    extra,
+  };
+  if (p.timeout !== undefined) entry.timeout = p.timeout;
+  if (p.description != null) entry.description = p.description;
+  if (p.author != null) entry.author = p.author;
+  if (p.version != null) entry.version = p.version;
+  if (p.namespace != null) entry.namespace = p.namespace;
+  return entry;
+}
+
+/** Content types are normalized as Python does: drop parameters, trim, lower-case. */
+export function normalizeContentType(ct: string): string {
+  return (ct.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+function normalizeCondition(c: z.output<typeof conditionSchema>): PluginCondition {
+  const out: PluginCondition = {};
+  if (c.server_ids?.length) out.serverIds = c.server_ids;
+  if (c.tenant_ids?.length) out.tenantIds = c.tenant_ids;
+  if (c.tools?.length) out.tools = c.tools;
+  if (c.prompts?.length) out.prompts = c.prompts;
+  if (c.resources?.length) out.resources = c.resources;
+  if (c.agents?.length) out.agents = c.agents;
+  if (c.user_patterns?.length) out.userPatterns = c.user_patterns;
+  if (c.content_types?.length) out.contentTypes = c.content_types.map(normalizeContentType);
+  return out;
+}
+
+/** Read and validate a config file (path or file: URL). */
+export async function loadConfigFile(source: string | URL, options: Omit<LoadTextOptions, 'file'> = {}): Promise<NormalizedConfig> {
+  const file = source instanceof URL ? fileURLToPath(source) : source;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new CpexError('CPEX_ERR_CONFIG_READ', `cannot read config file ${file}: ${(e as Error).message}`, {
+      file,
+      cause: e,
+    });
+  }
+  return parseConfigText(text, { ...options, file, baseDir: options.baseDir ?? path.dirname(path.resolve(file)) });
+}

@@ -1,0 +1,81 @@
+/**
+ * The `context` handed to one plugin call. Everything is lazy: the local entry of the context
+ * table, the copy of the caller's GlobalContext and the AbortSignal are only created when the
+ * plugin touches them, so a passthrough plugin costs one small object.
+ */
+import type { GlobalContext, Phase, PluginContext, PluginContextData } from '../types.js';
+import type { ContextTable, TableKey } from './context-table.js';
+
+export class CallContext implements PluginContext {
+  readonly pluginName: string;
+  readonly hook: string;
+  readonly phase: Phase;
+  private readonly table: ContextTable;
+  private readonly key: TableKey;
+  private readonly caller: GlobalContext;
+  private local: PluginContextData | undefined;
+  /** The plugin's copy of the global context, if it asked for one. */
+  globalCopy: GlobalContext | undefined;
+  controller: AbortController | undefined;
+  /** Set when the call was aborted before the signal existed. */
+  abortReason: unknown;
+
+  constructor(table: ContextTable, key: TableKey, caller: GlobalContext, hook: string, phase: Phase) {
+    this.table = table;
+    this.key = key;
+    this.caller = caller;
+    this.pluginName = key.name;
+    this.hook = hook;
+    this.phase = phase;
+  }
+
+  get state(): Record<string, unknown> {
+    this.local ??= this.table.entry(this.key);
+    return this.local.state;
+  }
+
+  get metadata(): Record<string, unknown> {
+    this.local ??= this.table.entry(this.key);
+    return this.local.metadata;
+  }
+
+  get globalContext(): GlobalContext {
+    if (this.globalCopy === undefined) {
+      const c = this.caller;
+      this.globalCopy = { ...c, state: { ...c.state }, metadata: { ...c.metadata } };
+    }
+    return this.globalCopy;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Abort this call's signal (created or not yet). */
+  abort(reason: unknown): void {
+    if (this.controller) {
+      if (!this.controller.signal.aborted) this.controller.abort(reason);
+    } else this.abortReason ??= reason;
+  }
+
+  getState<T = unknown>(key: string, fallback?: T): T | undefined {
+    const v = this.state[key];
+    return v === undefined ? fallback : (v as T);
+  }
+
+  setState(key: string, value: unknown): void {
+    this.state[key] = value;
+  }
+
+  /** Merge this plugin's global-context writes into the caller's (sequential/transform/concurrent). */
+  mergeGlobal(): void {
+    const g = this.globalCopy;
+    if (g === undefined) return;
+    Object.assign(this.caller.state, g.state);
+    Object.assign(this.caller.metadata, g.metadata);
+  }
+}

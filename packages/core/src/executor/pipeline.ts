@@ -1,0 +1,673 @@
+/**
+ * One invocation of one hook through the fixed 5-phase executor
+ * (ARCHITECTURE.md sections 3–4: sequential → transform → audit → concurrent → fire_and_forget).
+ *
+ * Hot-path rules: no work for phases without plugins, stay synchronous until a handler returns a
+ * thenable, allocate only what a passthrough call needs (one context object per plugin call; the
+ * context-table entry, global-context copy and AbortSignal are lazy), and enforce timeouts with
+ * the manager's single watchdog timer instead of a timer per call.
+ */
+import { CallContext } from '../context/call-context.js';
+import { ContextTable } from '../context/context-table.js';
+import { CpexError, describeCause, PluginViolationError } from '../errors/cpex-error.js';
+import type { CpexErrorCode } from '../errors/catalogue.js';
+import { extensionsView, mergeExtensions } from '../extensions/gate.js';
+import type { Extensions } from '../extensions/types.js';
+import { pluginEndChannel, pluginStartChannel, hookEndChannel, hookStartChannel, type PluginOutcome } from '../tracing/channels.js';
+import type {
+  BackgroundWork,
+  GlobalContext,
+  InvokeOptions,
+  Logger,
+  Phase,
+  PipelineResult,
+  PluginErrorRecord,
+  PluginResult,
+  PluginViolation,
+  ResolvedSettings,
+} from '../types.js';
+import { matchesConditions } from './conditions.js';
+import { applyPolicy } from './policies.js';
+import { readonlyView, unwrapViews } from './readonly.js';
+import type { Lineup, Registration } from './registration.js';
+import type { Deadline, Watchdog } from './watchdog.js';
+
+/** What the executor needs from its manager. */
+export interface Engine {
+  readonly owner: object;
+  readonly settings: ResolvedSettings;
+  readonly watchdog: Watchdog;
+  readonly logger: Logger;
+  /** hook -> writable fields (compiled from hook_policies). */
+  readonly policies: ReadonlyMap<string, ReadonlySet<string>>;
+  /** In-flight fire-and-forget work, drained by shutdown(). */
+  readonly background: Set<Promise<unknown>>;
+  nextInvocationId(): number;
+  /** Called when a plugin trips on_error: disable. */
+  onDisabled(reg: Registration, reason: string): void;
+}
+
+const DECISION_KEY = '_decision_plugin';
+const DECISION_HOOK = 'http_auth_check_permission';
+
+type Failure = { code: string; message: string; errorCode?: string; details?: Record<string, unknown> };
+
+/** The settled outcome of one plugin call. */
+interface Outcome {
+  reg: Registration;
+  ctx: CallContext;
+  result?: PluginResult;
+  failure?: Failure;
+  /** The call was abandoned (sibling deny, caller abort): its result must not be used. */
+  abandoned?: boolean;
+}
+
+const TIMEOUT = Symbol('cpex.timeout');
+const ABANDONED = Symbol('cpex.abandoned');
+
+/** An in-flight async plugin call racing its deadline. */
+class PendingCall implements Deadline {
+  deadline: number;
+  timeoutMs: number;
+  private settled = false;
+  private rejectFn!: (e: unknown) => void;
+  readonly promise: Promise<unknown>;
+
+  constructor(
+    thenable: PromiseLike<unknown>,
+    start: number,
+    timeoutMs: number,
+    private readonly ctx: CallContext,
+    private readonly watchdog: Watchdog,
+  ) {
+    this.deadline = start + timeoutMs;
+    this.timeoutMs = timeoutMs;
+    this.promise = new Promise((resolve, reject) => {
+      this.rejectFn = reject;
+      thenable.then(
+        (v) => {
+          if (this.settled) return;
+          this.settled = true;
+          watchdog.untrack(this);
+          // Settled after its deadline but before the watchdog noticed: still a timeout.
+          if (performance.now() > this.deadline) reject(TIMEOUT);
+          else resolve(v);
+        },
+        (e) => {
+          if (this.settled) return;
+          this.settled = true;
+          watchdog.untrack(this);
+          reject(e);
+        },
+      );
+    });
+    watchdog.track(this);
+  }
+
+  expire(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.ctx.abort(new CpexError('CPEX_ERR_PLUGIN_TIMEOUT', `plugin ${this.ctx.pluginName} timed out`));
+    this.rejectFn(TIMEOUT);
+  }
+
+  /** Stop waiting (sibling deny, caller abort) and abort the plugin's signal. */
+  abandon(reason: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.watchdog.untrack(this);
+    this.ctx.abort(reason);
+    this.rejectFn(ABANDONED);
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+}
+
+const EMPTY_BACKGROUND: BackgroundWork = Object.freeze({
+  wait: () => Promise.resolve([] as PluginErrorRecord[]),
+  pending: 0,
+});
+
+/** The result of a hook with no plugins: allow, nothing modified, no context table. */
+export function emptyResult<P>(): PipelineResult<P> {
+  return {
+    continueProcessing: true,
+    modifiedPayload: null,
+    payloadModified: false,
+    modifiedExtensions: null,
+    violation: null,
+    errors: [],
+    metadata: {},
+    retryDelayMs: 0,
+    contextTable: null,
+    background: EMPTY_BACKGROUND,
+  };
+}
+
+/** Validate a handler's return value cheaply; returns an error message or undefined. */
+function checkResult(r: unknown): string | undefined {
+  if (typeof r !== 'object' || r === null) return `expected a PluginResult object (or nothing), got ${typeof r}`;
+  const x = r as Record<string, unknown>;
+  if (x.continueProcessing !== undefined && typeof x.continueProcessing !== 'boolean') {
+    return `continueProcessing must be a boolean, got ${typeof x.continueProcessing}`;
+  }
+  if (x.continueProcessing === undefined && ('continue_processing' in x || 'modified_payload' in x)) {
+    return 'snake_case result fields (continue_processing, modified_payload) are not read in TypeScript: use continueProcessing / modifiedPayload';
+  }
+  const v = x.violation;
+  if (v !== undefined && v !== null && (typeof v !== 'object' || typeof (v as { code?: unknown }).code !== 'string')) {
+    return 'violation must be an object with a string code';
+  }
+  if (x.metadata !== undefined && x.metadata !== null && (typeof x.metadata !== 'object' || Array.isArray(x.metadata))) {
+    return 'metadata must be an object';
+  }
+  if (x.retryDelayMs !== undefined && !(typeof x.retryDelayMs === 'number' && x.retryDelayMs >= 0)) {
+    return 'retryDelayMs must be a number >= 0';
+  }
+  if (x.modifiedExtensions !== undefined && x.modifiedExtensions !== null && typeof x.modifiedExtensions !== 'object') {
+    return 'modifiedExtensions must be an object';
+  }
+  return undefined;
+}
+
+const LOWER: Partial<Record<CpexErrorCode, string>> = {
+  CPEX_ERR_PLUGIN_TIMEOUT: 'plugin_timeout',
+  CPEX_ERR_PAYLOAD_MUTATION: 'payload_mutation',
+  CPEX_ERR_EXTENSION_VIOLATION: 'extension_violation',
+};
+
+function failureOf(e: unknown, reg: Registration, timeoutMs: number): Failure {
+  if (e === TIMEOUT) {
+    return {
+      code: 'plugin_timeout',
+      message: `plugin ${reg.name} exceeded its ${timeoutMs / 1000}s timeout`,
+      errorCode: 'CPEX_ERR_PLUGIN_TIMEOUT',
+    };
+  }
+  if (e instanceof CpexError) {
+    return {
+      code: LOWER[e.code] ?? 'plugin_error',
+      message: e.message,
+      errorCode: e.code,
+      ...(e.details ? { details: e.details } : {}),
+    };
+  }
+  const f: Failure = { code: 'plugin_error', message: describeCause(e), errorCode: 'CPEX_ERR_PLUGIN_EXCEPTION' };
+  if (e instanceof Error && e.name && e.name !== 'Error') f.details = { error_type: e.name };
+  return f;
+}
+
+export class Invocation<P = unknown> {
+  private readonly engine: Engine;
+  private readonly lineup: Lineup;
+  private readonly hook: string;
+  private readonly original: P;
+  private readonly gc: GlobalContext;
+  private readonly table: ContextTable;
+  private readonly options: InvokeOptions;
+  private readonly id: number;
+  private readonly tracing: boolean;
+  private readonly t0: number;
+
+  private payload: unknown;
+  private modified = false;
+  private ext: Extensions | undefined;
+  private extModified = false;
+  private metadata: Record<string, unknown> = {};
+  private errors: PluginErrorRecord[] = [];
+  private retry = 0;
+  private violation: PluginViolation | null = null;
+  private halted = false;
+  private executed = 0;
+  private decisionPlugin: string | undefined;
+  private pending: Set<PendingCall> | undefined;
+  private abortError: CpexError | undefined;
+  private stopAbortListener: (() => void) | undefined;
+
+  constructor(engine: Engine, lineup: Lineup, hook: string, payload: P, options: InvokeOptions) {
+    this.engine = engine;
+    this.lineup = lineup;
+    this.hook = hook;
+    this.original = payload;
+    this.payload = payload;
+    this.options = options;
+    this.ext = options.extensions;
+    this.id = engine.nextInvocationId();
+    this.gc = normalizeGlobalContext(options.globalContext, this.id);
+    this.table = new ContextTable(this.gc.requestId, options.contextTable);
+    this.tracing = hookStartChannel.hasSubscribers || pluginStartChannel.hasSubscribers;
+    this.t0 = this.tracing ? performance.now() : 0;
+  }
+
+  async run(): Promise<PipelineResult<P>> {
+    const { phases } = this.lineup;
+    const signal = this.options.signal;
+    if (signal) this.watchCaller(signal);
+    if (this.tracing && hookStartChannel.hasSubscribers) {
+      hookStartChannel.publish({
+        manager: this.engine.owner,
+        invocationId: this.id,
+        hook: this.hook,
+        requestId: this.gc.requestId,
+        plugins: this.lineup.ordered.length,
+      });
+    }
+    try {
+      if (phases.sequential.length) await this.serial(phases.sequential, 'sequential');
+      if (!this.halted && phases.transform.length) await this.serial(phases.transform, 'transform');
+      if (!this.halted && phases.audit.length) await this.serial(phases.audit, 'audit');
+      if (!this.halted && phases.concurrent.length) await this.concurrent(phases.concurrent);
+    } finally {
+      this.stopAbortListener?.();
+    }
+    if (this.abortError) throw this.abortError;
+    const background = this.lineup.hasFireAndForget ? this.fireAndForget(phases.fire_and_forget) : EMPTY_BACKGROUND;
+    const result = this.buildResult(background);
+    if (this.tracing && hookEndChannel.hasSubscribers) {
+      hookEndChannel.publish({
+        manager: this.engine.owner,
+        invocationId: this.id,
+        hook: this.hook,
+        requestId: this.gc.requestId,
+        plugins: this.lineup.ordered.length,
+        continueProcessing: !this.halted,
+        stoppedBy: this.violation?.pluginName ?? null,
+        executed: this.executed,
+        durationMs: performance.now() - this.t0,
+      });
+    }
+    if (this.halted && this.options.violationsAsExceptions) {
+      throw new PluginViolationError(this.hook, result.violation!, result as PipelineResult<unknown>);
+    }
+    return result;
+  }
+
+  private watchCaller(signal: AbortSignal): void {
+    const onAbort = () => {
+      this.abortError ??= new CpexError('CPEX_ERR_ABORTED', `invocation of ${this.hook} aborted by the caller`, {
+        hook: this.hook,
+        cause: signal.reason,
+      });
+      this.halted = true;
+      if (this.pending) for (const p of this.pending) p.abandon(this.abortError);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.stopAbortListener = () => signal.removeEventListener('abort', onAbort);
+  }
+
+  private eligible(reg: Registration): boolean {
+    return !reg.disabled && (reg.conditions.length === 0 || matchesConditions(reg.conditions, this.hook, this.original, this.gc));
+  }
+
+  /** Start one plugin call. Returns the outcome synchronously when the handler did not return a thenable. */
+  private call(reg: Registration, phase: Phase, ctx: CallContext, payload: unknown): Outcome | Promise<Outcome> {
+    const handler = reg.handlers.get(this.hook)!;
+    const view = reg.protect ? readonlyView(payload) : payload;
+    const ext = this.ext === undefined ? undefined : extensionsView(this.ext, reg.caps);
+    this.executed++;
+    if (this.tracing && pluginStartChannel.hasSubscribers) {
+      pluginStartChannel.publish({ manager: this.engine.owner, invocationId: this.id, hook: this.hook, plugin: reg.name, phase });
+    }
+    const start = performance.now();
+    let r: unknown;
+    try {
+      r = handler(view, ctx, ext);
+    } catch (e) {
+      return this.settle(reg, phase, ctx, start, undefined, e);
+    }
+    if (isThenable(r)) {
+      const pc = new PendingCall(r, start, reg.timeoutMs, ctx, this.engine.watchdog);
+      (this.pending ??= new Set()).add(pc);
+      return pc.promise.then(
+        (v) => {
+          this.pending!.delete(pc);
+          return this.settle(reg, phase, ctx, start, v, undefined, false);
+        },
+        (e) => {
+          this.pending!.delete(pc);
+          return this.settle(reg, phase, ctx, start, undefined, e, true);
+        },
+      );
+    }
+    // A synchronous handler cannot be pre-empted: if it overran, its result is discarded as timed out.
+    if (performance.now() - start > reg.timeoutMs) return this.settle(reg, phase, ctx, start, undefined, TIMEOUT, true);
+    return this.settle(reg, phase, ctx, start, r, undefined, false);
+  }
+
+  private settle(
+    reg: Registration,
+    phase: Phase,
+    ctx: CallContext,
+    start: number,
+    value: unknown,
+    error: unknown,
+    failed = true,
+  ): Outcome {
+    let out: Outcome;
+    if (error === ABANDONED) out = { reg, ctx, abandoned: true };
+    else if (failed) out = { reg, ctx, failure: failureOf(error, reg, reg.timeoutMs) };
+    else if (value === undefined || value === null) out = { reg, ctx, result: {} };
+    else {
+      const bad = checkResult(value);
+      out = bad
+        ? { reg, ctx, failure: { code: 'plugin_error', message: `invalid result from plugin ${reg.name}: ${bad}`, errorCode: 'CPEX_ERR_INVALID_RESULT' } }
+        : { reg, ctx, result: value as PluginResult };
+    }
+    if (this.tracing && pluginEndChannel.hasSubscribers) {
+      let outcome: PluginOutcome;
+      if (out.abandoned) outcome = 'aborted';
+      else if (out.failure) outcome = out.failure.code === 'plugin_timeout' ? 'timeout' : 'error';
+      else if (out.result?.continueProcessing === false) outcome = 'deny';
+      else outcome = out.result?.modifiedPayload !== undefined ? 'modify' : 'allow';
+      pluginEndChannel.publish({
+        manager: this.engine.owner,
+        invocationId: this.id,
+        hook: this.hook,
+        plugin: reg.name,
+        phase,
+        outcome,
+        durationMs: performance.now() - start,
+        ...(out.failure ? { code: out.failure.code } : {}),
+      });
+    }
+    return out;
+  }
+
+  /** sequential, transform, audit: serial, in priority order. */
+  private async serial(regs: readonly Registration[], phase: Phase): Promise<void> {
+    for (let i = 0; i < regs.length; i++) {
+      const reg = regs[i]!;
+      if (!this.eligible(reg)) continue;
+      this.table.participate(reg, false);
+      const ctx = new CallContext(this.table, reg, this.gc, this.hook, phase);
+      let o = this.call(reg, phase, ctx, this.payload);
+      if (o instanceof Promise) o = await o;
+      if (o.abandoned || this.abortError) return;
+      if (phase === 'audit') this.applyAudit(o);
+      else this.applySerial(o, phase);
+      if (this.halted) return;
+    }
+  }
+
+  private mergeMetadata(r: PluginResult): void {
+    const m = r.metadata;
+    if (!m) return;
+    for (const k of Object.keys(m)) if (k !== DECISION_KEY) this.metadata[k] = m[k];
+  }
+
+  private recordFailure(o: Outcome, phase: Phase): void {
+    const f = o.failure!;
+    const reg = o.reg;
+    this.errors.push({
+      pluginName: reg.name,
+      code: f.code,
+      message: f.message,
+      phase,
+      ...(f.errorCode ? { errorCode: f.errorCode } : {}),
+    });
+    if (reg.entry.onError === 'disable' && !reg.disabled) {
+      reg.disabled = true;
+      this.engine.onDisabled(reg, f.message);
+    }
+  }
+
+  /** Apply on_error for a failure in a phase that may halt. */
+  private fail(o: Outcome, phase: Phase): void {
+    this.recordFailure(o, phase);
+    if (o.reg.entry.onError !== 'fail') return;
+    const f = o.failure!;
+    const details: Record<string, unknown> = { error: f.message, ...(f.details ?? {}) };
+    if (f.errorCode) details.error_code = f.errorCode;
+    this.halt({
+      code: f.code,
+      reason: f.code === 'plugin_timeout' ? `plugin ${o.reg.name} timed out` : `plugin ${o.reg.name} failed`,
+      description: f.message,
+      details,
+      pluginName: o.reg.name,
+    });
+  }
+
+  private halt(v: PluginViolation): void {
+    this.halted = true;
+    this.violation = v;
+  }
+
+  private denyViolation(reg: Registration, r: PluginResult): PluginViolation {
+    const v = r.violation;
+    if (!v) return { code: 'denied', reason: `blocked by plugin ${reg.name}`, pluginName: reg.name };
+    return { ...v, reason: typeof v.reason === 'string' ? v.reason : String(v.reason ?? v.code), pluginName: reg.name };
+  }
+
+  /** sequential / transform: chained; sequential may halt, transform's deny is ignored (its edits kept). */
+  private applySerial(o: Outcome, phase: 'sequential' | 'transform' | Phase): void {
+    if (o.failure) return this.fail(o, phase);
+    const r = o.result!;
+    const reg = o.reg;
+    this.mergeMetadata(r);
+    o.ctx.mergeGlobal();
+    if (r.continueProcessing === false && phase === 'sequential') {
+      this.retry = r.retryDelayMs ?? 0;
+      return this.halt(this.denyViolation(reg, r));
+    }
+    if (r.retryDelayMs !== undefined && r.retryDelayMs > this.retry) this.retry = r.retryDelayMs;
+    if (r.modifiedExtensions !== undefined && r.modifiedExtensions !== null) {
+      const view = this.ext === undefined ? undefined : extensionsView(this.ext, reg.caps);
+      const merged = mergeExtensions(this.ext, view, unwrapViews(r.modifiedExtensions), reg.caps);
+      if (!merged.ok) {
+        this.fail(
+          {
+            reg,
+            ctx: o.ctx,
+            failure: {
+              code: 'extension_violation',
+              message: `plugin ${reg.name}: ${merged.message}`,
+              errorCode: 'CPEX_ERR_EXTENSION_VIOLATION',
+              ...(merged.details ? { details: merged.details } : {}),
+            },
+          },
+          phase,
+        );
+        if (this.halted) return;
+      } else {
+        this.ext = merged.value;
+        this.extModified = true;
+      }
+    }
+    if (r.modifiedPayload !== undefined) {
+      const returned = unwrapViews(r.modifiedPayload);
+      const policy = this.engine.policies.get(this.hook);
+      const outcome = applyPolicy(policy, this.engine.settings.defaultHookPolicy === 'deny', this.payload, returned);
+      if (outcome.dropped.length) {
+        this.engine.logger.warn(`plugin ${reg.name} changed non-writable fields of ${this.hook}; dropped`, {
+          plugin: reg.name,
+          hook: this.hook,
+          fields: outcome.dropped,
+        });
+      }
+      if (outcome.accepted) {
+        this.payload = outcome.payload;
+        this.modified = true;
+        this.decisionPlugin = reg.name;
+      }
+    }
+  }
+
+  /** audit: read-only; deny suppressed, edits and global writes dropped, metadata kept, errors never halt. */
+  private applyAudit(o: Outcome): void {
+    if (o.failure) return this.recordFailure(o, 'audit');
+    const r = o.result!;
+    this.mergeMetadata(r);
+    if (r.retryDelayMs !== undefined && r.retryDelayMs > this.retry) this.retry = r.retryDelayMs;
+  }
+
+  /** concurrent: parallel on one snapshot; first deny (or on_error fail) to complete wins and aborts the rest. */
+  private concurrent(regs: readonly Registration[]): Promise<void> | undefined {
+    const eligible = regs.filter((r) => this.eligible(r));
+    if (eligible.length === 0) return undefined;
+    const pool = this.engine.settings.executionPool;
+    const shortCircuit = this.engine.settings.shortCircuitOnDeny;
+    const snapshot = this.payload;
+    return new Promise<void>((resolve) => {
+      let next = 0;
+      let inflight = 0;
+      let done = false;
+      let firstDeny: { o: Outcome } | undefined;
+      const contexts: CallContext[] = [];
+      const finish = () => {
+        if (done) return;
+        done = true;
+        if (firstDeny && !this.halted) {
+          const r = firstDeny.o.result!;
+          this.retry = r.retryDelayMs ?? 0;
+          this.halt(this.denyViolation(firstDeny.o.reg, r));
+        }
+        resolve();
+      };
+      const stopOthers = (reason: unknown) => {
+        for (const c of contexts) c.abort(reason);
+        if (this.pending) for (const p of [...this.pending]) p.abandon(reason);
+      };
+      const onOutcome = (o: Outcome) => {
+        inflight--;
+        if (done || o.abandoned || this.abortError) {
+          if (this.abortError) finish();
+          else if (!done && inflight === 0 && next >= eligible.length) finish();
+          return;
+        }
+        if (o.failure) {
+          this.fail(o, 'concurrent');
+          if (this.halted) {
+            stopOthers(new CpexError('CPEX_ERR_ABORTED', `sibling plugin ${o.reg.name} failed`));
+            return finish();
+          }
+        } else {
+          const r = o.result!;
+          this.mergeMetadata(r);
+          o.ctx.mergeGlobal();
+          if (r.continueProcessing === false) {
+            if (!firstDeny) firstDeny = { o };
+            if (shortCircuit) {
+              stopOthers(new CpexError('CPEX_ERR_ABORTED', `sibling plugin ${o.reg.name} denied`));
+              return finish();
+            }
+          } else if (r.retryDelayMs !== undefined && r.retryDelayMs > this.retry) this.retry = r.retryDelayMs;
+        }
+        launch();
+      };
+      const launch = () => {
+        while (!done && next < eligible.length && (pool === 0 || inflight < pool)) {
+          const reg = eligible[next++]!;
+          this.table.participate(reg, false);
+          const ctx = new CallContext(this.table, reg, this.gc, this.hook, 'concurrent');
+          contexts.push(ctx);
+          inflight++;
+          const o = this.call(reg, 'concurrent', ctx, snapshot);
+          if (o instanceof Promise) o.then(onOutcome);
+          else onOutcome(o);
+        }
+        if (!done && inflight === 0 && next >= eligible.length) finish();
+      };
+      launch();
+    });
+  }
+
+  /** fire_and_forget: after the other phases (also after a halt), on the final payload, isolated, tracked. */
+  private fireAndForget(regs: readonly Registration[]): BackgroundWork {
+    const eligible = regs.filter((r) => this.eligible(r));
+    if (eligible.length === 0) return EMPTY_BACKGROUND;
+    const payload = this.payload;
+    const errors: PluginErrorRecord[] = [];
+    const pool = this.engine.settings.executionPool;
+    const ctxs = eligible.map((reg) => {
+      this.table.participate(reg, true);
+      return new CallContext(this.table, reg, this.gc, this.hook, 'fire_and_forget');
+    });
+    let remaining = eligible.length;
+    const work = new Promise<PluginErrorRecord[]>((resolve) => {
+      let next = 0;
+      let inflight = 0;
+      const onOutcome = (o: Outcome) => {
+        inflight--;
+        remaining--;
+        if (o.failure) {
+          const f = o.failure;
+          errors.push({
+            pluginName: o.reg.name,
+            code: f.code,
+            message: f.message,
+            phase: 'fire_and_forget',
+            ...(f.errorCode ? { errorCode: f.errorCode } : {}),
+          });
+          if (o.reg.entry.onError === 'disable' && !o.reg.disabled) {
+            o.reg.disabled = true;
+            this.engine.onDisabled(o.reg, f.message);
+          }
+          this.engine.logger.warn(`fire_and_forget plugin ${o.reg.name} failed: ${f.message}`, {
+            plugin: o.reg.name,
+            hook: this.hook,
+          });
+        }
+        if (remaining === 0) resolve(errors);
+        else launch();
+      };
+      const launch = () => {
+        while (next < eligible.length && (pool === 0 || inflight < pool)) {
+          const i = next++;
+          inflight++;
+          const o = this.call(eligible[i]!, 'fire_and_forget', ctxs[i]!, payload);
+          if (o instanceof Promise) o.then(onOutcome);
+          else onOutcome(o);
+        }
+      };
+      // Start after the caller has its result: background work never delays the pipeline.
+      setImmediate(launch);
+    });
+    const tracked = this.engine.background;
+    tracked.add(work);
+    work.finally(() => tracked.delete(work));
+    return {
+      wait: () => work.then((e) => [...e]),
+      get pending() {
+        return remaining;
+      },
+    };
+  }
+
+  private buildResult(background: BackgroundWork): PipelineResult<P> {
+    if (this.hook === DECISION_HOOK && this.decisionPlugin !== undefined) this.metadata[DECISION_KEY] = this.decisionPlugin;
+    return {
+      continueProcessing: !this.halted,
+      modifiedPayload: this.modified ? (this.payload as P) : null,
+      payloadModified: this.modified,
+      modifiedExtensions: this.extModified ? (this.ext ?? null) : null,
+      violation: this.violation,
+      errors: this.errors,
+      metadata: this.metadata,
+      retryDelayMs: this.retry,
+      contextTable: this.table,
+      background,
+    };
+  }
+}
+
+let anonymousRequests = 0;
+
+/** The caller's GlobalContext (the merge target), completed with empty state/metadata if missing. */
+function normalizeGlobalContext(gc: GlobalContext | undefined, id: number): GlobalContext {
+  if (gc === undefined) return { requestId: `cpex-${id}-${++anonymousRequests}`, state: {}, metadata: {} };
+  if (typeof gc !== 'object' || gc === null) {
+    throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', 'globalContext must be an object');
+  }
+  if (typeof gc.requestId !== 'string') {
+    throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', `globalContext.requestId must be a string, got ${typeof gc.requestId}`);
+  }
+  if (gc.state === undefined || gc.state === null) gc.state = {};
+  if (gc.metadata === undefined || gc.metadata === null) gc.metadata = {};
+  return gc;
+}

@@ -1,0 +1,60 @@
+/**
+ * Registrations and per-hook lineups. Ordering (priority ascending, ties in registration order,
+ * split by phase) is computed once when plugins are registered, never per call.
+ */
+import type { TableKey } from '../context/context-table.js';
+import type { CompiledCapabilities } from '../extensions/gate.js';
+import { PHASES, type Handler, type Phase, type PluginCondition, type PluginEntry, type PluginInstance } from '../types.js';
+
+/** One registered plugin (from config or code). */
+export interface Registration extends TableKey {
+  readonly name: string;
+  readonly entry: PluginEntry;
+  readonly instance: PluginInstance;
+  readonly handlers: ReadonlyMap<string, Handler>;
+  readonly caps: CompiledCapabilities;
+  readonly phase: Phase;
+  readonly timeoutMs: number;
+  /** Registration order, for priority ties. */
+  readonly order: number;
+  /** Give this plugin read-only payload views (in-process host under cow_validation strict). */
+  readonly protect: boolean;
+  readonly conditions: readonly PluginCondition[];
+  /** Switched off for the manager's lifetime by on_error: disable. */
+  disabled: boolean;
+}
+
+export type PhaseTable<T> = Record<Phase, T>;
+
+export interface Lineup {
+  readonly hook: string;
+  /** All plugins for the hook by priority (ties in registration order), regardless of phase. */
+  readonly ordered: readonly Registration[];
+  readonly phases: PhaseTable<readonly Registration[]>;
+  readonly hasFireAndForget: boolean;
+}
+
+export function comparePriority(a: Registration, b: Registration): number {
+  return a.entry.priority - b.entry.priority || a.order - b.order;
+}
+
+/** Build the lineup of every hook from the registrations (registration order given). */
+export function buildLineups(regs: readonly Registration[]): Map<string, Lineup> {
+  const byHook = new Map<string, Registration[]>();
+  for (const r of regs) {
+    for (const hook of r.handlers.keys()) {
+      let list = byHook.get(hook);
+      if (!list) byHook.set(hook, (list = []));
+      list.push(r);
+    }
+  }
+  const out = new Map<string, Lineup>();
+  for (const [hook, list] of byHook) {
+    const ordered = [...list].sort(comparePriority);
+    const phases = Object.fromEntries(PHASES.map((p) => [p, ordered.filter((r) => r.phase === p)])) as PhaseTable<
+      Registration[]
+    >;
+    out.set(hook, { hook, ordered, phases, hasFireAndForget: phases.fire_and_forget.length > 0 });
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+/**
+ * The in-process host: TypeScript/JavaScript plugin objects running in the manager's thread.
+ * Timeouts are cooperative (the manager stops waiting and aborts the signal); payloads are shared
+ * read-only views, not copies.
+ */
+import type { Handler, HostCapabilities, Plugin, PluginFactory, PluginHost, PluginInstance } from '../types.js';
+
+export const IN_PROCESS_HOST_CAPABILITIES: HostCapabilities = Object.freeze({
+  supportsTimeouts: 'cooperative',
+  isolated: false,
+  copiesPayloads: false,
+});
+
+/** Where decorators record hook → method name maps (on the instance or its prototype chain). */
+export const HOOK_METHODS = Symbol.for('cpex.hook-methods');
+
+const LIFECYCLE = new Set(['constructor', 'name', 'initialize', 'shutdown', 'hooks', 'config']);
+
+/**
+ * Resolve a plugin object's handler for `hook`: `plugin.hooks[hook]`, then a decorator-registered
+ * method (`plugin[Symbol.for('cpex.hook-methods')][hook]`), then a method named after the hook.
+ * Handlers are bound to the plugin.
+ */
+export function resolveHandler(plugin: Plugin, hook: string): Handler | undefined {
+  const map = plugin.hooks;
+  if (map && typeof map === 'object' && typeof map[hook] === 'function') return map[hook].bind(plugin) as Handler;
+  const decorated = (plugin as unknown as Record<PropertyKey, unknown>)[HOOK_METHODS] as Record<string, string | Handler> | undefined;
+  const target = decorated?.[hook];
+  if (typeof target === 'function') return target.bind(plugin) as Handler;
+  if (typeof target === 'string' && typeof plugin[target] === 'function') return (plugin[target] as Handler).bind(plugin);
+  if (!LIFECYCLE.has(hook) && typeof plugin[hook] === 'function') return (plugin[hook] as Handler).bind(plugin);
+  return undefined;
+}
+
+/** Hook names a plugin object implements (for registrations without an explicit `hooks` list). */
+export function discoverHooks(plugin: Plugin): string[] {
+  const out = new Set<string>();
+  if (plugin.hooks && typeof plugin.hooks === 'object') {
+    for (const [k, v] of Object.entries(plugin.hooks)) if (typeof v === 'function') out.add(k);
+  }
+  const decorated = (plugin as unknown as Record<PropertyKey, unknown>)[HOOK_METHODS] as Record<string, unknown> | undefined;
+  if (decorated) for (const k of Object.keys(decorated)) out.add(k);
+  // Methods named after hooks: own and prototype methods that look like hook names.
+  let o: object | null = plugin;
+  while (o && o !== Object.prototype) {
+    for (const k of Object.getOwnPropertyNames(o)) {
+      if (LIFECYCLE.has(k) || k.startsWith('_')) continue;
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      if (d && typeof d.value === 'function' && /^[a-z][a-z0-9]*([._][a-z0-9]+)+$/.test(k)) out.add(k);
+    }
+    o = Object.getPrototypeOf(o);
+  }
+  return [...out];
+}
+
+/** Wrap a plugin object as a PluginInstance. */
+export function pluginToInstance(plugin: Plugin): PluginInstance {
+  const cache = new Map<string, Handler | undefined>();
+  return {
+    plugin,
+    host: IN_PROCESS_HOST_CAPABILITIES,
+    handler(hook) {
+      if (!cache.has(hook)) cache.set(hook, resolveHandler(plugin, hook));
+      return cache.get(hook);
+    },
+    initialize: typeof plugin.initialize === 'function' ? () => plugin.initialize!() : undefined,
+    shutdown: typeof plugin.shutdown === 'function' ? () => plugin.shutdown!() : undefined,
+  } as PluginInstance;
+}
+
+/** The in-process host as a PluginHost (its factory takes `entry.config.plugin` objects; mostly for testHost). */
+export function createInProcessHost(resolve?: (entry: Parameters<PluginFactory['create']>[0]) => Plugin | Promise<Plugin>): PluginHost {
+  const factory: PluginFactory = {
+    async create(entry) {
+      if (!resolve) throw new Error('createInProcessHost: no resolver given');
+      return pluginToInstance(await resolve(entry));
+    },
+  };
+  return {
+    name: 'in-process',
+    capabilities: IN_PROCESS_HOST_CAPABILITIES,
+    kinds: ['in-process'],
+    factory,
+    async dispose() {},
+  };
+}
