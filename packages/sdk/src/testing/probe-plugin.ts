@@ -1,0 +1,58 @@
+/**
+ * The in-process probe plugin: a `node://` factory export that behaves as its config says
+ * (`{ behaviour, hooks }`), used by `inProcessProbe` to run the host suite against in-process hosts.
+ */
+import { CpexError, type Handler, type PluginEntry } from '@cpex/core';
+import { definePlugin } from '../define.js';
+import { allow, deny, modify } from '../results.js';
+import type { ProbeBehaviour } from './probe.js';
+
+function behaviourOf(config: Record<string, unknown> | null, where: string): ProbeBehaviour {
+  const b = config?.behaviour as ProbeBehaviour | undefined;
+  if (b === undefined || b === null || typeof b !== 'object' || typeof b.kind !== 'string') {
+    throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', `${where}: config.behaviour must be { kind, ... }`);
+  }
+  return b;
+}
+
+function handlerFor(b: ProbeBehaviour): Handler {
+  switch (b.kind) {
+    case 'allow':
+      return () => allow(b.metadata);
+    case 'deny':
+      return () => deny(b.code, b.reason);
+    case 'modify':
+      return (payload: Record<string, unknown>) => modify({ ...payload, ...b.set });
+    case 'throw':
+      return () => {
+        throw new Error(b.message);
+      };
+    case 'sleep':
+      return (_payload, context) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(() => resolve(allow()), b.ms);
+          // Cooperative cancellation: stop sleeping when the manager gives up on us.
+          context.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            resolve(allow({ aborted: true }));
+          });
+        });
+  }
+}
+
+/**
+ * A probe plugin for the host suite: implements `config.hooks` (default: the entry's hooks), each
+ * doing `config.behaviour` (allow / deny / modify / throw / sleep). Also the `node://` factory export.
+ *
+ * @example
+ * const host = createInProcessHost((entry) => probePlugin(entry.config, entry));
+ */
+export default function probePlugin(config: Record<string, unknown> | null, entry: Partial<PluginEntry>) {
+  const where = `probe plugin ${entry?.name ?? '?'}`;
+  const behaviour = behaviourOf(config, where);
+  const hooks = Array.isArray(config?.hooks) ? (config.hooks as string[]) : (entry?.hooks ?? []);
+  const handler = handlerFor(behaviour);
+  const map: Record<string, Handler> = {};
+  for (const h of hooks) map[h] = handler;
+  return definePlugin({ name: entry?.name ?? 'probe', hooks: map });
+}
