@@ -26,4 +26,9 @@ export type {
 } from './tracing/channels.js';
 export { CAPABILITY_NAMES, compileCapabilities } from './extensions/gate.js';
 export type { CapabilityName, CompiledCapabilities } from './extensions/gate.js';
-export { pluginToInstance, createInProcessHost, IN_PROCESS_HOST_CAPABILITIES, HOOK_METHODS } from './host/in-process.js';
+export {
+  pluginToInstance,
+  createInProcessHost,
+  IN_PROCESS_HOST_CAPABILITIES,
+  HOOK_METHODS,
+} from './host/in-process.js';

@@ -147,7 +147,9 @@ export class PluginManager {
       nextInvocationId: () => ++this.invocations,
       onDisabled: (reg, reason) => {
         this.runtimeDisabledNames.add(reg.name);
-        this.logger.warn(`plugin ${reg.name} disabled after an error (on_error: disable): ${reason}`, { plugin: reg.name });
+        this.logger.warn(`plugin ${reg.name} disabled after an error (on_error: disable): ${reason}`, {
+          plugin: reg.name,
+        });
       },
     };
     this.compilePolicies();
@@ -204,11 +206,15 @@ export class PluginManager {
     const names = new Set([...this.pending.map((p) => p.entry.name)]);
     cfg.entries.forEach((e, i) => {
       if (names.has(e.name)) {
-        throw new ConfigError('CPEX_ERR_DUPLICATE_PLUGIN', `plugins[${i}].name: plugin "${e.name}" is already registered`, {
-          path: `plugins[${i}].name`,
-          plugin: e.name,
-          ...(cfg.file ? { file: cfg.file } : {}),
-        });
+        throw new ConfigError(
+          'CPEX_ERR_DUPLICATE_PLUGIN',
+          `plugins[${i}].name: plugin "${e.name}" is already registered`,
+          {
+            path: `plugins[${i}].name`,
+            plugin: e.name,
+            ...(cfg.file ? { file: cfg.file } : {}),
+          },
+        );
       }
     });
     this._config = cfg;
@@ -234,7 +240,10 @@ export class PluginManager {
   /** Register a factory for an exact kind (`my-kind`) or a scheme (`python://`). Last one wins. */
   registerFactory(kind: string, factory: PluginFactory): void {
     if (!kind || typeof factory?.create !== 'function') {
-      throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', 'registerFactory(kind, factory): factory must have create(entry, ctx)');
+      throw new CpexError(
+        'CPEX_ERR_INVALID_ARGUMENT',
+        'registerFactory(kind, factory): factory must have create(entry, ctx)',
+      );
     }
     this.factories.set(kind, factory);
   }
@@ -260,7 +269,10 @@ export class PluginManager {
         return;
       }
       if (!p || typeof p !== 'object' || typeof p.name !== 'string' || !p.name) {
-        throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', 'register(plugin): a plugin needs a non-empty string name');
+        throw new CpexError(
+          'CPEX_ERR_INVALID_ARGUMENT',
+          'register(plugin): a plugin needs a non-empty string name',
+        );
       }
       const full = this.entryFor(e.name ?? p.name, e, discoverHooks(p));
       added.push({ entry: full, instance: pluginToInstance(p) });
@@ -272,7 +284,8 @@ export class PluginManager {
   /** Register a single function as a plugin for one hook. */
   registerHook(hook: string, handler: Handler, entry: Partial<PluginEntry> = {}): Disposable {
     this.assertOpen();
-    if (typeof handler !== 'function') throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', 'registerHook: handler must be a function');
+    if (typeof handler !== 'function')
+      throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', 'registerHook: handler must be a function');
     const name = entry.name ?? `${hook}#${handler.name || 'handler'}-${this.order + 1}`;
     const plugin: Plugin = { name, hooks: { [hook]: handler } };
     const full = this.entryFor(name, { ...entry, hooks: [hook] }, [hook]);
@@ -295,14 +308,18 @@ export class PluginManager {
     };
     if (e.timeout !== undefined) {
       if (!(typeof e.timeout === 'number' && e.timeout > 0)) {
-        throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', `plugin ${name}: timeout must be seconds > 0`, { plugin: name });
+        throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', `plugin ${name}: timeout must be seconds > 0`, {
+          plugin: name,
+        });
       }
       out.timeout = e.timeout;
     }
     try {
       compileCapabilities(out.capabilities);
     } catch (err) {
-      throw new CpexError('CPEX_ERR_UNKNOWN_CAPABILITY', `plugin ${name}: ${(err as Error).message}`, { plugin: name });
+      throw new CpexError('CPEX_ERR_UNKNOWN_CAPABILITY', `plugin ${name}: ${(err as Error).message}`, {
+        plugin: name,
+      });
     }
     return out;
   }
@@ -311,7 +328,9 @@ export class PluginManager {
     const names = new Set(this.pending.map((p) => p.entry.name));
     for (const p of added) {
       if (names.has(p.entry.name)) {
-        throw new CpexError('CPEX_ERR_DUPLICATE_PLUGIN', `plugin "${p.entry.name}" is already registered`, { plugin: p.entry.name });
+        throw new CpexError('CPEX_ERR_DUPLICATE_PLUGIN', `plugin "${p.entry.name}" is already registered`, {
+          plugin: p.entry.name,
+        });
       }
       names.add(p.entry.name);
     }
@@ -392,7 +411,12 @@ export class PluginManager {
   }
 
   private factoryContext(): FactoryContext {
-    return { baseDir: this.baseDir, pluginDirs: this.pluginDirs, settings: this._settings, logger: this.logger };
+    return {
+      baseDir: this.baseDir,
+      pluginDirs: this.pluginDirs,
+      settings: this._settings,
+      logger: this.logger,
+    };
   }
 
   /** Resolve a kind: exact factory name, then scheme, then bare dotted path → Python host. */
@@ -412,7 +436,9 @@ export class PluginManager {
       const pkg = HOST_PACKAGES[key];
       throw new CpexError(
         'CPEX_ERR_UNKNOWN_KIND',
-        pkg ? `kind ${kind} needs a host: install ${pkg}` : `no factory is registered for the scheme ${key} (kind ${kind})`,
+        pkg
+          ? `kind ${kind} needs a host: install ${pkg}`
+          : `no factory is registered for the scheme ${key} (kind ${kind})`,
       );
     }
     if (DOTTED_RE.test(kind)) {
@@ -438,19 +464,27 @@ export class PluginManager {
       const factory = this.resolveFactory(entry.kind);
       instance = await factory.create(entry, this.factoryContext());
       if (!instance || typeof instance.handler !== 'function') {
-        throw new CpexError('CPEX_ERR_PLUGIN_LOAD', `factory for kind ${entry.kind} returned no PluginInstance`, {
-          plugin: entry.name,
-        });
+        throw new CpexError(
+          'CPEX_ERR_PLUGIN_LOAD',
+          `factory for kind ${entry.kind} returned no PluginInstance`,
+          {
+            plugin: entry.name,
+          },
+        );
       }
     }
     if (instance.initialize) {
       try {
         await instance.initialize();
       } catch (e) {
-        throw new CpexError(e instanceof CpexError ? e.code : 'CPEX_ERR_PLUGIN_LOAD', `plugin "${entry.name}" failed to initialize: ${describeCause(e)}`, {
-          plugin: entry.name,
-          cause: e,
-        });
+        throw new CpexError(
+          e instanceof CpexError ? e.code : 'CPEX_ERR_PLUGIN_LOAD',
+          `plugin "${entry.name}" failed to initialize: ${describeCause(e)}`,
+          {
+            plugin: entry.name,
+            cause: e,
+          },
+        );
       }
     }
     const handlers = new Map<string, Handler>();
@@ -460,11 +494,15 @@ export class PluginManager {
         try {
           await instance.shutdown?.();
         } catch {}
-        throw new CpexError('CPEX_ERR_HOOK_NOT_IMPLEMENTED', `plugin "${entry.name}" has no handler for hook "${hook}"`, {
-          plugin: entry.name,
-          hook,
-          ...(p.path ? { path: `${p.path}.hooks` } : {}),
-        });
+        throw new CpexError(
+          'CPEX_ERR_HOOK_NOT_IMPLEMENTED',
+          `plugin "${entry.name}" has no handler for hook "${hook}"`,
+          {
+            plugin: entry.name,
+            hook,
+            ...(p.path ? { path: `${p.path}.hooks` } : {}),
+          },
+        );
       }
       handlers.set(hook, h);
     }
@@ -498,9 +536,14 @@ export class PluginManager {
    * @throws CpexError CPEX_ERR_NOT_INITIALIZED before initialize() (or after it failed);
    *   PluginViolationError on any halt when `violationsAsExceptions` is set.
    */
-  invoke<H extends string>(hook: H, payload: PayloadOf<H>, options: InvokeOptions = {}): Promise<PipelineResult<PayloadOf<H>>> {
+  invoke<H extends string>(
+    hook: H,
+    payload: PayloadOf<H>,
+    options: InvokeOptions = {},
+  ): Promise<PipelineResult<PayloadOf<H>>> {
     if (!this._initialized) return Promise.reject(this.notInitialized(hook));
-    if (this.activations.size > 0) return Promise.all(this.activations).then(() => this.invoke(hook, payload, options));
+    if (this.activations.size > 0)
+      return Promise.all(this.activations).then(() => this.invoke(hook, payload, options));
     const lineup = this.lineups.get(hook);
     if (lineup === undefined) return Promise.resolve(emptyResult<PayloadOf<H>>());
     return new Invocation(this.engine, lineup, hook, payload, options).run();
@@ -596,7 +639,12 @@ export class PluginManager {
 
 /** `{ plugin, entry? }` members of a PluginSet (a plugin object itself has a string `name`). */
 function isEntryMember(v: unknown): v is { plugin: Plugin; entry?: Partial<PluginEntry> } {
-  return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name !== 'string' && typeof (v as { plugin?: unknown }).plugin === 'object';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { name?: unknown }).name !== 'string' &&
+    typeof (v as { plugin?: unknown }).plugin === 'object'
+  );
 }
 
 function isPluginSet(v: unknown): v is PluginSet {

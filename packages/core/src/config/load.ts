@@ -12,7 +12,7 @@ import { ConfigError, CpexError } from '../errors/cpex-error.js';
 import { compileCapabilities } from '../extensions/gate.js';
 import type { Mode, OnError, PluginCondition, PluginEntry } from '../types.js';
 import {
-  conditionSchema,
+  type conditionSchema,
   configSchema,
   KNOWN_KEYS,
   type ParsedConfig,
@@ -50,7 +50,8 @@ export function formatPath(parts: ReadonlyArray<PropertyKey>): string {
   return out || '(root)';
 }
 
-const ENV_RE = /\{\{\s*env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])\s*(?:\|\s*default\(\s*(['"])(.*?)\3\s*\)\s*)?\}\}/g;
+const ENV_RE =
+  /\{\{\s*env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])\s*(?:\|\s*default\(\s*(['"])(.*?)\3\s*\)\s*)?\}\}/g;
 
 /**
  * The subset of Python cpex's Jinja rendering that configs use: `{{ env.NAME }}`,
@@ -58,13 +59,16 @@ const ENV_RE = /\{\{\s*env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*
  * (cpex-ts does not run Jinja).
  */
 export function substituteEnv(text: string, env: Record<string, string | undefined>, file?: string): string {
-  const out = text.replace(ENV_RE, (_m, a: string | undefined, b: string | undefined, _q, dflt: string | undefined) => {
-    const name = (a ?? b)!;
-    const v = env[name];
-    if (v !== undefined) return v;
-    if (dflt !== undefined) return dflt;
-    return '';
-  });
+  const out = text.replace(
+    ENV_RE,
+    (_m, a: string | undefined, b: string | undefined, _q, dflt: string | undefined) => {
+      const name = (a ?? b)!;
+      const v = env[name];
+      if (v !== undefined) return v;
+      if (dflt !== undefined) return dflt;
+      return '';
+    },
+  );
   const leftover = /\{\{|\{%/.exec(out);
   if (leftover) {
     const line = out.slice(0, leftover.index).split('\n').length;
@@ -87,7 +91,10 @@ export function parseConfigText(text: string, options: LoadTextOptions = {}): No
   if (doc.errors.length > 0) {
     const issues = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
-      return { path: pos ? `line ${pos.line}:${pos.col}` : '(root)', message: e.message.split('\n')[0] ?? e.message };
+      return {
+        path: pos ? `line ${pos.line}:${pos.col}` : '(root)',
+        message: e.message.split('\n')[0] ?? e.message,
+      };
     });
     throw new ConfigError(
       'CPEX_ERR_CONFIG_PARSE',
@@ -126,10 +133,14 @@ export function validateConfig(
   const where = file ? `${file}: ` : '';
   const locate = options.locate ?? (() => '');
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError('CPEX_ERR_CONFIG_INVALID', `${where}(root): expected a mapping, got ${describe(data)}`, {
-      ...(file ? { file } : {}),
-      path: '(root)',
-    });
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `${where}(root): expected a mapping, got ${describe(data)}`,
+      {
+        ...(file ? { file } : {}),
+        path: '(root)',
+      },
+    );
   }
   const warnings: string[] = [];
   const input = preprocess(data as Record<string, unknown>, warnings);
@@ -149,7 +160,12 @@ export function validateConfig(
           message: `duplicate plugin name "${p.name}" (first used at plugins[${prev}])${locate(['plugins', i, 'name'])}`,
         });
       } else names.set(p.name, i);
-      if (p.kind === 'external' || p.mcp !== undefined || p.grpc !== undefined || p.unix_socket !== undefined) {
+      if (
+        p.kind === 'external' ||
+        p.mcp !== undefined ||
+        p.grpc !== undefined ||
+        p.unix_socket !== undefined
+      ) {
         issues.push({
           path: `plugins[${i}].kind`,
           message: `plugin "${p.name}": external plugins (MCP/gRPC/unix-socket transports) are not supported yet in cpex-ts${locate(['plugins', i, 'kind'])}`,
@@ -186,7 +202,9 @@ export function validateConfig(
   }
   cfg = cfg as ParsedConfig;
   const baseDir = options.baseDir ?? (file ? path.dirname(path.resolve(file)) : process.cwd());
-  const entries = (cfg.plugins ?? []).map((p, i) => normalizeEntry(p, (data as { plugins?: unknown[] }).plugins?.[i]));
+  const entries = (cfg.plugins ?? []).map((p, i) =>
+    normalizeEntry(p, (data as { plugins?: unknown[] }).plugins?.[i]),
+  );
   const pluginDirs = (cfg.plugin_dirs ?? []).map((d) => path.resolve(baseDir, d));
   return {
     entries,
@@ -203,7 +221,12 @@ function preprocess(data: Record<string, unknown>, warnings: string[]): Record<s
   warnUnknown(data, KNOWN_KEYS.top, '', warnings);
   const out: Record<string, unknown> = { ...data };
   if (out.plugin_settings && typeof out.plugin_settings === 'object' && !Array.isArray(out.plugin_settings)) {
-    warnUnknown(out.plugin_settings as Record<string, unknown>, KNOWN_KEYS.settings, 'plugin_settings', warnings);
+    warnUnknown(
+      out.plugin_settings as Record<string, unknown>,
+      KNOWN_KEYS.settings,
+      'plugin_settings',
+      warnings,
+    );
   }
   if (Array.isArray(out.plugins)) {
     out.plugins = out.plugins.map((p, i) => {
@@ -213,7 +236,12 @@ function preprocess(data: Record<string, unknown>, warnings: string[]): Record<s
       if (Array.isArray(entry.conditions)) {
         entry.conditions.forEach((c, j) => {
           if (c && typeof c === 'object' && !Array.isArray(c)) {
-            warnUnknown(c as Record<string, unknown>, KNOWN_KEYS.condition, `plugins[${i}].conditions[${j}]`, warnings);
+            warnUnknown(
+              c as Record<string, unknown>,
+              KNOWN_KEYS.condition,
+              `plugins[${i}].conditions[${j}]`,
+              warnings,
+            );
           }
         });
       }
@@ -311,7 +339,10 @@ function normalizeCondition(c: z.output<typeof conditionSchema>): PluginConditio
 }
 
 /** Read and validate a config file (path or file: URL). */
-export async function loadConfigFile(source: string | URL, options: Omit<LoadTextOptions, 'file'> = {}): Promise<NormalizedConfig> {
+export async function loadConfigFile(
+  source: string | URL,
+  options: Omit<LoadTextOptions, 'file'> = {},
+): Promise<NormalizedConfig> {
   const file = source instanceof URL ? fileURLToPath(source) : source;
   let text: string;
   try {
@@ -322,5 +353,9 @@ export async function loadConfigFile(source: string | URL, options: Omit<LoadTex
       cause: e,
     });
   }
-  return parseConfigText(text, { ...options, file, baseDir: options.baseDir ?? path.dirname(path.resolve(file)) });
+  return parseConfigText(text, {
+    ...options,
+    file,
+    baseDir: options.baseDir ?? path.dirname(path.resolve(file)),
+  });
 }

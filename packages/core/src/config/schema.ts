@@ -5,7 +5,14 @@
  */
 import { z } from 'zod';
 
-export const CANONICAL_MODES = ['sequential', 'transform', 'audit', 'concurrent', 'fire_and_forget', 'disabled'] as const;
+export const CANONICAL_MODES = [
+  'sequential',
+  'transform',
+  'audit',
+  'concurrent',
+  'fire_and_forget',
+  'disabled',
+] as const;
 /** Python cpex 0.1.x legacy mode names, rewritten before validation. */
 export const LEGACY_MODES = ['enforce', 'permissive', 'enforce_ignore_error'] as const;
 export const ON_ERROR_VALUES = ['fail', 'ignore', 'disable'] as const;
@@ -51,22 +58,33 @@ export const pluginEntrySchema = z
     author: z.string().nullish(),
     namespace: z.string().nullish(),
     version: z.string().nullish(),
-    hooks: stringList.default([]).describe('Hook names this plugin handles (the only source of hook wiring).'),
+    hooks: stringList
+      .default([])
+      .describe('Hook names this plugin handles (the only source of hook wiring).'),
     tags: stringList.default([]),
     mode: z
       .enum([...CANONICAL_MODES, ...LEGACY_MODES], { error: oneOf(CANONICAL_MODES) })
       .default('sequential')
-      .describe('Execution phase. Legacy: enforce=sequential, permissive=transform, enforce_ignore_error=sequential+on_error ignore.'),
+      .describe(
+        'Execution phase. Legacy: enforce=sequential, permissive=transform, enforce_ignore_error=sequential+on_error ignore.',
+      ),
     on_error: z.enum(ON_ERROR_VALUES, { error: oneOf(ON_ERROR_VALUES) }).optional(),
     priority: z.int({ error: (iss) => `expected an integer, got ${got(iss.input)}` }).default(100),
     timeout: z
       .number({ error: (iss) => `expected a number of seconds, got ${got(iss.input)}` })
       .positive()
       .optional()
-      .describe('Per-plugin timeout in seconds (fractions allowed); overrides plugin_settings.plugin_timeout.'),
+      .describe(
+        'Per-plugin timeout in seconds (fractions allowed); overrides plugin_settings.plugin_timeout.',
+      ),
     conditions: z.array(conditionSchema).default([]),
-    capabilities: stringList.default([]).describe('Extension capabilities (read_labels, append_labels, ...).'),
-    config: z.record(z.string(), z.unknown()).nullish().describe("The plugin's own settings, passed to its factory."),
+    capabilities: stringList
+      .default([])
+      .describe('Extension capabilities (read_labels, append_labels, ...).'),
+    config: z
+      .record(z.string(), z.unknown())
+      .nullish()
+      .describe("The plugin's own settings, passed to its factory."),
     applied_to: z.record(z.string(), z.unknown()).nullish(),
     max_content_size: z.int().positive().optional(),
     mcp: z.unknown().optional(),
@@ -79,7 +97,11 @@ export const pluginSettingsSchema = z
   .object({
     plugin_timeout: z.number().positive().optional().describe('Seconds per plugin call (default 30).'),
     fail_on_plugin_error: z.boolean().optional().describe('Load failures are fatal (default true).'),
-    execution_pool: z.int().nonnegative().optional().describe('Max concurrent-mode plugins in flight per invoke, 0 = unbounded (default 10).'),
+    execution_pool: z
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('Max concurrent-mode plugins in flight per invoke, 0 = unbounded (default 10).'),
     hook_policies: z.record(z.string(), stringList).optional().describe('hook -> writable payload fields.'),
     default_hook_policy: z.enum(['allow', 'deny'], { error: oneOf(['allow', 'deny']) }).optional(),
     cow_validation: z.enum(['strict', 'disabled'], { error: oneOf(['strict', 'disabled']) }).optional(),
@@ -87,7 +109,10 @@ export const pluginSettingsSchema = z
     max_payload_bytes: z.int().positive().optional(),
     routing_enabled: z.boolean().optional(),
     route_cache_max_entries: z.int().positive().optional(),
-    parallel_execution_within_band: z.boolean().optional().describe('Accepted for compatibility; has no effect.'),
+    parallel_execution_within_band: z
+      .boolean()
+      .optional()
+      .describe('Accepted for compatibility; has no effect.'),
   })
   .describe('Engine settings. Precedence: PluginManager option > plugin_settings > PLUGINS_* env > default.');
 

@@ -18,11 +18,21 @@ export const DEFAULT_SETTINGS: Readonly<ResolvedSettings> = Object.freeze({
   routeCacheMaxEntries: 10_000,
 });
 
-function envNumber(env: Record<string, string | undefined>, name: string, integer: boolean, min: number): number | undefined {
+function envNumber(
+  env: Record<string, string | undefined>,
+  name: string,
+  integer: boolean,
+  min: number,
+): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n)) || (min === 0 && name.endsWith('TIMEOUT') && n === 0)) {
+  if (
+    !Number.isFinite(n) ||
+    n < min ||
+    (integer && !Number.isInteger(n)) ||
+    (min === 0 && name.endsWith('TIMEOUT') && n === 0)
+  ) {
     throw new CpexError(
       'CPEX_ERR_CONFIG_INVALID',
       `environment ${name}: expected ${integer ? 'an integer' : 'a number'} >= ${min}, got ${JSON.stringify(raw)}`,
@@ -38,9 +48,13 @@ function envBool(env: Record<string, string | undefined>, name: string): boolean
   const v = raw.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new CpexError('CPEX_ERR_CONFIG_INVALID', `environment ${name}: expected true|false, got ${JSON.stringify(raw)}`, {
-    path: name,
-  });
+  throw new CpexError(
+    'CPEX_ERR_CONFIG_INVALID',
+    `environment ${name}: expected true|false, got ${JSON.stringify(raw)}`,
+    {
+      path: name,
+    },
+  );
 }
 
 function envPolicy(env: Record<string, string | undefined>, name: string): 'allow' | 'deny' | undefined {
@@ -48,23 +62,36 @@ function envPolicy(env: Record<string, string | undefined>, name: string): 'allo
   if (raw === undefined || raw.trim() === '') return undefined;
   const v = raw.trim().toLowerCase();
   if (v === 'allow' || v === 'deny') return v;
-  throw new CpexError('CPEX_ERR_CONFIG_INVALID', `environment ${name}: expected one of allow|deny, got ${JSON.stringify(raw)}`, {
-    path: name,
-  });
+  throw new CpexError(
+    'CPEX_ERR_CONFIG_INVALID',
+    `environment ${name}: expected one of allow|deny, got ${JSON.stringify(raw)}`,
+    {
+      path: name,
+    },
+  );
 }
 
 function validateOptions(o: ManagerOptions): void {
   const bad = (k: string, want: string, v: unknown) => {
-    throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', `PluginManager option ${k}: expected ${want}, got ${JSON.stringify(v)}`, {
-      path: k,
-    });
+    throw new CpexError(
+      'CPEX_ERR_INVALID_ARGUMENT',
+      `PluginManager option ${k}: expected ${want}, got ${JSON.stringify(v)}`,
+      {
+        path: k,
+      },
+    );
   };
   const t = o.pluginTimeout ?? o.timeout;
-  if (t !== undefined && !(typeof t === 'number' && t > 0 && Number.isFinite(t))) bad('pluginTimeout', 'seconds > 0', t);
+  if (t !== undefined && !(typeof t === 'number' && t > 0 && Number.isFinite(t)))
+    bad('pluginTimeout', 'seconds > 0', t);
   if (o.executionPool !== undefined && !(Number.isInteger(o.executionPool) && o.executionPool >= 0)) {
     bad('executionPool', 'an integer >= 0', o.executionPool);
   }
-  if (o.defaultHookPolicy !== undefined && o.defaultHookPolicy !== 'allow' && o.defaultHookPolicy !== 'deny') {
+  if (
+    o.defaultHookPolicy !== undefined &&
+    o.defaultHookPolicy !== 'allow' &&
+    o.defaultHookPolicy !== 'deny'
+  ) {
     bad('defaultHookPolicy', 'allow|deny', o.defaultHookPolicy);
   }
   if (o.cowValidation !== undefined && o.cowValidation !== 'strict' && o.cowValidation !== 'disabled') {
@@ -74,7 +101,10 @@ function validateOptions(o: ManagerOptions): void {
     bad('maxPayloadBytes', 'a positive integer', o.maxPayloadBytes);
   }
   if (o.routingEnabled) {
-    throw new CpexError('CPEX_ERR_CONFIG_UNSUPPORTED', 'PluginManager option routingEnabled: route-based selection is not supported yet');
+    throw new CpexError(
+      'CPEX_ERR_CONFIG_UNSUPPORTED',
+      'PluginManager option routingEnabled: route-based selection is not supported yet',
+    );
   }
 }
 
@@ -88,17 +118,32 @@ export function resolveSettings(
   const d = DEFAULT_SETTINGS;
   return {
     pluginTimeout:
-      options.pluginTimeout ?? options.timeout ?? yaml.plugin_timeout ?? envNumber(env, 'PLUGINS_PLUGIN_TIMEOUT', false, 0) ?? d.pluginTimeout,
+      options.pluginTimeout ??
+      options.timeout ??
+      yaml.plugin_timeout ??
+      envNumber(env, 'PLUGINS_PLUGIN_TIMEOUT', false, 0) ??
+      d.pluginTimeout,
     failOnPluginError:
-      options.failOnPluginError ?? yaml.fail_on_plugin_error ?? envBool(env, 'PLUGINS_FAIL_ON_PLUGIN_ERROR') ?? d.failOnPluginError,
-    executionPool: options.executionPool ?? yaml.execution_pool ?? envNumber(env, 'PLUGINS_EXECUTION_POOL', true, 0) ?? d.executionPool,
+      options.failOnPluginError ??
+      yaml.fail_on_plugin_error ??
+      envBool(env, 'PLUGINS_FAIL_ON_PLUGIN_ERROR') ??
+      d.failOnPluginError,
+    executionPool:
+      options.executionPool ??
+      yaml.execution_pool ??
+      envNumber(env, 'PLUGINS_EXECUTION_POOL', true, 0) ??
+      d.executionPool,
     hookPolicies: options.hookPolicies ?? yaml.hook_policies ?? d.hookPolicies,
     defaultHookPolicy:
-      options.defaultHookPolicy ?? yaml.default_hook_policy ?? envPolicy(env, 'PLUGINS_DEFAULT_HOOK_POLICY') ?? d.defaultHookPolicy,
+      options.defaultHookPolicy ??
+      yaml.default_hook_policy ??
+      envPolicy(env, 'PLUGINS_DEFAULT_HOOK_POLICY') ??
+      d.defaultHookPolicy,
     cowValidation: options.cowValidation ?? yaml.cow_validation ?? d.cowValidation,
     shortCircuitOnDeny: options.shortCircuitOnDeny ?? yaml.short_circuit_on_deny ?? d.shortCircuitOnDeny,
     maxPayloadBytes: options.maxPayloadBytes ?? yaml.max_payload_bytes ?? d.maxPayloadBytes,
     routingEnabled: false,
-    routeCacheMaxEntries: options.routeCacheMaxEntries ?? yaml.route_cache_max_entries ?? d.routeCacheMaxEntries,
+    routeCacheMaxEntries:
+      options.routeCacheMaxEntries ?? yaml.route_cache_max_entries ?? d.routeCacheMaxEntries,
   };
 }

@@ -38,7 +38,7 @@ export class ContextTable implements ContextTableLike {
 
   /** Record that a plugin participates; `fresh` (fire_and_forget) never reuses previous state. */
   participate(key: TableKey, fresh: boolean): void {
-    if (this.data.has(key) || this.keys.includes(key)) return;
+    // A plugin runs at most once per invocation (one phase), so no duplicate check is needed.
     this.keys.push(key);
     if (fresh) this.data.set(key, { state: {}, metadata: {} });
   }

@@ -6,8 +6,10 @@ export const ERROR_CATALOGUE = {
   // configuration
   CPEX_ERR_CONFIG_READ: 'The config file could not be read.',
   CPEX_ERR_CONFIG_PARSE: 'The config text is not valid YAML 1.2.',
-  CPEX_ERR_CONFIG_INVALID: 'The config does not match the schema (the message names the YAML path, expected and actual value).',
-  CPEX_ERR_CONFIG_UNSUPPORTED: 'The config uses a feature cpex-ts does not support yet (e.g. external MCP/gRPC/unix plugins).',
+  CPEX_ERR_CONFIG_INVALID:
+    'The config does not match the schema (the message names the YAML path, expected and actual value).',
+  CPEX_ERR_CONFIG_UNSUPPORTED:
+    'The config uses a feature cpex-ts does not support yet (e.g. external MCP/gRPC/unix plugins).',
   CPEX_ERR_DUPLICATE_PLUGIN: 'Two plugins (or registrations) share one name.',
   CPEX_ERR_UNKNOWN_KIND: 'No registered factory or installed host handles the plugin kind.',
   CPEX_ERR_UNKNOWN_CAPABILITY: 'A capability name is not one of the 17 known capabilities.',
@@ -16,15 +18,19 @@ export const ERROR_CATALOGUE = {
   CPEX_ERR_HOOK_NOT_IMPLEMENTED: 'A plugin lists a hook it has no handler for.',
   CPEX_ERR_MODULE_NOT_FOUND: 'A node:// plugin module could not be imported.',
   CPEX_ERR_EXPORT_NOT_FOUND: 'A node:// plugin module has no such export.',
-  CPEX_ERR_EXPORT_SHAPE: 'A node:// plugin export is not a plugin object, Plugin subclass or factory function.',
-  CPEX_ERR_NOT_INITIALIZED: 'invoke() was called on a manager that is not initialized (or whose initialize() failed).',
+  CPEX_ERR_EXPORT_SHAPE:
+    'A node:// plugin export is not a plugin object, Plugin subclass or factory function.',
+  CPEX_ERR_NOT_INITIALIZED:
+    'invoke() was called on a manager that is not initialized (or whose initialize() failed).',
   CPEX_ERR_SHUT_DOWN: 'The manager (or host) has been shut down.',
   CPEX_ERR_INVALID_ARGUMENT: 'An API was called with an invalid argument.',
-  CPEX_ERR_HOST_UNAVAILABLE: 'A host runtime is missing (e.g. no python interpreter, pydantic not installed).',
+  CPEX_ERR_HOST_UNAVAILABLE:
+    'A host runtime is missing (e.g. no python interpreter, pydantic not installed).',
   // invocation
   CPEX_ERR_PLUGIN_EXCEPTION: 'A plugin handler threw or rejected.',
   CPEX_ERR_PLUGIN_TIMEOUT: 'A plugin handler exceeded its timeout.',
-  CPEX_ERR_PAYLOAD_MUTATION: 'An in-process plugin tried to write into its (read-only) payload or context view.',
+  CPEX_ERR_PAYLOAD_MUTATION:
+    'An in-process plugin tried to write into its (read-only) payload or context view.',
   CPEX_ERR_EXTENSION_VIOLATION: 'A plugin returned an extension edit its tier or capabilities forbid.',
   CPEX_ERR_INVALID_RESULT: 'A plugin returned something that is not a valid PluginResult.',
   CPEX_ERR_INVALID_PAYLOAD: 'A payload failed validation at ingress.',

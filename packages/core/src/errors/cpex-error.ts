@@ -69,10 +69,14 @@ export class PluginViolationError extends CpexError {
   constructor(hook: string, violation: PluginViolation, result: PipelineResult<unknown>) {
     const who = violation.pluginName ? ` by plugin ${violation.pluginName}` : '';
     const desc = violation.description ? ` (${violation.description})` : '';
-    super('CPEX_ERR_PLUGIN_VIOLATION', `${hook} blocked${who}: ${violation.code} - ${violation.reason}${desc}`, {
-      hook,
-      ...(violation.pluginName !== undefined ? { plugin: violation.pluginName } : {}),
-    });
+    super(
+      'CPEX_ERR_PLUGIN_VIOLATION',
+      `${hook} blocked${who}: ${violation.code} - ${violation.reason}${desc}`,
+      {
+        hook,
+        ...(violation.pluginName !== undefined ? { plugin: violation.pluginName } : {}),
+      },
+    );
     this.name = 'PluginViolationError';
     this.violation = violation;
     this.result = result;

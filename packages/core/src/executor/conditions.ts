@@ -39,7 +39,7 @@ function matchesOne(c: PluginCondition, hook: string, payload: unknown, gc: Glob
   if (c.tenantIds && (gc.tenantId === undefined || !c.tenantIds.includes(gc.tenantId))) return false;
   if (c.contentTypes) {
     const ct = gc.contentType;
-    if (!ct || !ct.trim() || !c.contentTypes.includes(normalizeContentType(ct))) return false;
+    if (!ct?.trim() || !c.contentTypes.includes(normalizeContentType(ct))) return false;
   }
   if (c.userPatterns) {
     const user = gc.user;
@@ -52,7 +52,8 @@ function matchesOne(c: PluginCondition, hook: string, payload: unknown, gc: Glob
   if (pf) {
     const set = c[pf.set];
     if (set) {
-      const value = payload && typeof payload === 'object' ? (payload as Record<string, unknown>)[pf.field] : undefined;
+      const value =
+        payload && typeof payload === 'object' ? (payload as Record<string, unknown>)[pf.field] : undefined;
       // Python quirk kept: a falsy payload value passes the condition.
       if (value && !set.includes(String(value))) return false;
       if (pf.field === '\0never') return false;

@@ -13,7 +13,13 @@ import { CpexError, describeCause, PluginViolationError } from '../errors/cpex-e
 import type { CpexErrorCode } from '../errors/catalogue.js';
 import { extensionsView, mergeExtensions } from '../extensions/gate.js';
 import type { Extensions } from '../extensions/types.js';
-import { pluginEndChannel, pluginStartChannel, hookEndChannel, hookStartChannel, type PluginOutcome } from '../tracing/channels.js';
+import {
+  pluginEndChannel,
+  pluginStartChannel,
+  hookEndChannel,
+  hookStartChannel,
+  type PluginOutcome,
+} from '../tracing/channels.js';
 import type {
   BackgroundWork,
   GlobalContext,
@@ -122,7 +128,11 @@ class PendingCall implements Deadline {
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 const EMPTY_BACKGROUND: BackgroundWork = Object.freeze({
@@ -148,7 +158,8 @@ export function emptyResult<P>(): PipelineResult<P> {
 
 /** Validate a handler's return value cheaply; returns an error message or undefined. */
 function checkResult(r: unknown): string | undefined {
-  if (typeof r !== 'object' || r === null) return `expected a PluginResult object (or nothing), got ${typeof r}`;
+  if (typeof r !== 'object' || r === null)
+    return `expected a PluginResult object (or nothing), got ${typeof r}`;
   const x = r as Record<string, unknown>;
   if (x.continueProcessing !== undefined && typeof x.continueProcessing !== 'boolean') {
     return `continueProcessing must be a boolean, got ${typeof x.continueProcessing}`;
@@ -157,16 +168,28 @@ function checkResult(r: unknown): string | undefined {
     return 'snake_case result fields (continue_processing, modified_payload) are not read in TypeScript: use continueProcessing / modifiedPayload';
   }
   const v = x.violation;
-  if (v !== undefined && v !== null && (typeof v !== 'object' || typeof (v as { code?: unknown }).code !== 'string')) {
+  if (
+    v !== undefined &&
+    v !== null &&
+    (typeof v !== 'object' || typeof (v as { code?: unknown }).code !== 'string')
+  ) {
     return 'violation must be an object with a string code';
   }
-  if (x.metadata !== undefined && x.metadata !== null && (typeof x.metadata !== 'object' || Array.isArray(x.metadata))) {
+  if (
+    x.metadata !== undefined &&
+    x.metadata !== null &&
+    (typeof x.metadata !== 'object' || Array.isArray(x.metadata))
+  ) {
     return 'metadata must be an object';
   }
   if (x.retryDelayMs !== undefined && !(typeof x.retryDelayMs === 'number' && x.retryDelayMs >= 0)) {
     return 'retryDelayMs must be a number >= 0';
   }
-  if (x.modifiedExtensions !== undefined && x.modifiedExtensions !== null && typeof x.modifiedExtensions !== 'object') {
+  if (
+    x.modifiedExtensions !== undefined &&
+    x.modifiedExtensions !== null &&
+    typeof x.modifiedExtensions !== 'object'
+  ) {
     return 'modifiedExtensions must be an object';
   }
   return undefined;
@@ -194,9 +217,37 @@ function failureOf(e: unknown, reg: Registration, timeoutMs: number): Failure {
       ...(e.details ? { details: e.details } : {}),
     };
   }
-  const f: Failure = { code: 'plugin_error', message: describeCause(e), errorCode: 'CPEX_ERR_PLUGIN_EXCEPTION' };
+  const f: Failure = {
+    code: 'plugin_error',
+    message: describeCause(e),
+    errorCode: 'CPEX_ERR_PLUGIN_EXCEPTION',
+  };
   if (e instanceof Error && e.name && e.name !== 'Error') f.details = { error_type: e.name };
   return f;
+}
+
+const SERIAL_PHASES = ['sequential', 'transform', 'audit'] as const;
+const NO_ERROR = Symbol('cpex.no-error');
+
+/** The one in-flight async call of a serial phase (the invocation's current deadline). */
+class SerialCall implements Deadline {
+  deadline: number;
+  timeoutMs: number;
+  done = false;
+  constructor(
+    private readonly inv: Invocation<unknown>,
+    readonly reg: Registration,
+    readonly ctx: CallContext,
+    readonly phase: Phase,
+    readonly start: number,
+  ) {
+    this.timeoutMs = reg.timeoutMs;
+    this.deadline = start + reg.timeoutMs;
+  }
+  expire(): void {
+    this.ctx.abort(new CpexError('CPEX_ERR_PLUGIN_TIMEOUT', `plugin ${this.reg.name} timed out`));
+    this.inv.settleSerial(this, undefined, TIMEOUT);
+  }
 }
 
 export class Invocation<P = unknown> {
@@ -212,6 +263,9 @@ export class Invocation<P = unknown> {
   private readonly t0: number;
 
   private payload: unknown;
+  /** Cached read-only view of `payload` (recomputed when the payload changes). */
+  private viewSource: unknown;
+  private view: unknown;
   private modified = false;
   private ext: Extensions | undefined;
   private extModified = false;
@@ -223,8 +277,17 @@ export class Invocation<P = unknown> {
   private executed = 0;
   private decisionPlugin: string | undefined;
   private pending: Set<PendingCall> | undefined;
+  private current: SerialCall | undefined;
   private abortError: CpexError | undefined;
   private stopAbortListener: (() => void) | undefined;
+
+  // state machine
+  private phaseIdx = 0;
+  private regIdx = 0;
+  private inRun = true;
+  private syncResult: { value?: PipelineResult<P>; error?: unknown } | undefined;
+  private resolveFn: ((r: PipelineResult<P>) => void) | undefined;
+  private rejectFn: ((e: unknown) => void) | undefined;
 
   constructor(engine: Engine, lineup: Lineup, hook: string, payload: P, options: InvokeOptions) {
     this.engine = engine;
@@ -241,8 +304,12 @@ export class Invocation<P = unknown> {
     this.t0 = this.tracing ? performance.now() : 0;
   }
 
-  async run(): Promise<PipelineResult<P>> {
-    const { phases } = this.lineup;
+  /**
+   * Run the pipeline. Serial phases are a continuation-passing state machine: handlers that return
+   * plain values are applied synchronously, a thenable costs exactly one `.then`, and the whole
+   * invocation resolves through one promise.
+   */
+  run(): Promise<PipelineResult<P>> {
     const signal = this.options.signal;
     if (signal) this.watchCaller(signal);
     if (this.tracing && hookStartChannel.hasSubscribers) {
@@ -254,16 +321,57 @@ export class Invocation<P = unknown> {
         plugins: this.lineup.ordered.length,
       });
     }
+    this.drive();
+    this.inRun = false;
+    const sr = this.syncResult;
+    if (sr) return sr.error !== undefined ? Promise.reject(sr.error) : Promise.resolve(sr.value!);
+    return new Promise<PipelineResult<P>>((resolve, reject) => {
+      this.resolveFn = resolve;
+      this.rejectFn = reject;
+    });
+  }
+
+  /** Advance through the phases until a handler goes async or the pipeline is done. */
+  private drive(): void {
     try {
-      if (phases.sequential.length) await this.serial(phases.sequential, 'sequential');
-      if (!this.halted && phases.transform.length) await this.serial(phases.transform, 'transform');
-      if (!this.halted && phases.audit.length) await this.serial(phases.audit, 'audit');
-      if (!this.halted && phases.concurrent.length) await this.concurrent(phases.concurrent);
-    } finally {
-      this.stopAbortListener?.();
+      const phases = this.lineup.phases;
+      while (!this.halted && this.abortError === undefined) {
+        const pi = this.phaseIdx;
+        if (pi < 3) {
+          const phase = SERIAL_PHASES[pi]!;
+          const regs = phases[phase];
+          if (this.regIdx >= regs.length) {
+            this.phaseIdx++;
+            this.regIdx = 0;
+            continue;
+          }
+          const reg = regs[this.regIdx++]!;
+          if (!this.eligible(reg)) continue;
+          if (this.startSerial(reg, phase)) return;
+        } else if (pi === 3) {
+          this.phaseIdx = 4;
+          if (phases.concurrent.length && this.concurrent(phases.concurrent)) return;
+        } else break;
+      }
+      this.complete();
+    } catch (e) {
+      this.finishWith(undefined, e);
     }
-    if (this.abortError) throw this.abortError;
-    const background = this.lineup.hasFireAndForget ? this.fireAndForget(phases.fire_and_forget) : EMPTY_BACKGROUND;
+  }
+
+  private finishWith(value: PipelineResult<P> | undefined, error: unknown): void {
+    this.stopAbortListener?.();
+    if (this.inRun) {
+      this.syncResult = error !== undefined ? { error } : { value: value! };
+    } else if (error !== undefined) this.rejectFn!(error);
+    else this.resolveFn!(value!);
+  }
+
+  private complete(): void {
+    if (this.abortError) return this.finishWith(undefined, this.abortError);
+    const background = this.lineup.hasFireAndForget
+      ? this.fireAndForget(this.lineup.phases.fire_and_forget)
+      : EMPTY_BACKGROUND;
     const result = this.buildResult(background);
     if (this.tracing && hookEndChannel.hasSubscribers) {
       hookEndChannel.publish({
@@ -279,19 +387,107 @@ export class Invocation<P = unknown> {
       });
     }
     if (this.halted && this.options.violationsAsExceptions) {
-      throw new PluginViolationError(this.hook, result.violation!, result as PipelineResult<unknown>);
+      return this.finishWith(
+        undefined,
+        new PluginViolationError(this.hook, result.violation!, result as PipelineResult<unknown>),
+      );
     }
-    return result;
+    this.finishWith(result, undefined);
+  }
+
+  private payloadView(reg: Registration, payload: unknown): unknown {
+    if (!reg.protect) return payload;
+    if (payload !== this.viewSource) {
+      this.viewSource = payload;
+      this.view = readonlyView(payload);
+    }
+    return this.view;
+  }
+
+  /** Start one serial call; true when it went async (settleSerial resumes the machine). */
+  private startSerial(reg: Registration, phase: Phase): boolean {
+    this.table.participate(reg, false);
+    const ctx = new CallContext(this.table, reg, this.gc, this.hook, phase);
+    const handler = reg.handlers.get(this.hook)!;
+    const view = this.payloadView(reg, this.payload);
+    const ext = this.ext === undefined ? undefined : extensionsView(this.ext, reg.caps);
+    this.executed++;
+    if (this.tracing && pluginStartChannel.hasSubscribers) {
+      pluginStartChannel.publish({
+        manager: this.engine.owner,
+        invocationId: this.id,
+        hook: this.hook,
+        plugin: reg.name,
+        phase,
+      });
+    }
+    const start = performance.now();
+    let r: unknown;
+    try {
+      r = handler(view, ctx, ext);
+    } catch (e) {
+      this.applyOutcome(this.settle(reg, phase, ctx, start, undefined, e, true), phase);
+      return false;
+    }
+    if (isThenable(r)) {
+      const call = new SerialCall(this as Invocation<unknown>, reg, ctx, phase, start);
+      this.current = call;
+      this.engine.watchdog.track(call);
+      r.then(
+        (v) => this.settleSerial(call, v, NO_ERROR),
+        (e) => this.settleSerial(call, undefined, e),
+      );
+      return true;
+    }
+    // A synchronous handler cannot be pre-empted: if it overran, its result is discarded as timed out.
+    const o =
+      performance.now() - start > reg.timeoutMs
+        ? this.settle(reg, phase, ctx, start, undefined, TIMEOUT, true)
+        : this.settle(reg, phase, ctx, start, r, undefined, false);
+    this.applyOutcome(o, phase);
+    return false;
+  }
+
+  /** @internal Resumes the machine when the current serial call settles, times out or is abandoned. */
+  settleSerial(call: SerialCall, value: unknown, error: unknown): void {
+    if (call.done) return;
+    call.done = true;
+    this.current = undefined;
+    this.engine.watchdog.untrack(call);
+    try {
+      const o =
+        error === NO_ERROR
+          ? this.settle(call.reg, call.phase, call.ctx, call.start, value, undefined, false)
+          : this.settle(call.reg, call.phase, call.ctx, call.start, undefined, error, true);
+      if (!o.abandoned && this.abortError === undefined) this.applyOutcome(o, call.phase);
+    } catch (e) {
+      return this.finishWith(undefined, e);
+    }
+    this.drive();
+  }
+
+  private applyOutcome(o: Outcome, phase: Phase): void {
+    if (phase === 'audit') this.applyAudit(o);
+    else this.applySerial(o, phase);
   }
 
   private watchCaller(signal: AbortSignal): void {
     const onAbort = () => {
-      this.abortError ??= new CpexError('CPEX_ERR_ABORTED', `invocation of ${this.hook} aborted by the caller`, {
-        hook: this.hook,
-        cause: signal.reason,
-      });
+      this.abortError ??= new CpexError(
+        'CPEX_ERR_ABORTED',
+        `invocation of ${this.hook} aborted by the caller`,
+        {
+          hook: this.hook,
+          cause: signal.reason,
+        },
+      );
       this.halted = true;
       if (this.pending) for (const p of this.pending) p.abandon(this.abortError);
+      const cur = this.current;
+      if (cur) {
+        cur.ctx.abort(this.abortError);
+        this.settleSerial(cur, undefined, ABANDONED);
+      }
     };
     if (signal.aborted) {
       onAbort();
@@ -302,17 +498,31 @@ export class Invocation<P = unknown> {
   }
 
   private eligible(reg: Registration): boolean {
-    return !reg.disabled && (reg.conditions.length === 0 || matchesConditions(reg.conditions, this.hook, this.original, this.gc));
+    return (
+      !reg.disabled &&
+      (reg.conditions.length === 0 || matchesConditions(reg.conditions, this.hook, this.original, this.gc))
+    );
   }
 
   /** Start one plugin call. Returns the outcome synchronously when the handler did not return a thenable. */
-  private call(reg: Registration, phase: Phase, ctx: CallContext, payload: unknown): Outcome | Promise<Outcome> {
+  private call(
+    reg: Registration,
+    phase: Phase,
+    ctx: CallContext,
+    payload: unknown,
+  ): Outcome | Promise<Outcome> {
     const handler = reg.handlers.get(this.hook)!;
-    const view = reg.protect ? readonlyView(payload) : payload;
+    const view = this.payloadView(reg, payload);
     const ext = this.ext === undefined ? undefined : extensionsView(this.ext, reg.caps);
     this.executed++;
     if (this.tracing && pluginStartChannel.hasSubscribers) {
-      pluginStartChannel.publish({ manager: this.engine.owner, invocationId: this.id, hook: this.hook, plugin: reg.name, phase });
+      pluginStartChannel.publish({
+        manager: this.engine.owner,
+        invocationId: this.id,
+        hook: this.hook,
+        plugin: reg.name,
+        phase,
+      });
     }
     const start = performance.now();
     let r: unknown;
@@ -336,7 +546,8 @@ export class Invocation<P = unknown> {
       );
     }
     // A synchronous handler cannot be pre-empted: if it overran, its result is discarded as timed out.
-    if (performance.now() - start > reg.timeoutMs) return this.settle(reg, phase, ctx, start, undefined, TIMEOUT, true);
+    if (performance.now() - start > reg.timeoutMs)
+      return this.settle(reg, phase, ctx, start, undefined, TIMEOUT, true);
     return this.settle(reg, phase, ctx, start, r, undefined, false);
   }
 
@@ -356,7 +567,15 @@ export class Invocation<P = unknown> {
     else {
       const bad = checkResult(value);
       out = bad
-        ? { reg, ctx, failure: { code: 'plugin_error', message: `invalid result from plugin ${reg.name}: ${bad}`, errorCode: 'CPEX_ERR_INVALID_RESULT' } }
+        ? {
+            reg,
+            ctx,
+            failure: {
+              code: 'plugin_error',
+              message: `invalid result from plugin ${reg.name}: ${bad}`,
+              errorCode: 'CPEX_ERR_INVALID_RESULT',
+            },
+          }
         : { reg, ctx, result: value as PluginResult };
     }
     if (this.tracing && pluginEndChannel.hasSubscribers) {
@@ -377,22 +596,6 @@ export class Invocation<P = unknown> {
       });
     }
     return out;
-  }
-
-  /** sequential, transform, audit: serial, in priority order. */
-  private async serial(regs: readonly Registration[], phase: Phase): Promise<void> {
-    for (let i = 0; i < regs.length; i++) {
-      const reg = regs[i]!;
-      if (!this.eligible(reg)) continue;
-      this.table.participate(reg, false);
-      const ctx = new CallContext(this.table, reg, this.gc, this.hook, phase);
-      let o = this.call(reg, phase, ctx, this.payload);
-      if (o instanceof Promise) o = await o;
-      if (o.abandoned || this.abortError) return;
-      if (phase === 'audit') this.applyAudit(o);
-      else this.applySerial(o, phase);
-      if (this.halted) return;
-    }
   }
 
   private mergeMetadata(r: PluginResult): void {
@@ -441,7 +644,11 @@ export class Invocation<P = unknown> {
   private denyViolation(reg: Registration, r: PluginResult): PluginViolation {
     const v = r.violation;
     if (!v) return { code: 'denied', reason: `blocked by plugin ${reg.name}`, pluginName: reg.name };
-    return { ...v, reason: typeof v.reason === 'string' ? v.reason : String(v.reason ?? v.code), pluginName: reg.name };
+    return {
+      ...v,
+      reason: typeof v.reason === 'string' ? v.reason : String(v.reason ?? v.code),
+      pluginName: reg.name,
+    };
   }
 
   /** sequential / transform: chained; sequential may halt, transform's deny is ignored (its edits kept). */
@@ -482,7 +689,12 @@ export class Invocation<P = unknown> {
     if (r.modifiedPayload !== undefined) {
       const returned = unwrapViews(r.modifiedPayload);
       const policy = this.engine.policies.get(this.hook);
-      const outcome = applyPolicy(policy, this.engine.settings.defaultHookPolicy === 'deny', this.payload, returned);
+      const outcome = applyPolicy(
+        policy,
+        this.engine.settings.defaultHookPolicy === 'deny',
+        this.payload,
+        returned,
+      );
       if (outcome.dropped.length) {
         this.engine.logger.warn(`plugin ${reg.name} changed non-writable fields of ${this.hook}; dropped`, {
           plugin: reg.name,
@@ -507,13 +719,16 @@ export class Invocation<P = unknown> {
   }
 
   /** concurrent: parallel on one snapshot; first deny (or on_error fail) to complete wins and aborts the rest. */
-  private concurrent(regs: readonly Registration[]): Promise<void> | undefined {
+  /** Returns true when the phase went async (it resumes the state machine when done). */
+  private concurrent(regs: readonly Registration[]): boolean {
     const eligible = regs.filter((r) => this.eligible(r));
-    if (eligible.length === 0) return undefined;
+    if (eligible.length === 0) return false;
     const pool = this.engine.settings.executionPool;
     const shortCircuit = this.engine.settings.shortCircuitOnDeny;
     const snapshot = this.payload;
-    return new Promise<void>((resolve) => {
+    let launching = true;
+    let finishedSync = false;
+    {
       let next = 0;
       let inflight = 0;
       let done = false;
@@ -527,7 +742,8 @@ export class Invocation<P = unknown> {
           this.retry = r.retryDelayMs ?? 0;
           this.halt(this.denyViolation(firstDeny.o.reg, r));
         }
-        resolve();
+        if (launching) finishedSync = true;
+        else this.drive();
       };
       const stopOthers = (reason: unknown) => {
         for (const c of contexts) c.abort(reason);
@@ -574,7 +790,9 @@ export class Invocation<P = unknown> {
         if (!done && inflight === 0 && next >= eligible.length) finish();
       };
       launch();
-    });
+    }
+    launching = false;
+    return !finishedSync;
   }
 
   /** fire_and_forget: after the other phases (also after a halt), on the final payload, isolated, tracked. */
@@ -640,7 +858,8 @@ export class Invocation<P = unknown> {
   }
 
   private buildResult(background: BackgroundWork): PipelineResult<P> {
-    if (this.hook === DECISION_HOOK && this.decisionPlugin !== undefined) this.metadata[DECISION_KEY] = this.decisionPlugin;
+    if (this.hook === DECISION_HOOK && this.decisionPlugin !== undefined)
+      this.metadata[DECISION_KEY] = this.decisionPlugin;
     return {
       continueProcessing: !this.halted,
       modifiedPayload: this.modified ? (this.payload as P) : null,
@@ -665,7 +884,10 @@ function normalizeGlobalContext(gc: GlobalContext | undefined, id: number): Glob
     throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', 'globalContext must be an object');
   }
   if (typeof gc.requestId !== 'string') {
-    throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', `globalContext.requestId must be a string, got ${typeof gc.requestId}`);
+    throw new CpexError(
+      'CPEX_ERR_INVALID_ARGUMENT',
+      `globalContext.requestId must be a string, got ${typeof gc.requestId}`,
+    );
   }
   if (gc.state === undefined || gc.state === null) gc.state = {};
   if (gc.metadata === undefined || gc.metadata === null) gc.metadata = {};

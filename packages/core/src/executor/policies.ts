@@ -15,7 +15,12 @@ export function applyPolicy(
   returned: unknown,
 ): PolicyOutcome {
   if (!writable) {
-    if (defaultDeny) return { accepted: false, reason: 'default_hook_policy is deny and the hook has no policy', dropped: [] };
+    if (defaultDeny)
+      return {
+        accepted: false,
+        reason: 'default_hook_policy is deny and the hook has no policy',
+        dropped: [],
+      };
     return { accepted: true, payload: returned, dropped: [] };
   }
   if (!isRecord(input) || !isRecord(returned)) {

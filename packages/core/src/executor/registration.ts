@@ -4,7 +4,14 @@
  */
 import type { TableKey } from '../context/context-table.js';
 import type { CompiledCapabilities } from '../extensions/gate.js';
-import { PHASES, type Handler, type Phase, type PluginCondition, type PluginEntry, type PluginInstance } from '../types.js';
+import {
+  PHASES,
+  type Handler,
+  type Phase,
+  type PluginCondition,
+  type PluginEntry,
+  type PluginInstance,
+} from '../types.js';
 
 /** One registered plugin (from config or code). */
 export interface Registration extends TableKey {
@@ -51,9 +58,9 @@ export function buildLineups(regs: readonly Registration[]): Map<string, Lineup>
   const out = new Map<string, Lineup>();
   for (const [hook, list] of byHook) {
     const ordered = [...list].sort(comparePriority);
-    const phases = Object.fromEntries(PHASES.map((p) => [p, ordered.filter((r) => r.phase === p)])) as PhaseTable<
-      Registration[]
-    >;
+    const phases = Object.fromEntries(
+      PHASES.map((p) => [p, ordered.filter((r) => r.phase === p)]),
+    ) as PhaseTable<Registration[]>;
     out.set(hook, { hook, ordered, phases, hasFireAndForget: phases.fire_and_forget.length > 0 });
   }
   return out;

@@ -3,7 +3,14 @@
  * Timeouts are cooperative (the manager stops waiting and aborts the signal); payloads are shared
  * read-only views, not copies.
  */
-import type { Handler, HostCapabilities, Plugin, PluginFactory, PluginHost, PluginInstance } from '../types.js';
+import type {
+  Handler,
+  HostCapabilities,
+  Plugin,
+  PluginFactory,
+  PluginHost,
+  PluginInstance,
+} from '../types.js';
 
 export const IN_PROCESS_HOST_CAPABILITIES: HostCapabilities = Object.freeze({
   supportsTimeouts: 'cooperative',
@@ -23,12 +30,17 @@ const LIFECYCLE = new Set(['constructor', 'name', 'initialize', 'shutdown', 'hoo
  */
 export function resolveHandler(plugin: Plugin, hook: string): Handler | undefined {
   const map = plugin.hooks;
-  if (map && typeof map === 'object' && typeof map[hook] === 'function') return map[hook].bind(plugin) as Handler;
-  const decorated = (plugin as unknown as Record<PropertyKey, unknown>)[HOOK_METHODS] as Record<string, string | Handler> | undefined;
+  if (map && typeof map === 'object' && typeof map[hook] === 'function')
+    return map[hook].bind(plugin) as Handler;
+  const decorated = (plugin as unknown as Record<PropertyKey, unknown>)[HOOK_METHODS] as
+    | Record<string, string | Handler>
+    | undefined;
   const target = decorated?.[hook];
   if (typeof target === 'function') return target.bind(plugin) as Handler;
-  if (typeof target === 'string' && typeof plugin[target] === 'function') return (plugin[target] as Handler).bind(plugin);
-  if (!LIFECYCLE.has(hook) && typeof plugin[hook] === 'function') return (plugin[hook] as Handler).bind(plugin);
+  if (typeof target === 'string' && typeof plugin[target] === 'function')
+    return (plugin[target] as Handler).bind(plugin);
+  if (!LIFECYCLE.has(hook) && typeof plugin[hook] === 'function')
+    return (plugin[hook] as Handler).bind(plugin);
   return undefined;
 }
 
@@ -38,7 +50,9 @@ export function discoverHooks(plugin: Plugin): string[] {
   if (plugin.hooks && typeof plugin.hooks === 'object') {
     for (const [k, v] of Object.entries(plugin.hooks)) if (typeof v === 'function') out.add(k);
   }
-  const decorated = (plugin as unknown as Record<PropertyKey, unknown>)[HOOK_METHODS] as Record<string, unknown> | undefined;
+  const decorated = (plugin as unknown as Record<PropertyKey, unknown>)[HOOK_METHODS] as
+    | Record<string, unknown>
+    | undefined;
   if (decorated) for (const k of Object.keys(decorated)) out.add(k);
   // Methods named after hooks: own and prototype methods that look like hook names.
   let o: object | null = plugin;
@@ -69,7 +83,9 @@ export function pluginToInstance(plugin: Plugin): PluginInstance {
 }
 
 /** The in-process host as a PluginHost (its factory takes `entry.config.plugin` objects; mostly for testHost). */
-export function createInProcessHost(resolve?: (entry: Parameters<PluginFactory['create']>[0]) => Plugin | Promise<Plugin>): PluginHost {
+export function createInProcessHost(
+  resolve?: (entry: Parameters<PluginFactory['create']>[0]) => Plugin | Promise<Plugin>,
+): PluginHost {
   const factory: PluginFactory = {
     async create(entry) {
       if (!resolve) throw new Error('createInProcessHost: no resolver given');
