@@ -1,0 +1,41 @@
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '@cpex/core';
+
+/** Options of the Python host (`createPythonHost` / `registerPythonHost`). */
+export interface PythonHostOptions {
+  /** Interpreter for plugin workers. Default: `$CPEX_PYTHON`, else `python3` on PATH. */
+  python?: string;
+  /** Extra import roots (prepended to `sys.path` in every worker), after the config's `plugin_dirs`. */
+  pythonPath?: string[];
+  /** Worker processes per plugin entry (default 1); a plugin entry's top-level `workers:` key overrides it. */
+  workers?: number;
+  /** Boundary limit in bytes for requests and responses; default: the manager's `max_payload_bytes`. */
+  maxPayloadBytes?: number;
+  /** How long a worker may take to start and answer its handshake (ms). Default 30 000. */
+  startTimeoutMs?: number;
+  /** After a cancel (timeout or abort), how long the worker has to answer before it is killed and restarted (ms). Default 1 000. */
+  cancelGraceMs?: number;
+  /** How long `shutdown()` waits for a plugin's own `shutdown()` before killing its worker (ms). Default 5 000. */
+  shutdownTimeoutMs?: number;
+  /** Restarts allowed per worker slot within `restartWindowMs` before the slot is given up. Default 5. */
+  maxRestarts?: number;
+  /** Window for `maxRestarts` (ms). Default 60 000. */
+  restartWindowMs?: number;
+  /** Where `isolated_venv` plugins get their cached virtualenvs. Default `$CPEX_VENV_CACHE`, else `~/.cache/cpex/venvs`. */
+  venvCacheDir?: string;
+  /** Timeout of one `pip install` for an `isolated_venv` plugin (ms). Default 600 000. */
+  pipTimeoutMs?: number;
+  /** Logger for worker stderr and lifecycle; default: the manager's logger. */
+  logger?: Logger;
+  /** Extra environment for workers (merged over `process.env`). */
+  env?: Record<string, string>;
+}
+
+/** The Python package shipped with this host (the `cpex` compatibility package and `cpex_host`). */
+export const PYTHON_PACKAGE_DIR = fileURLToPath(new URL('../python/', import.meta.url));
+/** The worker script every plugin process runs. */
+export const WORKER_SCRIPT = fileURLToPath(new URL('../python/cpex_host/worker.py', import.meta.url));
+
+export function defaultPython(): string {
+  return process.env.CPEX_PYTHON || 'python3';
+}

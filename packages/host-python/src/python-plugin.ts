@@ -1,0 +1,408 @@
+/**
+ * A Python plugin entry: N worker processes (slots), each with its own plugin instance,
+ * restarted when they die; calls pipelined over each worker and spread over the slots.
+ */
+import {
+  CpexError,
+  type Extensions,
+  type Handler,
+  type HostCapabilities,
+  type Logger,
+  type PluginContext,
+  type PluginEntry,
+  type PluginInstance,
+  type PluginResult,
+} from '@cpex/core';
+import { type WorkerHello, WorkerProcess } from './worker-process.js';
+import { applyContext, contextToWire, entryToPluginConfig, errorFromWire, resultFromWire } from './wire.js';
+
+export const PYTHON_HOST_CAPABILITIES: HostCapabilities = Object.freeze({
+  supportsTimeouts: 'preemptive',
+  isolated: true,
+  copiesPayloads: true,
+});
+
+/** Everything a PythonPlugin needs, resolved by the factory. */
+export interface PythonPluginSpec {
+  entry: PluginEntry;
+  /** `pkg.module.Class` */
+  classPath: string;
+  python: string;
+  script: string;
+  importRoots: string[];
+  env: NodeJS.ProcessEnv;
+  workers: number;
+  maxPayloadBytes: number;
+  timeoutMs: number;
+  startTimeoutMs: number;
+  cancelGraceMs: number;
+  shutdownTimeoutMs: number;
+  maxRestarts: number;
+  restartWindowMs: number;
+  logger: Logger;
+  /** Runs before the first worker starts (e.g. builds an isolated venv and sets `python`). */
+  prepare?: () => Promise<void>;
+  extensionsOut?: (ext: Extensions | undefined) => unknown;
+  extensionsIn?: (ext: unknown, sent: Extensions | undefined) => unknown;
+}
+
+type SlotState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
+
+class Slot {
+  worker: WorkerProcess | undefined;
+  state: SlotState = 'starting';
+  ready: Promise<WorkerProcess>;
+  failure: CpexError | undefined;
+  restarts: number[] = [];
+  constructor(ready: Promise<WorkerProcess>) {
+    this.ready = ready;
+  }
+}
+
+/** The PluginInstance of one Python plugin entry. */
+export class PythonPlugin implements PluginInstance {
+  readonly host = PYTHON_HOST_CAPABILITIES;
+  private readonly spec: PythonPluginSpec;
+  private slots: Slot[] = [];
+  private hooks: Map<string, number> | undefined;
+  private readonly handlers = new Map<string, Handler>();
+  private shuttingDown = false;
+  private booted: Promise<void> | undefined;
+  private initialized = false;
+  /** What the first worker reported (interpreter, pydantic, which cpex). */
+  runtime: WorkerHello | undefined;
+
+  constructor(spec: PythonPluginSpec) {
+    this.spec = spec;
+  }
+
+  get name(): string {
+    return this.spec.entry.name;
+  }
+
+  /** PIDs of the live worker processes. */
+  get pids(): number[] {
+    return this.slots.flatMap((s) => (s.worker && !s.worker.exited && s.worker.pid ? [s.worker.pid] : []));
+  }
+
+  /** Starts the workers and loads the plugin class (without running its initialize()). */
+  boot(): Promise<void> {
+    if (!this.booted) {
+      this.booted = (async () => {
+        await this.spec.prepare?.();
+        this.slots = Array.from(
+          { length: this.spec.workers },
+          () => new Slot(Promise.resolve(undefined as never)),
+        );
+        const starts = this.slots.map((slot) => {
+          slot.ready = this.startWorker(slot, false);
+          return slot.ready;
+        });
+        const results = await Promise.allSettled(starts);
+        const failed = results.find((r) => r.status === 'rejected');
+        if (failed) {
+          await this.killAll();
+          throw (failed as PromiseRejectedResult).reason;
+        }
+      })();
+      this.booted.catch(() => {});
+    }
+    return this.booted;
+  }
+
+  async initialize(): Promise<void> {
+    await this.boot();
+    const results = await Promise.allSettled(this.slots.map((slot) => this.initSlot(slot)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
+      await this.killAll();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    this.initialized = true;
+  }
+
+  handler(hook: string): Handler | undefined {
+    if (this.hooks ? !this.hooks.has(hook) : !this.spec.entry.hooks.includes(hook)) return undefined;
+    let h = this.handlers.get(hook);
+    if (!h) {
+      h = (payload, context, extensions) => this.call(hook, payload, context, extensions);
+      this.handlers.set(hook, h);
+    }
+    return h;
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    await Promise.allSettled(
+      this.slots.map(async (slot) => {
+        const w = slot.worker;
+        slot.state = 'stopped';
+        if (!w || w.exited) return;
+        if (w.hello && !w.hello.error && this.initialized) {
+          const { reply } = w.request({ op: 'shutdown' });
+          const timer = new Promise<'timeout'>((r) =>
+            setTimeout(() => r('timeout'), this.spec.shutdownTimeoutMs).unref(),
+          );
+          const res = await Promise.race([reply.catch(() => undefined), timer]);
+          if (res === 'timeout') {
+            this.spec.logger.warn(
+              `Python plugin "${this.name}": shutdown() did not finish in ${this.spec.shutdownTimeoutMs} ms`,
+              {
+                plugin: this.name,
+              },
+            );
+          } else if (res && res.ok === false) {
+            this.spec.logger.warn(`Python plugin "${this.name}": shutdown() failed`, {
+              plugin: this.name,
+              error: res.error,
+            });
+          }
+        }
+        await w.stop(1_000);
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------------ workers
+
+  private spawn(): WorkerProcess {
+    const s = this.spec;
+    return new WorkerProcess({
+      python: s.python,
+      script: s.script,
+      env: s.env,
+      plugin: this.name,
+      logger: s.logger,
+      // Frames carry an envelope (ids, context) around the payload: allow slack beyond the payload limit.
+      maxLineBytes: s.maxPayloadBytes + 1_048_576,
+      startTimeoutMs: s.startTimeoutMs,
+    });
+  }
+
+  /** Spawns a worker, waits for its handshake and loads the plugin class; `init` also runs initialize(). */
+  private async startWorker(slot: Slot, init: boolean): Promise<WorkerProcess> {
+    const s = this.spec;
+    const w = this.spawn();
+    slot.worker = w;
+    w.onExit((err) => this.onWorkerExit(slot, w, err));
+    const hello = await w.waitHello();
+    if (!this.runtime) {
+      this.runtime = hello;
+      s.logger.info(
+        `Python plugin "${this.name}": ${hello.executable} (Python ${hello.python}, pydantic ${hello.pydantic}), cpex ${hello.cpex?.origin} ${hello.cpex?.version ?? ''} from ${hello.cpex?.path}`,
+        { plugin: this.name, pid: hello.pid },
+      );
+    }
+    const load = await w.request({
+      op: 'load',
+      class_path: s.classPath,
+      config: entryToPluginConfig(s.entry),
+      import_roots: s.importRoots,
+      max_bytes: s.maxPayloadBytes,
+    }).reply;
+    if (load.ok !== true) {
+      w.kill();
+      const err = errorFromWire(load.error, { plugin: this.name });
+      throw new CpexError(
+        err.code === 'CPEX_ERR_HOOK_NOT_IMPLEMENTED' ? err.code : 'CPEX_ERR_PLUGIN_LOAD',
+        `cannot load Python plugin "${this.name}" (${s.classPath}): ${err.message.replace(`Python plugin "${this.name}": `, '')}`,
+        { plugin: this.name, ...(err.details ? { details: err.details } : {}) },
+      );
+    }
+    const hooks = (load.result as { hooks?: Record<string, { params: number }> } | undefined)?.hooks ?? {};
+    this.hooks = new Map(Object.entries(hooks).map(([k, v]) => [k, v.params]));
+    if (init) await this.runInit(w);
+    if (slot.state !== 'stopped') slot.state = 'ready';
+    return w;
+  }
+
+  private async runInit(w: WorkerProcess): Promise<void> {
+    const res = await w.request({ op: 'init' }).reply;
+    if (res.ok !== true) {
+      w.kill();
+      const err = errorFromWire(res.error, { plugin: this.name });
+      throw new CpexError(
+        'CPEX_ERR_PLUGIN_LOAD',
+        `Python plugin "${this.name}": ${err.message.replace(`Python plugin "${this.name}": `, '')}`,
+        {
+          plugin: this.name,
+          ...(err.details ? { details: err.details } : {}),
+        },
+      );
+    }
+  }
+
+  private async initSlot(slot: Slot): Promise<void> {
+    const w = await slot.ready;
+    await this.runInit(w);
+  }
+
+  private onWorkerExit(slot: Slot, w: WorkerProcess, err: CpexError | undefined): void {
+    if (slot.worker !== w || this.shuttingDown || slot.state === 'stopped' || !err) return;
+    if (!this.initialized) return; // startup failures are reported by boot()/initialize()
+    const now = Date.now();
+    slot.restarts = slot.restarts.filter((t) => now - t < this.spec.restartWindowMs);
+    if (slot.restarts.length >= this.spec.maxRestarts) {
+      slot.state = 'failed';
+      slot.failure = new CpexError(
+        'CPEX_ERR_WORKER_START',
+        `Python plugin "${this.name}": worker died ${slot.restarts.length + 1} times within ${this.spec.restartWindowMs} ms; not restarting (${err.message})`,
+        { plugin: this.name },
+      );
+      this.spec.logger.error(slot.failure.message, { plugin: this.name });
+      return;
+    }
+    slot.restarts.push(now);
+    this.spec.logger.warn(`${err.message}; restarting`, { plugin: this.name });
+    slot.state = 'restarting';
+    const delay = slot.restarts.length <= 1 ? 0 : Math.min(100 * 2 ** (slot.restarts.length - 2), 2_000);
+    slot.ready = new Promise<void>((r) => setTimeout(r, delay)).then(() => this.startWorker(slot, true));
+    slot.ready.catch((e: unknown) => {
+      // The restarted worker could not come up: its own exit listener retries within the budget.
+      this.spec.logger.error(`Python plugin "${this.name}": restart failed: ${(e as Error).message}`, {
+        plugin: this.name,
+      });
+    });
+  }
+
+  private async killAll(): Promise<void> {
+    await Promise.allSettled(
+      this.slots.map(async (s) => {
+        s.state = 'stopped';
+        s.worker?.kill();
+        await s.worker?.exitPromise;
+      }),
+    );
+  }
+
+  /** The least busy ready worker, or the first one coming back. */
+  private async pickWorker(hook: string): Promise<WorkerProcess> {
+    if (this.shuttingDown) {
+      throw new CpexError('CPEX_ERR_SHUT_DOWN', `Python plugin "${this.name}" has been shut down`, {
+        plugin: this.name,
+        hook,
+      });
+    }
+    let best: WorkerProcess | undefined;
+    for (const slot of this.slots) {
+      const w = slot.worker;
+      if (slot.state === 'ready' && w && !w.exited && (!best || w.inFlight < best.inFlight)) best = w;
+    }
+    if (best) return best;
+    const waiting = this.slots.filter((s) => s.state === 'restarting' || s.state === 'starting');
+    if (waiting.length) return Promise.any(waiting.map((s) => s.ready)).catch(() => this.pickWorker(hook));
+    const failure = this.slots.find((s) => s.failure)?.failure;
+    throw (
+      failure ??
+      new CpexError('CPEX_ERR_WORKER_DIED', `Python plugin "${this.name}" has no running worker`, {
+        plugin: this.name,
+        hook,
+      })
+    );
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  private async call(
+    hook: string,
+    payload: unknown,
+    context: PluginContext,
+    extensions: Extensions | undefined,
+  ): Promise<PluginResult> {
+    const s = this.spec;
+    const where = { plugin: this.name, hook };
+    const w = await this.pickWorker(hook);
+    const id = w.allocId();
+    const frame: Record<string, unknown> = { id, op: 'call', hook, payload, context: contextToWire(context) };
+    if (extensions !== undefined && extensions !== null && this.hooks?.get(hook) === 3) {
+      frame.extensions = s.extensionsOut ? s.extensionsOut(extensions) : extensions;
+    }
+    let line: string;
+    try {
+      line = JSON.stringify(frame);
+    } catch (e) {
+      throw new CpexError(
+        'CPEX_ERR_INVALID_PAYLOAD',
+        `Python plugin "${this.name}" on ${hook}: payload is not JSON-serializable`,
+        {
+          ...where,
+          cause: e,
+        },
+      );
+    }
+    if (line.length > s.maxPayloadBytes / 3 && Buffer.byteLength(line) > s.maxPayloadBytes) {
+      throw new CpexError(
+        'CPEX_ERR_PAYLOAD_TOO_LARGE',
+        `Python plugin "${this.name}" on ${hook}: request of ${Buffer.byteLength(line)} bytes exceeds max_payload_bytes ${s.maxPayloadBytes}`,
+        where,
+      );
+    }
+    const reply = w.requestLine(id, line, hook);
+    const res = await this.withDeadline(w, id, reply, context, hook);
+    if (res.ok !== true) throw errorFromWire(res.error, where);
+    const result = resultFromWire(res.result, where, (ext) =>
+      s.extensionsIn ? s.extensionsIn(ext, extensions) : ext,
+    );
+    applyContext(context, res.context, where);
+    return result;
+  }
+
+  /** Races the reply against the plugin timeout and the context's abort signal. */
+  private withDeadline(
+    w: WorkerProcess,
+    id: number,
+    reply: Promise<Record<string, unknown>>,
+    context: PluginContext,
+    hook: string,
+  ): Promise<Record<string, unknown>> {
+    const { timeoutMs, cancelGraceMs } = this.spec;
+    const signal = context.signal;
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const finish = () => {
+        done = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const giveUp = (err: CpexError) => {
+        if (done) return;
+        finish();
+        w.abandon(id, cancelGraceMs);
+        reject(err);
+      };
+      const onAbort = () =>
+        giveUp(
+          new CpexError('CPEX_ERR_ABORTED', `Python plugin "${this.name}" on ${hook}: call aborted`, {
+            plugin: this.name,
+            hook,
+          }),
+        );
+      const timer = setTimeout(
+        () =>
+          giveUp(
+            new CpexError(
+              'CPEX_ERR_PLUGIN_TIMEOUT',
+              `Python plugin "${this.name}" on ${hook}: exceeded its ${timeoutMs / 1000} s timeout`,
+              { plugin: this.name, hook },
+            ),
+          ),
+        timeoutMs,
+      );
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      reply.then(
+        (r) => {
+          if (done) return;
+          finish();
+          resolve(r);
+        },
+        (e: unknown) => {
+          if (done) return;
+          finish();
+          reject(e);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,403 @@
+/**
+ * One Python worker process: spawn, handshake, NDJSON framing over stdio, request ids,
+ * cancellation with a grace period, and failure of every call in flight when it dies.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { CpexError, type Logger } from '@cpex/core';
+import { errorFromWire } from './wire.js';
+
+/** What a worker reports once it is ready (or why it cannot run). */
+export interface WorkerHello {
+  protocol: number;
+  pid: number;
+  python: string;
+  executable: string;
+  codec: 'orjson' | 'json';
+  pydantic?: string;
+  cpex?: { origin: 'installed' | 'bundled'; version: string | null; path: string };
+  error?: { code: string; message: string };
+}
+
+export interface WorkerSpawnOptions {
+  python: string;
+  script: string;
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  plugin: string;
+  logger: Logger;
+  /** Largest response line accepted; a longer line kills the worker. */
+  maxLineBytes: number;
+  startTimeoutMs: number;
+}
+
+interface Pending {
+  resolve(frame: Record<string, unknown>): void;
+  reject(err: Error): void;
+  hook: string | undefined;
+  /** The caller already gave up (timeout/abort); only the grace timer is left. */
+  abandoned: boolean;
+  graceTimer: NodeJS.Timeout | undefined;
+}
+
+const live = new Set<ChildProcessWithoutNullStreams>();
+let exitHookInstalled = false;
+
+/** Kill every worker if the Node process exits without shutting the manager down (no orphans). */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+const STDERR_TAIL = 20;
+
+export class WorkerProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  hello: WorkerHello | undefined;
+  private readonly opts: WorkerSpawnOptions;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private chunks: Buffer[] = [];
+  private partialBytes = 0;
+  private stderrBuf = '';
+  private readonly stderrTail: string[] = [];
+  private deathError: CpexError | undefined;
+  private readonly exitListeners: Array<(err: CpexError | undefined) => void> = [];
+  private helloWaiter: { resolve(h: WorkerHello): void; reject(e: Error): void } | undefined;
+  /** Set when we asked it to stop; its exit is then not a crash. */
+  stopping = false;
+  exited = false;
+  readonly exitPromise: Promise<void>;
+
+  constructor(opts: WorkerSpawnOptions) {
+    this.opts = opts;
+    installExitHook();
+    this.child = spawn(opts.python, ['-u', opts.script], {
+      env: opts.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
+    live.add(this.child);
+    this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (s: string) => this.onStderr(s));
+    // EPIPE when the worker died between our check and the write; the exit handler reports it.
+    this.child.stdin.on('error', () => {});
+    let resolveExit!: () => void;
+    this.exitPromise = new Promise((r) => (resolveExit = r));
+    this.child.on('error', (err: NodeJS.ErrnoException) => {
+      const e =
+        err.code === 'ENOENT'
+          ? new CpexError(
+              'CPEX_ERR_HOST_UNAVAILABLE',
+              `Python interpreter "${opts.python}" not found (plugin "${opts.plugin}"); set the host's python option or CPEX_PYTHON`,
+              { plugin: opts.plugin, cause: err },
+            )
+          : new CpexError(
+              'CPEX_ERR_WORKER_START',
+              `cannot start Python worker for plugin "${opts.plugin}": ${err.message}`,
+              {
+                plugin: opts.plugin,
+                cause: err,
+              },
+            );
+      this.die(e);
+      resolveExit();
+    });
+    this.child.on('exit', (code, signal) => {
+      this.flushStderr();
+      const how = signal ? `signal ${signal}` : `exit code ${code}`;
+      const tail = this.stderrTail.length ? `; last stderr: ${this.stderrTail.slice(-5).join(' | ')}` : '';
+      this.die(
+        new CpexError(
+          this.hello ? 'CPEX_ERR_WORKER_DIED' : 'CPEX_ERR_WORKER_START',
+          `Python worker of plugin "${opts.plugin}" (pid ${this.child.pid}) ${this.hello ? 'died' : 'exited during startup'} (${how})${tail}`,
+          { plugin: opts.plugin, details: { exitCode: code, signal, stderrTail: [...this.stderrTail] } },
+        ),
+      );
+      resolveExit();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Resolves with the handshake; rejects with a coded error if the worker cannot run. */
+  waitHello(): Promise<WorkerHello> {
+    if (this.hello) return Promise.resolve(this.hello);
+    if (this.deathError) return Promise.reject(this.deathError);
+    return new Promise<WorkerHello>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new CpexError(
+            'CPEX_ERR_WORKER_START',
+            `Python worker of plugin "${this.opts.plugin}" did not answer its handshake within ${this.opts.startTimeoutMs} ms`,
+            { plugin: this.opts.plugin },
+          ),
+        );
+        this.kill();
+      }, this.opts.startTimeoutMs);
+      this.helloWaiter = {
+        resolve: (h) => {
+          clearTimeout(timer);
+          resolve(h);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  onExit(listener: (err: CpexError | undefined) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  /** Sends a frame and resolves with the worker's reply frame (ok or not). */
+  request(
+    frame: Record<string, unknown>,
+    hook?: string,
+  ): { id: number; reply: Promise<Record<string, unknown>> } {
+    const id = this.nextId++;
+    const line = JSON.stringify({ ...frame, id });
+    return { id, reply: this.requestLine(id, line, hook) };
+  }
+
+  /** Like `request`, with the frame already serialized by the caller (size checked there); `line` has no id yet. */
+  requestLine(id: number, line: string, hook?: string): Promise<Record<string, unknown>> {
+    if (this.deathError) return Promise.reject(this.deathError);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, hook, abandoned: false, graceTimer: undefined });
+      this.child.stdin.write(line.endsWith('\n') ? line : `${line}\n`);
+    });
+  }
+
+  allocId(): number {
+    return this.nextId++;
+  }
+
+  /**
+   * The caller stopped waiting for `id`: ask the worker to cancel it, and kill the worker if it
+   * does not answer within `graceMs` (a hung plugin blocks the worker's event loop).
+   */
+  abandon(id: number, graceMs: number): void {
+    const p = this.pending.get(id);
+    if (!p || p.abandoned) return;
+    p.abandoned = true;
+    if (this.deathError) return;
+    this.child.stdin.write(`{"op":"cancel","target":${id}}\n`);
+    p.graceTimer = setTimeout(() => {
+      if (!this.pending.has(id)) return;
+      this.opts.logger.warn(
+        `Python plugin "${this.opts.plugin}": call ${id} did not stop within ${graceMs} ms of its cancel; killing worker pid ${this.pid}`,
+        { plugin: this.opts.plugin, pid: this.pid, hook: p.hook },
+      );
+      this.kill();
+    }, graceMs);
+    p.graceTimer.unref?.();
+  }
+
+  /** SIGKILL; every call in flight fails with CPEX_ERR_WORKER_DIED through the exit handler. */
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  /** Closes stdin (the worker exits when its plugin's shutdown is done) and kills it after `ms`. */
+  async stop(ms: number): Promise<void> {
+    this.stopping = true;
+    if (this.exited) return;
+    this.child.stdin.end();
+    const timer = setTimeout(() => this.kill(), ms);
+    await this.exitPromise;
+    clearTimeout(timer);
+  }
+
+  get stderrLines(): readonly string[] {
+    return this.stderrTail;
+  }
+
+  private die(err: CpexError): void {
+    if (this.exited) return;
+    this.exited = true;
+    live.delete(this.child);
+    const failure = this.stopping ? undefined : err;
+    this.deathError = err;
+    if (this.helloWaiter) this.helloWaiter.reject(err);
+    this.helloWaiter = undefined;
+    for (const [, p] of this.pending) {
+      if (p.graceTimer) clearTimeout(p.graceTimer);
+      if (!p.abandoned) {
+        p.reject(
+          new CpexError(
+            err.code === 'CPEX_ERR_WORKER_START' ? 'CPEX_ERR_WORKER_DIED' : err.code,
+            err.message,
+            {
+              plugin: this.opts.plugin,
+              ...(p.hook ? { hook: p.hook } : {}),
+              ...(err.details ? { details: err.details } : {}),
+            },
+          ),
+        );
+      }
+    }
+    this.pending.clear();
+    for (const l of this.exitListeners) l(failure);
+  }
+
+  /** A fatal protocol problem: fail everything in flight with `err` and kill the worker. */
+  private fatal(err: CpexError): void {
+    this.opts.logger.error(err.message, { plugin: this.opts.plugin, pid: this.pid, code: err.code });
+    for (const [, p] of this.pending) {
+      if (p.graceTimer) clearTimeout(p.graceTimer);
+      if (!p.abandoned)
+        p.reject(
+          new CpexError(err.code, err.message, {
+            plugin: this.opts.plugin,
+            ...(p.hook ? { hook: p.hook } : {}),
+          }),
+        );
+    }
+    this.pending.clear();
+    this.kill();
+  }
+
+  private onData(chunk: Buffer): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) {
+        const rest = chunk.subarray(start);
+        this.chunks.push(rest);
+        this.partialBytes += rest.length;
+        if (this.partialBytes > this.opts.maxLineBytes) {
+          this.chunks = [];
+          this.partialBytes = 0;
+          this.fatal(
+            new CpexError(
+              'CPEX_ERR_RESPONSE_TOO_LARGE',
+              `Python worker of plugin "${this.opts.plugin}" sent a frame larger than ${this.opts.maxLineBytes} bytes; worker killed`,
+            ),
+          );
+        }
+        return;
+      }
+      let line: Buffer;
+      if (this.chunks.length) {
+        this.chunks.push(chunk.subarray(start, nl));
+        line = Buffer.concat(this.chunks);
+        this.chunks = [];
+        this.partialBytes = 0;
+      } else {
+        line = chunk.subarray(start, nl);
+      }
+      start = nl + 1;
+      if (line.length > this.opts.maxLineBytes) {
+        this.fatal(
+          new CpexError(
+            'CPEX_ERR_RESPONSE_TOO_LARGE',
+            `Python worker of plugin "${this.opts.plugin}" sent a frame of ${line.length} bytes (limit ${this.opts.maxLineBytes}); worker killed`,
+          ),
+        );
+        return;
+      }
+      if (line.length) this.onLine(line);
+      if (this.exited) return;
+    }
+  }
+
+  private onLine(line: Buffer): void {
+    let frame: unknown;
+    try {
+      frame = JSON.parse(line.toString('utf8'));
+    } catch {
+      this.fatal(
+        new CpexError(
+          'CPEX_ERR_PROTOCOL',
+          `Python worker of plugin "${this.opts.plugin}" sent a malformed frame (${JSON.stringify(line.subarray(0, 120).toString('utf8'))}); worker killed`,
+        ),
+      );
+      return;
+    }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+      this.fatal(
+        new CpexError(
+          'CPEX_ERR_PROTOCOL',
+          `Python worker of plugin "${this.opts.plugin}" sent a non-object frame; worker killed`,
+        ),
+      );
+      return;
+    }
+    const f = frame as Record<string, unknown>;
+    if (f.op === 'hello') {
+      this.hello = f as unknown as WorkerHello;
+      if (this.hello.error) {
+        const err = errorFromWire(this.hello.error, { plugin: this.opts.plugin });
+        this.helloWaiter?.reject(err);
+        this.deathError = err;
+      } else {
+        this.helloWaiter?.resolve(this.hello);
+      }
+      this.helloWaiter = undefined;
+      return;
+    }
+    const id = f.id;
+    const p = typeof id === 'number' ? this.pending.get(id) : undefined;
+    if (!p) {
+      if (id === null || id === undefined) {
+        // The worker could not parse something we sent: our bug, not the plugin's; log it.
+        this.opts.logger.error(`Python worker of plugin "${this.opts.plugin}" rejected a frame`, {
+          error: f.error,
+        });
+        return;
+      }
+      this.fatal(
+        new CpexError(
+          'CPEX_ERR_PROTOCOL',
+          `Python worker of plugin "${this.opts.plugin}" answered unknown request id ${String(id)}; worker killed`,
+        ),
+      );
+      return;
+    }
+    this.pending.delete(id as number);
+    if (p.graceTimer) clearTimeout(p.graceTimer);
+    if (!p.abandoned) p.resolve(f);
+  }
+
+  private onStderr(s: string): void {
+    this.stderrBuf += s;
+    let nl = this.stderrBuf.indexOf('\n');
+    while (nl >= 0) {
+      this.logStderr(this.stderrBuf.slice(0, nl));
+      this.stderrBuf = this.stderrBuf.slice(nl + 1);
+      nl = this.stderrBuf.indexOf('\n');
+    }
+    if (this.stderrBuf.length > 16_384) {
+      this.logStderr(this.stderrBuf);
+      this.stderrBuf = '';
+    }
+  }
+
+  private flushStderr(): void {
+    if (this.stderrBuf) this.logStderr(this.stderrBuf);
+    this.stderrBuf = '';
+  }
+
+  private logStderr(line: string): void {
+    if (!line) return;
+    this.stderrTail.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
+    if (this.stderrTail.length > STDERR_TAIL) this.stderrTail.shift();
+    this.opts.logger.info(`[python:${this.opts.plugin}] ${line}`, {
+      plugin: this.opts.plugin,
+      pid: this.pid,
+      stream: 'stderr',
+    });
+  }
+}
