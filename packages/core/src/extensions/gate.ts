@@ -136,7 +136,8 @@ class Refusal {
 }
 
 function refuse(where: string, reason: string, capability?: CapabilityName): never {
-  throw new Refusal(`extension edit rejected at ${where}: ${reason}`, {
+  const needs = capability ? ` (needs capability ${capability})` : '';
+  throw new Refusal(`extension edit rejected at ${where}: ${reason}${needs}`, {
     code: 'CPEX_ERR_EXTENSION_VIOLATION',
     path: where,
     reason,
@@ -156,7 +157,7 @@ function validated<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = issue && issue.path.length ? `${where}.${formatIssuePath(issue.path)}` : where;
+    const path = issue?.path.length ? `${where}.${formatIssuePath(issue.path)}` : where;
     refuse(path, `invalid value (${issue?.message ?? 'schema mismatch'})`);
   }
   return value as T;

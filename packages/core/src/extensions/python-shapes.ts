@@ -19,6 +19,7 @@ import { CpexError } from '../errors/cpex-error.js';
 import { isPlainObject } from './equality.js';
 import { MonotonicSet } from './monotonic-set.js';
 import type {
+  AgentExtension,
   DelegationExtension,
   DelegationHop,
   Extensions,
@@ -158,6 +159,19 @@ function isoInstant(s: string): number | null {
   return Number.isNaN(t) ? null : t;
 }
 
+/**
+ * Python types `agent.conversation.history` as `list[BaseModel]`, which dumps every entry as `{}`;
+ * when the shape still matches what was sent, the sent history stands.
+ */
+function restoreHistory(v: unknown, base: AgentExtension | undefined): unknown {
+  const conv = isPlainObject(v) ? v.conversation : undefined;
+  const sent = base?.conversation?.history;
+  if (!isPlainObject(conv) || !Array.isArray(conv.history) || !sent) return v;
+  const h = conv.history as unknown[];
+  if (h.length !== sent.length || !h.every((x) => isPlainObject(x) && Object.keys(x).length === 0)) return v;
+  return { ...(v as Json), conversation: { ...conv, history: sent } };
+}
+
 function bad(path: string, expected: string, got: unknown): never {
   throw new CpexError(
     'CPEX_ERR_INVALID_RESULT',
@@ -256,9 +270,10 @@ export function extensionsFromPython(value: unknown, base?: Extensions | null): 
   const out: Record<string, unknown> = {};
   const baseOf = (slot: keyof Extensions) => base?.[slot] ?? undefined;
   for (const slot of SAME_SHAPE) {
-    const v = p[slot];
+    let v = p[slot];
     if (v == null) continue;
     const b = baseOf(slot);
+    if (slot === 'agent') v = restoreHistory(v, b as AgentExtension | undefined);
     out[slot] = b != null && pyEqual(v, plain(b)) ? b : v;
   }
   if (p.http != null) {
