@@ -87,7 +87,7 @@ export function parseConfigText(text: string, options: LoadTextOptions = {}): No
   const file = options.file;
   const rendered = substituteEnv(text, env, file);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(rendered, { version: '1.2', lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(rendered, { version: '1.2', lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const issues = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
