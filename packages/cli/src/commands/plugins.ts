@@ -1,0 +1,154 @@
+import { type LineupEntry, PHASES, type Phase, type PluginEntry, type PluginManager } from '@cpex/core';
+import { parseCommandArgs, positionals } from '../args.js';
+import { type CliIo, EXIT, formatError } from '../io.js';
+import { loadConfigForCli } from '../load.js';
+
+export const pluginsHelp = `Usage: cpex plugins <config> [--json] [--no-load]
+
+Show the lineup: for each hook, the phases in execution order (sequential, transform, audit,
+concurrent, fire_and_forget) and in each phase the plugins in run order (ascending priority, ties in
+config order) with their mode, priority, timeout (seconds), on_error, capabilities and kind.
+Plugins with mode: disabled are listed last.
+
+Options:
+  --json      print {"hooks": {hook: {phase: [plugin...]}}, "disabled": [...]} instead of a table
+  --no-load   compute the lineup from the config alone, without creating plugins (no modules
+              imported, no host processes started)
+  -h, --help  show this help
+
+Exit codes: 0 ok, 1 config or plugin load error, 2 usage error.`;
+
+type Lineups = Record<string, Record<Phase, LineupEntry[]>>;
+
+/** The lineup from the config alone: the executor's ordering rule applied to the entries. */
+function lineupFromConfig(entries: readonly PluginEntry[], defaultTimeout: number): Lineups {
+  const out: Lineups = {};
+  entries.forEach((e) => {
+    if (e.mode === 'disabled') return;
+    for (const hook of e.hooks) {
+      out[hook] ??= Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<Phase, LineupEntry[]>;
+      out[hook][e.mode].push({
+        name: e.name,
+        kind: e.kind,
+        mode: e.mode,
+        priority: e.priority,
+        timeout: e.timeout ?? defaultTimeout,
+        onError: e.onError,
+        capabilities: [...e.capabilities],
+        disabled: false,
+      });
+    }
+  });
+  // Stable sort: ties keep config order.
+  for (const phases of Object.values(out))
+    for (const p of PHASES) phases[p].sort((a, b) => a.priority - b.priority);
+  return out;
+}
+
+function lineupFromManager(manager: PluginManager): Lineups {
+  const out: Lineups = {};
+  for (const hook of manager.hookNames()) out[hook] = manager.lineup(hook);
+  return out;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function render(lineups: Lineups, disabled: readonly PluginEntry[]): string {
+  const lines: string[] = [];
+  const hooks = Object.keys(lineups);
+  if (hooks.length === 0) lines.push('(no plugins registered on any hook)');
+  for (const hook of hooks) {
+    lines.push(hook);
+    const rows: string[][] = [
+      ['  phase', 'priority', 'plugin', 'timeout', 'on_error', 'capabilities', 'kind'],
+    ];
+    for (const phase of PHASES) {
+      for (const p of lineups[hook]![phase]) {
+        rows.push([
+          `  ${phase}`,
+          String(p.priority),
+          p.name + (p.disabled ? ' (disabled at runtime)' : ''),
+          `${p.timeout}s`,
+          p.onError,
+          p.capabilities.length ? p.capabilities.join(',') : '-',
+          p.kind,
+        ]);
+      }
+    }
+    lines.push(...table(rows), '');
+  }
+  if (disabled.length > 0) {
+    lines.push('disabled (mode: disabled, never created)');
+    for (const e of disabled) lines.push(`  ${e.name}  hooks: ${e.hooks.join(', ') || '-'}  kind: ${e.kind}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+export async function pluginsCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals: pos } = parseCommandArgs('plugins', argv, {
+    json: { type: 'boolean' },
+    'no-load': { type: 'boolean' },
+  });
+  if (values.help) {
+    io.out(`${pluginsHelp}\n`);
+    return EXIT.ok;
+  }
+  const [configPath] = positionals('plugins', pos, ['config']) as [string];
+  let loaded: Awaited<ReturnType<typeof loadConfigForCli>> | undefined;
+  try {
+    loaded = await loadConfigForCli(configPath, io);
+    const { manager } = loaded;
+    const entries = manager.config?.entries ?? [];
+    let lineups: Lineups;
+    if (values['no-load']) {
+      lineups = lineupFromConfig(entries, manager.settings.pluginTimeout);
+    } else {
+      await manager.initialize();
+      lineups = lineupFromManager(manager);
+    }
+    const disabled = entries.filter((e) => e.mode === 'disabled');
+    if (values.json) {
+      const hooks = Object.fromEntries(
+        Object.entries(lineups).map(([hook, phases]) => [
+          hook,
+          Object.fromEntries(
+            PHASES.map((p) => [
+              p,
+              phases[p].map((e) => ({
+                name: e.name,
+                mode: e.mode,
+                priority: e.priority,
+                timeout: e.timeout,
+                on_error: e.onError,
+                capabilities: e.capabilities,
+                kind: e.kind,
+                disabled: e.disabled,
+              })),
+            ]),
+          ),
+        ]),
+      );
+      io.out(
+        `${JSON.stringify({ hooks, disabled: disabled.map((e) => ({ name: e.name, hooks: e.hooks, kind: e.kind })) }, null, 2)}\n`,
+      );
+    } else {
+      for (const w of [...new Set([...manager.warnings, ...loaded.warnings])]) io.err(`warning: ${w}\n`);
+      io.out(`${render(lineups, disabled)}\n`);
+    }
+    return EXIT.ok;
+  } catch (e) {
+    for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
+    return EXIT.config;
+  } finally {
+    await loaded?.manager.shutdown().catch(() => {});
+  }
+}
