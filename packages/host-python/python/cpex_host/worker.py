@@ -463,7 +463,9 @@ class Runner:
         out: dict[str, Any] = {"continue_processing": bool(result.continue_processing)}
         mp = getattr(result, "modified_payload", None)
         if mp is not None:
-            out["modified_payload"] = _model(mp)
+            # Only the fields the payload was built with (or a plugin set): defaults the caller
+            # never sent (e.g. headers=None) would otherwise read as edits to hook policies.
+            out["modified_payload"] = _model(mp, exclude_unset=True)
         me = getattr(result, "modified_extensions", None)
         if me is not None:
             out["modified_extensions"] = me.model_dump(mode="json", exclude_none=True) if hasattr(me, "model_dump") else me
@@ -482,17 +484,17 @@ class Runner:
         return out
 
 
-def _model(value: Any) -> Any:
+def _model(value: Any, exclude_unset: bool = False) -> Any:
     dump = getattr(value, "model_dump", None)
     if not callable(dump):
         return value
-    data = dump(mode="json")
+    data = dump(mode="json", exclude_unset=exclude_unset)
     # Secrets go back as the values they were (the host handed them in); json mode masks them.
     fields = getattr(type(value), "model_fields", {})
     if isinstance(data, dict):
         for key in fields:
             raw = getattr(value, key, None)
-            if hasattr(raw, "get_secret_value"):
+            if hasattr(raw, "get_secret_value") and key in data:
                 data[key] = raw.get_secret_value()
     return data
 
