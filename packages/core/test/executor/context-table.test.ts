@@ -1,0 +1,257 @@
+/**
+ * ARCHITECTURE.md section 3 rule "Context table: per request (request_id) and plugin: local state
+ * survives across hooks (pre → post) when the caller passes the table back; global state writes
+ * from sequential, transform and concurrent plugins merge into the caller's context", "Further
+ * decisions" (table null without plugins; an entry for every plugin that ran or was scheduled),
+ * and section 2 ContextTable.
+ */
+import { describe, expect, it } from 'vitest';
+import { ContextTable } from '../../src/index.js';
+import { gctx, newManager, probe, Trail } from './helpers.js';
+
+describe('context table (ARCH s3 rule "Context table")', () => {
+  it('the returned context table is null when no plugin is registered for the hook (ARCH s3 "Further decisions")', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'other', { hook: 'tool_post_invoke' });
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    expect(r.contextTable).toBeNull();
+    expect(r.continueProcessing).toBe(true);
+    expect(r.modifiedPayload).toBeNull();
+    expect(await r.background.wait()).toEqual([]);
+  });
+
+  it('the table holds an entry for every plugin that ran or was scheduled, and none for those that did not (ARCH s3 "Further decisions")', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'ran', { priority: 1 });
+    probe(m, new Trail(), 'erred', { priority: 2, onError: 'ignore' }, () => {
+      throw new Error('x');
+    });
+    probe(m, new Trail(), 'halter', { priority: 3 }, () => ({ continueProcessing: false }));
+    probe(m, new Trail(), 'skipped', { priority: 4 });
+    probe(m, new Trail(), 'skippedTransform', { mode: 'transform' });
+    probe(m, new Trail(), 'scheduled', { mode: 'fire_and_forget' });
+    probe(m, new Trail(), 'notMatching', { priority: 0, conditions: [{ serverIds: ['elsewhere'] }] });
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {});
+    expect(Object.keys(r.contextTable?.toJSON() ?? {}).sort()).toEqual([
+      'erred',
+      'halter',
+      'ran',
+      'scheduled',
+    ]);
+    expect(r.contextTable?.size).toBe(4);
+    expect(r.contextTable?.get('skipped')).toBeUndefined();
+    await r.background.wait();
+  });
+
+  it('toJSON() has the shape { [pluginName]: { state, metadata } } (ARCH s2 ContextTable)', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'p', {}, (_p, ctx) => {
+      ctx.state.s = 1;
+      ctx.metadata.m = 2;
+      return undefined;
+    });
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('req-1') });
+    expect(r.contextTable?.requestId).toBe('req-1');
+    expect(r.contextTable?.toJSON()).toEqual({ p: { state: { s: 1 }, metadata: { m: 2 } } });
+    expect(JSON.parse(JSON.stringify(r.contextTable))).toEqual({
+      p: { state: { s: 1 }, metadata: { m: 2 } },
+    });
+  });
+
+  it('local state survives pre → post when the caller passes the table back with the same requestId (ARCH s3 "local state survives across hooks")', async () => {
+    const m = newManager();
+    const seenInPost: unknown[] = [];
+    m.register({
+      name: 'stateful',
+      tool_pre_invoke(_p: unknown, ctx: { state: Record<string, unknown> }) {
+        ctx.state.started = 'pre';
+        return undefined;
+      },
+      tool_post_invoke(
+        _p: unknown,
+        ctx: { state: Record<string, unknown>; getState: (k: string) => unknown },
+      ) {
+        seenInPost.push(ctx.getState('started'));
+        return undefined;
+      },
+    });
+    await m.initialize();
+    const pre = await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('req-7') });
+    await m.invoke('tool_post_invoke', {}, { globalContext: gctx('req-7'), contextTable: pre.contextTable });
+    expect(seenInPost).toEqual(['pre']);
+  });
+
+  it('local state is per plugin: two plugins with the same key do not see each other\'s state (ARCH s3 "per request and plugin")', async () => {
+    const m = newManager();
+    const seen: Record<string, unknown> = {};
+    for (const n of ['a', 'b']) {
+      probe(m, new Trail(), n, {}, (_p, ctx) => {
+        seen[n] = ctx.state.key;
+        ctx.state.key = n;
+        return undefined;
+      });
+    }
+    await m.initialize();
+    const r1 = await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('r') });
+    await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('r'), contextTable: r1.contextTable });
+    expect(seen).toEqual({ a: 'a', b: 'b' });
+    expect(r1.contextTable?.toJSON()).toEqual({
+      a: { state: { key: 'a' }, metadata: {} },
+      b: { state: { key: 'b' }, metadata: {} },
+    });
+  });
+
+  it('a table passed back with a different requestId starts fresh (ARCH s3 "per request (request_id)")', async () => {
+    const m = newManager();
+    const seen: unknown[] = [];
+    probe(m, new Trail(), 'p', {}, (_p, ctx) => {
+      seen.push(ctx.state.n);
+      ctx.state.n = 1;
+      return undefined;
+    });
+    await m.initialize();
+    const r1 = await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('req-A') });
+    const r2 = await m.invoke(
+      'tool_pre_invoke',
+      {},
+      { globalContext: gctx('req-B'), contextTable: r1.contextTable },
+    );
+    expect(seen).toEqual([undefined, undefined]);
+    expect(r2.contextTable?.requestId).toBe('req-B');
+  });
+
+  it('without the table passed back, local state starts fresh even for the same requestId (ARCH s3 "when the caller passes the table back")', async () => {
+    const m = newManager();
+    const seen: unknown[] = [];
+    probe(m, new Trail(), 'p', {}, (_p, ctx) => {
+      seen.push(ctx.state.n);
+      ctx.state.n = 1;
+      return undefined;
+    });
+    await m.initialize();
+    await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('req') });
+    await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('req') });
+    expect(seen).toEqual([undefined, undefined]);
+  });
+
+  it('local state carries across three hooks in a row when each table is passed on (ARCH s3 "local state survives across hooks")', async () => {
+    const m2 = newManager();
+    const seen2: unknown[] = [];
+    const bump = (_p: unknown, ctx: { state: Record<string, unknown> }) => {
+      seen2.push(ctx.state.n);
+      ctx.state.n = ((ctx.state.n as number | undefined) ?? 0) + 1;
+      return undefined;
+    };
+    m2.register({
+      name: 'counter',
+      hooks: { tool_pre_invoke: bump, tool_post_invoke: bump, 'custom.after': bump },
+    });
+    await m2.initialize();
+    let table = null as Awaited<ReturnType<typeof m2.invoke>>['contextTable'];
+    for (const hook of ['tool_pre_invoke', 'tool_post_invoke', 'custom.after']) {
+      table = (await m2.invoke(hook, {}, { globalContext: gctx('rq'), contextTable: table })).contextTable;
+    }
+    expect(seen2).toEqual([undefined, 1, 2]);
+    expect(table?.toJSON().counter?.state).toEqual({ n: 3 });
+  });
+
+  it('the table type is exported and its entries are reachable with get(pluginName) (ARCH s2 ContextTable)', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'p', {}, (_p, ctx) => {
+      ctx.state.x = 'y';
+      return undefined;
+    });
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {});
+    expect(r.contextTable).toBeInstanceOf(ContextTable);
+    expect(r.contextTable?.get('p')?.state).toEqual({ x: 'y' });
+  });
+});
+
+describe('global-state merge rules (ARCH s3 "global state writes ... merge into the caller\'s context"; "Further decisions")', () => {
+  it('writes to the global state and metadata from sequential, transform and concurrent merge into the caller\'s context; audit and fire_and_forget writes are dropped (ARCH s3 "Further decisions")', async () => {
+    const m = newManager();
+    for (const phase of ['sequential', 'transform', 'audit', 'concurrent', 'fire_and_forget'] as const) {
+      probe(m, new Trail(), phase, { mode: phase }, (_p, ctx) => {
+        ctx.globalContext.state[phase] = true;
+        ctx.globalContext.metadata[phase] = true;
+        return undefined;
+      });
+    }
+    await m.initialize();
+    const g = gctx('r');
+    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    await r.background.wait();
+    expect(g.state).toEqual({ sequential: true, transform: true, concurrent: true });
+    expect(g.metadata).toEqual({ sequential: true, transform: true, concurrent: true });
+  });
+
+  it('a plugin sees the global writes of the plugins that ran before it (ARCH s3 "merge into the caller\'s context")', async () => {
+    const m = newManager();
+    let seen: unknown;
+    probe(m, new Trail(), 'writer', { priority: 1 }, (_p, ctx) => {
+      ctx.globalContext.state.token = 'abc';
+      return undefined;
+    });
+    probe(m, new Trail(), 'reader', { priority: 2 }, (_p, ctx) => {
+      seen = ctx.globalContext.state.token;
+      return undefined;
+    });
+    await m.initialize();
+    await m.invoke('tool_pre_invoke', {});
+    expect(seen).toBe('abc');
+  });
+
+  it("a plugin's global context is its own copy: writes reach the caller only through the merge, after the plugin returns (ARCH s2 PluginContext.globalContext)", async () => {
+    const m = newManager();
+    const g = gctx('r', { state: { a: 1 } });
+    let duringCall: unknown;
+    probe(m, new Trail(), 'p', {}, (_p, ctx) => {
+      ctx.globalContext.state.b = 2;
+      duringCall = { ...g.state };
+      return undefined;
+    });
+    await m.initialize();
+    await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    expect(duringCall).toEqual({ a: 1 });
+    expect(g.state).toEqual({ a: 1, b: 2 });
+  });
+
+  it("the caller's scalar GlobalContext fields (requestId, user, tenantId, serverId) are visible to plugins and not changed by them (ARCH s2 GlobalContext)", async () => {
+    const m = newManager();
+    let seen: unknown;
+    probe(m, new Trail(), 'p', {}, (_p, ctx) => {
+      const gc = ctx.globalContext as {
+        requestId: string;
+        user?: unknown;
+        tenantId?: string;
+        serverId?: string;
+      };
+      seen = { requestId: gc.requestId, user: gc.user, tenantId: gc.tenantId, serverId: gc.serverId };
+      gc.tenantId = 'hijacked';
+      return undefined;
+    });
+    await m.initialize();
+    const g = gctx('rid', { user: 'alice', tenantId: 't1', serverId: 's1' });
+    await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    expect(seen).toEqual({ requestId: 'rid', user: 'alice', tenantId: 't1', serverId: 's1' });
+    expect(g.tenantId).toBe('t1');
+  });
+
+  it('without a caller GlobalContext a requestId is generated and the table carries it (ARCH s2 InvokeOptions.globalContext optional)', async () => {
+    const m = newManager();
+    let rid: unknown;
+    probe(m, new Trail(), 'p', {}, (_p, ctx) => {
+      rid = ctx.globalContext.requestId;
+      return undefined;
+    });
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {});
+    expect(typeof rid).toBe('string');
+    expect((rid as string).length).toBeGreaterThan(0);
+    expect(r.contextTable?.requestId).toBe(rid);
+  });
+});

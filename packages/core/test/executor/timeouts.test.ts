@@ -1,0 +1,224 @@
+/**
+ * ARCHITECTURE.md section 3 "Timeouts" rule, "Further decisions" (seconds, fractions) and "More
+ * decisions" (timeouts in-thread: one deadline, lazily created signals, synchronous overrun
+ * discarded); section 4 row "per-plugin timeout".
+ */
+import { describe, expect, it } from 'vitest';
+import { CpexError } from '../../src/index.js';
+import { aborted, gctx, newManager, probe, sleep, spin, Trail } from './helpers.js';
+
+describe('plugin_timeout and per-plugin timeout (ARCH s3 "Timeouts"; s4 row "per-plugin timeout")', () => {
+  it('plugin_timeout defaults to 30 seconds and applies to every plugin without its own timeout (ARCH s3 settings table)', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'p');
+    await m.initialize();
+    expect(m.settings.pluginTimeout).toBe(30);
+    expect(m.lineup('tool_pre_invoke').sequential[0]?.timeout).toBe(30);
+  });
+
+  it('a plugin exceeding plugin_timeout (fractions of a second allowed) halts with plugin_timeout naming it under on_error fail (ARCH s3 "Timeouts"; "Further decisions" fractions)', async () => {
+    const m = newManager({ pluginTimeout: 0.03 });
+    const t = new Trail();
+    probe(m, t, 'slow', {}, async () => {
+      await sleep(300);
+      return undefined;
+    });
+    probe(m, t, 'after', { priority: 200 });
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {});
+    expect(r.continueProcessing).toBe(false);
+    expect(r.violation?.code).toBe('plugin_timeout');
+    expect(r.violation?.pluginName).toBe('slow');
+    expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'slow', code: 'plugin_timeout' })]);
+    expect(t.ran).toEqual(['slow']);
+  });
+
+  it('the per-plugin `timeout` overrides plugin_timeout in both directions (ARCH s3 "a per-plugin timeout override")', async () => {
+    const m = newManager({ pluginTimeout: 0.03 });
+    probe(m, new Trail(), 'patient', { timeout: 2, onError: 'ignore' }, async () => {
+      await sleep(60);
+      return { metadata: { patient: 'done' } };
+    });
+    probe(m, new Trail(), 'strict', { timeout: 0.02, onError: 'ignore', priority: 200 }, async () => {
+      await sleep(300);
+      return { metadata: { strict: 'done' } };
+    });
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {});
+    expect(r.metadata).toEqual({ patient: 'done' });
+    expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'strict', code: 'plugin_timeout' })]);
+    const lineup = m.lineup('tool_pre_invoke').sequential;
+    expect(lineup.map((e) => [e.name, e.timeout])).toEqual([
+      ['patient', 2],
+      ['strict', 0.02],
+    ]);
+  });
+
+  it('plugin_timeout and the per-plugin timeout come from YAML too, in seconds with fractions (ARCH s3 "Further decisions")', async () => {
+    const m = newManager();
+    m.registerFactory('sleepy', {
+      async create(entry) {
+        const { pluginToInstance } = await import('../../src/index.js');
+        return pluginToInstance({
+          name: entry.name,
+          async tool_pre_invoke() {
+            await sleep(Number(entry.config?.ms));
+            return { metadata: { [entry.name]: true } };
+          },
+        });
+      },
+    });
+    await m.loadConfigText(
+      [
+        'plugin_settings: {plugin_timeout: 0.04}',
+        'plugins:',
+        '  - {name: quick, kind: sleepy, hooks: [tool_pre_invoke], on_error: ignore, config: {ms: 1}}',
+        '  - {name: global_limit, kind: sleepy, hooks: [tool_pre_invoke], on_error: ignore, config: {ms: 400}}',
+        '  - {name: own_limit, kind: sleepy, hooks: [tool_pre_invoke], on_error: ignore, timeout: 1.5, config: {ms: 60}}',
+      ].join('\n'),
+    );
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {});
+    expect(r.metadata).toEqual({ quick: true, own_limit: true });
+    expect(r.errors.map((e) => [e.pluginName, e.code])).toEqual([['global_limit', 'plugin_timeout']]);
+  });
+
+  it('on_error ignore: a timed-out plugin is recorded as plugin_timeout and the pipeline continues (ARCH s3 "ignore: recorded in errors, continue")', async () => {
+    const m = newManager();
+    const t = new Trail();
+    probe(m, t, 'slow', { timeout: 0.02, onError: 'ignore' }, async () => {
+      await sleep(300);
+      return undefined;
+    });
+    probe(m, t, 'next', { priority: 200 }, () => ({ metadata: { next: 1 } }));
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {});
+    expect(r.continueProcessing).toBe(true);
+    expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'slow', code: 'plugin_timeout' })]);
+    expect(r.metadata).toEqual({ next: 1 });
+  });
+});
+
+describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooperative"; "More decisions")', () => {
+  it('at the deadline the manager stops waiting and aborts the plugin\'s signal (ARCH s3 "aborts the plugin\'s signal")', async () => {
+    const m = newManager();
+    let reason: unknown;
+    let sawAbort = false;
+    probe(m, new Trail(), 'cooperative', { timeout: 0.03 }, async (_p, ctx) => {
+      reason = await aborted(ctx.signal);
+      sawAbort = ctx.signal.aborted;
+      return undefined;
+    });
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {});
+    expect(r.violation).toMatchObject({ code: 'plugin_timeout', pluginName: 'cooperative' });
+    await sleep(5);
+    expect(sawAbort).toBe(true);
+    expect(reason).toBeInstanceOf(CpexError);
+    expect((reason as CpexError).code).toBe('CPEX_ERR_PLUGIN_TIMEOUT');
+  });
+
+  it('a signal taken late, after the deadline already passed, is already aborted (ARCH s3 "More decisions": lazily created AbortSignals)', async () => {
+    const m = newManager();
+    let lateSignal: AbortSignal | undefined;
+    probe(m, new Trail(), 'late', { timeout: 0.02, onError: 'ignore' }, async (_p, ctx) => {
+      await sleep(80);
+      lateSignal = ctx.signal;
+      return undefined;
+    });
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {});
+    expect(r.errors[0]?.code).toBe('plugin_timeout');
+    await sleep(100);
+    expect(lateSignal?.aborted).toBe(true);
+  });
+
+  it('a timed-out plugin\'s late result and writes never reach the result, payload, context table or caller context (ARCH s3 "stops waiting")', async () => {
+    const m = newManager();
+    let finished = false;
+    probe(m, new Trail(), 'ignoresSignal', { timeout: 0.02, onError: 'ignore' }, async (p, ctx) => {
+      await sleep(60);
+      ctx.globalContext.state.late = true;
+      ctx.state.late = true;
+      finished = true;
+      return { modifiedPayload: { ...p, late: true }, metadata: { late: true } };
+    });
+    await m.initialize();
+    const g = gctx('r');
+    const r = await m.invoke('tool_pre_invoke', { q: 1 }, { globalContext: g });
+    await sleep(90);
+    expect(finished).toBe(true);
+    expect(r.modifiedPayload).toBeNull();
+    expect(r.payloadModified).toBe(false);
+    expect(r.metadata).toEqual({});
+    expect(g.state).toEqual({});
+    expect(r.contextTable?.toJSON().ignoresSignal?.state).toEqual({});
+  });
+
+  it('a synchronous handler cannot be pre-empted: if it overruns, its result is discarded as timed out (ARCH s3 "More decisions")', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'busy', { timeout: 0.02, onError: 'ignore' }, (p) => {
+      spin(60);
+      return { modifiedPayload: { ...p, busy: true }, metadata: { busy: true } };
+    });
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'busy', code: 'plugin_timeout' })]);
+    expect(r.modifiedPayload).toBeNull();
+    expect(r.metadata).toEqual({});
+  });
+
+  it('a synchronous overrun under on_error fail halts with plugin_timeout (ARCH s3 "More decisions")', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'busy', { timeout: 0.02 }, () => {
+      spin(50);
+      return undefined;
+    });
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {});
+    expect(r.violation).toMatchObject({ code: 'plugin_timeout', pluginName: 'busy' });
+  });
+
+  it('timeouts are enforced in every phase that waits: transform, audit, concurrent and fire_and_forget (ARCH s3 "Timeouts")', async () => {
+    const m = newManager({ pluginTimeout: 0.02 });
+    const slow = async () => {
+      await sleep(300);
+      return undefined;
+    };
+    probe(m, new Trail(), 'tra', { mode: 'transform', onError: 'ignore' }, slow);
+    probe(m, new Trail(), 'aud', { mode: 'audit' }, slow);
+    probe(m, new Trail(), 'con', { mode: 'concurrent', onError: 'ignore' }, slow);
+    probe(m, new Trail(), 'faf', { mode: 'fire_and_forget' }, slow);
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', {});
+    expect(r.continueProcessing).toBe(true);
+    expect(r.errors.map((e) => [e.pluginName, e.code])).toEqual([
+      ['tra', 'plugin_timeout'],
+      ['aud', 'plugin_timeout'],
+      ['con', 'plugin_timeout'],
+    ]);
+    const bg = await r.background.wait();
+    expect(bg.map((e) => [e.pluginName, e.code])).toEqual([['faf', 'plugin_timeout']]);
+  });
+
+  it('many concurrent invocations with short timeouts each time out on their own deadline (ARCH s3 "one deadline per invocation")', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'slowOrFast', { timeout: 0.03, onError: 'ignore' }, async (p) => {
+      await sleep(p.slow ? 300 : 1);
+      return { metadata: { ok: p.i } };
+    });
+    await m.initialize();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => m.invoke('tool_pre_invoke', { i, slow: i % 2 === 0 })),
+    );
+    results.forEach((r, i) => {
+      if (i % 2 === 0) {
+        expect(r.errors.map((e) => e.code)).toEqual(['plugin_timeout']);
+        expect(r.metadata).toEqual({});
+      } else {
+        expect(r.errors).toEqual([]);
+        expect(r.metadata).toEqual({ ok: i });
+      }
+    });
+  });
+});
