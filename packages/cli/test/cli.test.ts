@@ -1,5 +1,7 @@
 // The cpex CLI run as a real child process (node + tsx from source), success and every error path.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -91,10 +93,18 @@ describe.concurrent('cpex validate', () => {
   });
 
   it('a YAML syntax error is CPEX_ERR_CONFIG_PARSE naming the file', async () => {
-    const r = await cpex('validate', fx('syntax.yaml'));
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error CPEX_ERR_CONFIG_PARSE/);
-    expect(r.stderr).toContain(`(file ${fx('syntax.yaml')})`);
+    // Written at test time: a broken YAML file in the repo would fail the linter.
+    const dir = mkdtempSync(path.join(tmpdir(), 'cpex-cli-'));
+    const file = path.join(dir, 'syntax.yaml');
+    writeFileSync(file, 'plugins:\n  - name: a\n    kind: node://./guard.mjs\n    hooks: [tool_pre_invoke\n');
+    try {
+      const r = await cpex('validate', file);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error CPEX_ERR_CONFIG_PARSE/);
+      expect(r.stderr).toContain(`(file ${file})`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('schema errors: every issue on its own line with its YAML path', async () => {

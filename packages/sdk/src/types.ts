@@ -22,10 +22,7 @@ export type TypedHandler<H extends string> = (
   payload: Readonly<PayloadOf<H>>,
   context: PluginContext,
   extensions: Extensions | undefined,
-) => MaybePromise<
-  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing allows
-  ResultOf<H> | undefined | void
->;
+) => MaybePromise<ResultOf<H> | undefined | void>;
 
 /** `{ [hook]: handler }` with each handler typed by its hook name. */
 export type TypedHooks<K extends string> = { [H in K]: TypedHandler<H> };
