@@ -29,14 +29,33 @@ export class CallContext implements PluginContext {
     this.phase = phase;
   }
 
+  /**
+   * Local state is transactional: the plugin works on a shallow copy that the executor commits when
+   * the call settles normally (result or thrown error). A timed-out or abandoned call (a sibling's
+   * deny, the caller's abort) keeps running in JS, but nothing it writes reaches the table.
+   */
   get state(): Record<string, unknown> {
-    this.local ??= this.table.entry(this.key);
+    this.local ??= this.copyEntry();
     return this.local.state;
   }
 
   get metadata(): Record<string, unknown> {
-    this.local ??= this.table.entry(this.key);
+    this.local ??= this.copyEntry();
     return this.local.metadata;
+  }
+
+  private copyEntry(): PluginContextData {
+    const e = this.table.entry(this.key);
+    return { state: { ...e.state }, metadata: { ...e.metadata } };
+  }
+
+  /** Write this call's local state back into the context table (called when the call settled normally). */
+  commit(): void {
+    const l = this.local;
+    if (l === undefined) return;
+    const e = this.table.entry(this.key);
+    e.state = l.state;
+    e.metadata = l.metadata;
   }
 
   get globalContext(): GlobalContext {

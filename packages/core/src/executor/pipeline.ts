@@ -578,6 +578,8 @@ export class Invocation<P = unknown> {
           }
         : { reg, ctx, result: value as PluginResult };
     }
+    // Local-state writes of a call that timed out or was abandoned never reach the table.
+    if (!out.abandoned && error !== TIMEOUT && !this.abortError) ctx.commit();
     if (this.tracing && pluginEndChannel.hasSubscribers) {
       let outcome: PluginOutcome;
       if (out.abandoned) outcome = 'aborted';
