@@ -129,6 +129,11 @@ def _extensions_to_python(ext: dict[str, Any] | None):
         http["headers"] = http.pop("request_headers")
         http.pop("response_headers", None)
         data["http"] = http
+    sec = data.get("security")
+    if isinstance(sec, dict) and isinstance(sec.get("subject"), dict):
+        subject = dict(sec["subject"])
+        subject["type"] = subject.pop("subject_type", None) or subject.get("type") or "user"
+        data["security"] = {**sec, "subject": subject}
     return Extensions.model_validate(data)
 
 
@@ -158,7 +163,26 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         yaml.safe_dump(sc["config"], fh, sort_keys=False)
         config_path = fh.name
     try:
-        mgr = TenantPluginManager(config_path, **kwargs)
+        try:
+            mgr = TenantPluginManager(config_path, **kwargs)
+        except Exception as e:  # noqa: BLE001 - the config itself was rejected
+            out["init_error"] = {"type": type(e).__name__, "message": str(e)}
+            out["load"] = {"initialized": False, "plugin_count": 0, "registered": [], "hook_order": {}, "has_hooks_for": {}}
+            for i, st in enumerate(sc["steps"]):
+                g = st.get("global_context") if isinstance(st.get("global_context"), dict) else {}
+                out["steps"].append({
+                    "step": i,
+                    "hook": st["hook"],
+                    "result": None,
+                    "error": {"type": "ManagerUnavailable", "message": "the manager could not be constructed"},
+                    "background_errors": [],
+                    "executed": [],
+                    "chain": None,
+                    "contexts": None,
+                    "global_context": {"state": g.get("state") or {}, "metadata": g.get("metadata") or {}},
+                    "payload_after": st.get("payload"),
+                })
+            return out
         try:
             await mgr.initialize()
         except Exception as e:  # noqa: BLE001 - reported, like any init error

@@ -5,11 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { OWN_PYTHON_ROOT } from './runner.js';
+import { extraPythonRoots, OWN_PYTHON_ROOT } from './runner.js';
 import type { Scenario } from './scenario.js';
 
 const HARNESS = path.join(OWN_PYTHON_ROOT, 'harness.py');
-const SHARED_PYTHON_ROOT = path.resolve(import.meta.dirname, '../../../shared/conformance/python');
 
 export interface ReferenceOptions {
   python: string;
@@ -45,7 +44,7 @@ export function runPythonReference(sc: Scenario, opts: ReferenceOptions): Promis
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PLUGINS_')) env[k] = v;
   Object.assign(env, sc.env, { PYTHONDONTWRITEBYTECODE: '1' });
-  const pythonPath = [...opts.pythonPath, SHARED_PYTHON_ROOT, OWN_PYTHON_ROOT];
+  const pythonPath = [...opts.pythonPath, ...extraPythonRoots()];
   return new Promise((resolve) => {
     let child: ReturnType<typeof spawn>;
     try {

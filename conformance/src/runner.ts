@@ -3,6 +3,7 @@
  * `executed` comes from the manager's own diagnostics_channel tracing, never from the plugins.
  */
 import diagnostics_channel from 'node:diagnostics_channel';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import {
@@ -60,6 +61,13 @@ export interface RunOptions {
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 /** Import root of the corpus's own Python probes (`cpex_conformance.probes`). */
 export const OWN_PYTHON_ROOT = path.join(REPO_ROOT, 'conformance', 'python-harness');
+/** Import root of the reference probes (`pyref.plugins.probe`), beside the repo as ../shared. */
+export const SHARED_PYTHON_ROOT = path.resolve(REPO_ROOT, '..', 'shared', 'conformance', 'python');
+
+/** Import roots always given to Python: the corpus's own probes, and the reference probes if present. */
+export function extraPythonRoots(): string[] {
+  return [OWN_PYTHON_ROOT, ...(existsSync(SHARED_PYTHON_ROOT) ? [SHARED_PYTHON_ROOT] : [])];
+}
 
 type ManagerCtor = new (options?: ManagerOptions) => ManagerLike;
 
@@ -289,7 +297,7 @@ async function setupHost(manager: ManagerLike, opts: RunOptions): Promise<void> 
       '--host python needs @cpex/host-python with registerPythonHost(); it is not available in this checkout',
     );
   }
-  await register(manager, { pythonPath: [...opts.pythonPath, OWN_PYTHON_ROOT], python: opts.python });
+  await register(manager, { pythonPath: [...opts.pythonPath, ...extraPythonRoots()], python: opts.python });
 }
 
 /** Runs one scenario; never throws for scenario-level failures (they land in the output). */

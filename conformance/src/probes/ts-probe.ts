@@ -170,8 +170,11 @@ async function probeHandle(
   return result;
 }
 
+/** Labels arrive as an array (wire) or a MonotonicSet (in-process): anything iterable but a string. */
 function sortedStrings(v: unknown): string[] {
-  return Array.isArray(v) ? v.map(String).sort() : [];
+  if (v === null || v === undefined || typeof v === 'string') return [];
+  const it = (v as { [Symbol.iterator]?: unknown })[Symbol.iterator];
+  return typeof it === 'function' ? Array.from(v as Iterable<unknown>, String).sort() : [];
 }
 
 /** probe.py `ExtensionsProbe.tool_pre_invoke`, on the Rust-shaped extensions cpex-ts passes. */
@@ -203,7 +206,7 @@ function extensionsHandle(name: string, cfg: Rec, extensions: Extensions | undef
 
     let next: Rec = ext;
     if (truthy(cfg.add_label) && sec) {
-      const labels = [...((sec.labels as unknown[] | undefined) ?? [])];
+      const labels: unknown[] = sortedStrings(sec.labels);
       if (!labels.includes(cfg.add_label)) labels.push(cfg.add_label);
       next = { ...next, security: { ...sec, labels } };
     }
