@@ -17,6 +17,8 @@ step() { # name cmd...
 
 step lint pnpm exec biome check .
 step typecheck pnpm exec tsc -p tsconfig.json --noEmit
+step build pnpm exec turbo run build --output-logs=errors-only
+step packaging node scripts/check-packages.mjs
 mkdir -p .cpex-cache
 step vitest pnpm exec vitest run --reporter=default --reporter=json --outputFile=.cpex-cache/vitest.json
 [ -f scripts/test-extra.sh ] && step extra bash scripts/test-extra.sh

@@ -1,0 +1,36 @@
+// Packaging check (after `turbo run build`): every public package's exports map points at built
+// ESM + .d.ts files, and each entry imports without the @cpex/source condition (i.e. as users get it).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+let failures = 0;
+let checked = 0;
+for (const dir of readdirSync(path.join(root, 'packages'))) {
+  const pkgDir = path.join(root, 'packages', dir);
+  const pkgFile = path.join(pkgDir, 'package.json');
+  if (!existsSync(pkgFile)) continue;
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+  if (pkg.private) continue;
+  for (const [sub, target] of Object.entries(pkg.exports ?? {})) {
+    const js = path.join(pkgDir, target.import);
+    const dts = path.join(pkgDir, target.types);
+    const where = `${pkg.name}${sub === '.' ? '' : sub.slice(1)}`;
+    if (!existsSync(js) || !existsSync(dts)) {
+      console.error(`FAIL ${where}: missing ${existsSync(js) ? target.types : target.import}`);
+      failures++;
+      continue;
+    }
+    try {
+      const mod = await import(pathToFileURL(js).href);
+      if (Object.keys(mod).length === 0 && !sub.includes('internal')) throw new Error('no exports');
+      checked++;
+    } catch (e) {
+      console.error(`FAIL ${where}: ${e.message}`);
+      failures++;
+    }
+  }
+}
+console.log(`packaging: ${checked} entry points import from dist, ${failures} failed`);
+process.exit(failures ? 1 : 0);
