@@ -85,6 +85,12 @@ export class PythonPlugin implements PluginInstance {
     return this.slots.flatMap((s) => (s.worker && !s.worker.exited && s.worker.pid ? [s.worker.pid] : []));
   }
 
+  /** Resolves when every worker slot is running (after a crash: when its replacement is up). */
+  async whenReady(): Promise<void> {
+    await this.boot();
+    await Promise.all(this.slots.map((s) => s.ready));
+  }
+
   /** Starts the workers and loads the plugin class (without running its initialize()). */
   boot(): Promise<void> {
     if (!this.booted) {
@@ -276,22 +282,32 @@ export class PythonPlugin implements PluginInstance {
     );
   }
 
-  /** The least busy ready worker, or the first one coming back. */
-  private async pickWorker(hook: string): Promise<WorkerProcess> {
+  /** The least busy ready worker (synchronous, so concurrent calls spread before any await). */
+  private pickReady(): WorkerProcess | undefined {
+    let best: WorkerProcess | undefined;
+    for (const slot of this.slots) {
+      const w = slot.worker;
+      if (slot.state === 'ready' && w && !w.exited && (!best || w.inFlight < best.inFlight)) best = w;
+    }
+    return best;
+  }
+
+  /** Waits for a worker that is (re)starting; throws when none can come back. */
+  private async waitWorker(hook: string): Promise<WorkerProcess> {
     if (this.shuttingDown) {
       throw new CpexError('CPEX_ERR_SHUT_DOWN', `Python plugin "${this.name}" has been shut down`, {
         plugin: this.name,
         hook,
       });
     }
-    let best: WorkerProcess | undefined;
-    for (const slot of this.slots) {
-      const w = slot.worker;
-      if (slot.state === 'ready' && w && !w.exited && (!best || w.inFlight < best.inFlight)) best = w;
-    }
-    if (best) return best;
     const waiting = this.slots.filter((s) => s.state === 'restarting' || s.state === 'starting');
-    if (waiting.length) return Promise.any(waiting.map((s) => s.ready)).catch(() => this.pickWorker(hook));
+    if (waiting.length) {
+      await Promise.any(waiting.map((s) => s.ready)).catch(() => undefined);
+      const w = this.pickReady();
+      if (w) return w;
+      if (this.slots.some((s) => s.state === 'restarting' || s.state === 'starting'))
+        return this.waitWorker(hook);
+    }
     const failure = this.slots.find((s) => s.failure)?.failure;
     throw (
       failure ??
@@ -312,7 +328,7 @@ export class PythonPlugin implements PluginInstance {
   ): Promise<PluginResult> {
     const s = this.spec;
     const where = { plugin: this.name, hook };
-    const w = await this.pickWorker(hook);
+    const w = (!this.shuttingDown && this.pickReady()) || (await this.waitWorker(hook));
     const id = w.allocId();
     const frame: Record<string, unknown> = { id, op: 'call', hook, payload, context: contextToWire(context) };
     if (extensions !== undefined && extensions !== null && this.hooks?.get(hook) === 3) {
