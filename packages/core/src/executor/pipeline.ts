@@ -158,8 +158,9 @@ export function emptyResult<P>(): PipelineResult<P> {
 
 /** Validate a handler's return value cheaply; returns an error message or undefined. */
 function checkResult(r: unknown): string | undefined {
-  if (typeof r !== 'object' || r === null)
-    return `expected a PluginResult object (or nothing), got ${typeof r}`;
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+    return `expected a PluginResult object (or nothing), got ${Array.isArray(r) ? 'an array' : typeof r}`;
+  }
   const x = r as Record<string, unknown>;
   if (x.continueProcessing !== undefined && typeof x.continueProcessing !== 'boolean') {
     return `continueProcessing must be a boolean, got ${typeof x.continueProcessing}`;
@@ -629,6 +630,8 @@ export class Invocation<P = unknown> {
     const f = o.failure!;
     const details: Record<string, unknown> = { error: f.message, ...(f.details ?? {}) };
     if (f.errorCode) details.error_code = f.errorCode;
+    // On a halt retryDelayMs is the halting plugin's: a failed plugin returned none.
+    this.retry = 0;
     this.halt({
       code: f.code,
       reason: f.code === 'plugin_timeout' ? `plugin ${o.reg.name} timed out` : `plugin ${o.reg.name} failed`,
