@@ -247,4 +247,10 @@ async function main(): Promise<void> {
   }
 }
 
+// `pnpm demo --json | head` closes stdout early; that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 main().catch((e: unknown) => fail(describeError(e)));
