@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { CpexError, PluginManager } from '@cpex/core';
 import { registerPythonHost } from '@cpex/host-python';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -243,7 +244,6 @@ describe('interpreter problems are clear, coded errors', () => {
 
 function isBarePython(p: string): boolean {
   try {
-    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
     execFileSync(p, ['-c', 'import pydantic'], { stdio: 'ignore' });
     return false;
   } catch (e) {
