@@ -5,7 +5,7 @@
  * "More decisions" (metadata and global writes merge in completion order).
  */
 import { describe, expect, it } from 'vitest';
-import { aborted, gctx, newManager, probe, sleep, Trail } from './helpers.js';
+import { aborted, gctx, newManager, probe, sleep, Trail, run } from './helpers.js';
 
 describe('concurrent: parallel on one snapshot (ARCH s3 phase table)', () => {
   it('concurrent: plugins run in parallel — every plugin starts before any finishes (ARCH s3 "parallel")', async () => {
@@ -19,7 +19,7 @@ describe('concurrent: parallel on one snapshot (ARCH s3 phase table)', () => {
       });
     }
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     const lastStart = Math.max(t.indexOf('a'), t.indexOf('b'), t.indexOf('c'));
     const firstEnd = Math.min(t.indexOf('a:end'), t.indexOf('b:end'), t.indexOf('c:end'));
     expect(lastStart).toBeLessThan(firstEnd);
@@ -39,7 +39,7 @@ describe('concurrent: parallel on one snapshot (ARCH s3 phase table)', () => {
       });
     }
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(t.ran).toEqual(['c1', 'c2', 'c3']);
   });
 
@@ -57,7 +57,7 @@ describe('concurrent: parallel on one snapshot (ARCH s3 phase table)', () => {
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { n: 1 });
+    const r = await run(m, 'tool_pre_invoke', { n: 1 });
     expect(seen).toEqual({ fast: { n: 2 }, slow: { n: 2 } });
     expect(r.modifiedPayload).toEqual({ n: 2 });
   });
@@ -75,7 +75,7 @@ describe('concurrent: the first deny to complete wins and aborts the rest (ARCH 
       return { continueProcessing: false, violation: { code: 'FAST', reason: 'fast' }, retryDelayMs: 7 };
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.violation).toMatchObject({ code: 'FAST', pluginName: 'fastDeny' });
     expect(r.retryDelayMs).toBe(7);
   });
@@ -98,7 +98,7 @@ describe('concurrent: the first deny to complete wins and aborts the rest (ARCH 
     });
     await m.initialize();
     const g = gctx('req');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(r.continueProcessing).toBe(false);
     await sleep(20);
     expect(siblingDone).toBe(true);
@@ -122,7 +122,7 @@ describe('concurrent: the first deny to complete wins and aborts the rest (ARCH 
     });
     await m.initialize();
     const g = gctx('req');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(r.continueProcessing).toBe(false);
     expect(r.violation?.pluginName).toBe('denier');
     expect(r.metadata).toEqual({ early: true });
@@ -137,7 +137,7 @@ describe('concurrent: the first deny to complete wins and aborts the rest (ARCH 
     });
     await m.initialize();
     const g = gctx('req');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(g.state).toEqual({ denied_by: 'denier' });
     expect(r.metadata).toEqual({ reason: 'x' });
   });
@@ -161,7 +161,7 @@ describe('concurrent: the first deny to complete wins and aborts the rest (ARCH 
     });
     await m.initialize();
     const g = gctx('req');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(r.continueProcessing).toBe(false);
     expect(r.violation).toMatchObject({ code: 'FIRST', pluginName: 'denier' });
     expect(siblingAborted).toBe(false);
@@ -193,7 +193,7 @@ describe('concurrent: merge order (ARCH s3 "More decisions")', () => {
     }
     await m.initialize();
     const g = gctx('req');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(r.metadata).toEqual({ last: 'firstByPriority' });
     expect(g.state).toEqual({ last: 'firstByPriority' });
   });
@@ -219,7 +219,7 @@ describe('execution_pool: max concurrent-mode plugins in flight per invoke (ARCH
       });
     }
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(true);
     return { max, order };
   }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { GlobalContext } from '../../src/index.js';
-import { gctx, newManager, probe, recordingFactory, Trail } from './helpers.js';
+import { gctx, newManager, probe, recordingFactory, Trail, run } from './helpers.js';
 
 /** Load one plugin named `p` with the given YAML conditions for `hook`; returns a runner. */
 async function withConditions(conditions: unknown[], hook = 'tool_pre_invoke') {
@@ -20,7 +20,7 @@ async function withConditions(conditions: unknown[], hook = 'tool_pre_invoke') {
   await m.initialize();
   return async (payload: Record<string, unknown>, g: Partial<GlobalContext> = {}): Promise<boolean> => {
     const before = t.events.length;
-    await m.invoke(hook, payload, { globalContext: gctx('r', g) });
+    await run(m, hook, payload, { globalContext: gctx('r', g) });
     return t.events.length > before;
   };
 }
@@ -57,9 +57,9 @@ describe('conditions: combination (ARCH s3 "OR across entries, AND inside one")'
     const t = new Trail();
     probe(m, t, 'coded', { conditions: [{ tenantIds: ['t1'], tools: ['search'] }, { serverIds: ['s9'] }] });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', { name: 'search' }, { globalContext: gctx('a', { tenantId: 't1' }) });
-    await m.invoke('tool_pre_invoke', { name: 'search' }, { globalContext: gctx('b', { tenantId: 't2' }) });
-    await m.invoke('tool_pre_invoke', { name: 'x' }, { globalContext: gctx('c', { serverId: 's9' }) });
+    await run(m, 'tool_pre_invoke', { name: 'search' }, { globalContext: gctx('a', { tenantId: 't1' }) });
+    await run(m, 'tool_pre_invoke', { name: 'search' }, { globalContext: gctx('b', { tenantId: 't2' }) });
+    await run(m, 'tool_pre_invoke', { name: 'x' }, { globalContext: gctx('c', { serverId: 's9' }) });
     expect(t.ran).toEqual(['coded', 'coded']);
   });
 });
@@ -152,7 +152,7 @@ describe('conditions: evaluated on the ORIGINAL payload (ref s4 "evaluated once 
     probe(m, t, 'concurrentForRenamed', { mode: 'concurrent', conditions: [{ tools: ['renamed'] }] });
     probe(m, t, 'fafForOriginal', { mode: 'fire_and_forget', conditions: [{ tools: ['orig'] }] });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { name: 'orig' });
+    const r = await run(m, 'tool_pre_invoke', { name: 'orig' });
     await r.background.wait();
     expect(t.ran).toEqual(['renamer', 'forOriginal', 'transformForOriginal', 'fafForOriginal']);
     expect(r.modifiedPayload).toEqual({ name: 'renamed' });
@@ -163,7 +163,7 @@ describe('conditions: evaluated on the ORIGINAL payload (ref s4 "evaluated once 
     probe(m, new Trail(), 'always');
     probe(m, new Trail(), 'never', { conditions: [{ serverIds: ['nope'] }] });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(Object.keys(r.contextTable?.toJSON() ?? {})).toEqual(['always']);
   });
 });

@@ -7,14 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ContextTable } from '../../src/index.js';
-import { gctx, newManager, probe, Trail } from './helpers.js';
+import { gctx, newManager, probe, Trail, run } from './helpers.js';
 
 describe('context table (ARCH s3 rule "Context table")', () => {
   it('the returned context table is null when no plugin is registered for the hook (ARCH s3 "Further decisions")', async () => {
     const m = newManager();
     probe(m, new Trail(), 'other', { hook: 'tool_post_invoke' });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     expect(r.contextTable).toBeNull();
     expect(r.continueProcessing).toBe(true);
     expect(r.modifiedPayload).toBeNull();
@@ -33,7 +33,7 @@ describe('context table (ARCH s3 rule "Context table")', () => {
     probe(m, new Trail(), 'scheduled', { mode: 'fire_and_forget' });
     probe(m, new Trail(), 'notMatching', { priority: 0, conditions: [{ serverIds: ['elsewhere'] }] });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(Object.keys(r.contextTable?.toJSON() ?? {}).sort()).toEqual([
       'erred',
       'halter',
@@ -53,7 +53,7 @@ describe('context table (ARCH s3 rule "Context table")', () => {
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('req-1') });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('req-1') });
     expect(r.contextTable?.requestId).toBe('req-1');
     expect(r.contextTable?.toJSON()).toEqual({ p: { state: { s: 1 }, metadata: { m: 2 } } });
     expect(JSON.parse(JSON.stringify(r.contextTable))).toEqual({
@@ -79,8 +79,8 @@ describe('context table (ARCH s3 rule "Context table")', () => {
       },
     });
     await m.initialize();
-    const pre = await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('req-7') });
-    await m.invoke('tool_post_invoke', {}, { globalContext: gctx('req-7'), contextTable: pre.contextTable });
+    const pre = await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('req-7') });
+    await run(m, 'tool_post_invoke', {}, { globalContext: gctx('req-7'), contextTable: pre.contextTable });
     expect(seenInPost).toEqual(['pre']);
   });
 
@@ -95,8 +95,8 @@ describe('context table (ARCH s3 rule "Context table")', () => {
       });
     }
     await m.initialize();
-    const r1 = await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('r') });
-    await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('r'), contextTable: r1.contextTable });
+    const r1 = await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('r') });
+    await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('r'), contextTable: r1.contextTable });
     expect(seen).toEqual({ a: 'a', b: 'b' });
     expect(r1.contextTable?.toJSON()).toEqual({
       a: { state: { key: 'a' }, metadata: {} },
@@ -113,8 +113,9 @@ describe('context table (ARCH s3 rule "Context table")', () => {
       return undefined;
     });
     await m.initialize();
-    const r1 = await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('req-A') });
-    const r2 = await m.invoke(
+    const r1 = await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('req-A') });
+    const r2 = await run(
+      m,
       'tool_pre_invoke',
       {},
       { globalContext: gctx('req-B'), contextTable: r1.contextTable },
@@ -132,8 +133,8 @@ describe('context table (ARCH s3 rule "Context table")', () => {
       return undefined;
     });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('req') });
-    await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('req') });
+    await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('req') });
+    await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('req') });
     expect(seen).toEqual([undefined, undefined]);
   });
 
@@ -152,7 +153,7 @@ describe('context table (ARCH s3 rule "Context table")', () => {
     await m2.initialize();
     let table = null as Awaited<ReturnType<typeof m2.invoke>>['contextTable'];
     for (const hook of ['tool_pre_invoke', 'tool_post_invoke', 'custom.after']) {
-      table = (await m2.invoke(hook, {}, { globalContext: gctx('rq'), contextTable: table })).contextTable;
+      table = (await run(m2, hook, {}, { globalContext: gctx('rq'), contextTable: table })).contextTable;
     }
     expect(seen2).toEqual([undefined, 1, 2]);
     expect(table?.toJSON().counter?.state).toEqual({ n: 3 });
@@ -165,7 +166,7 @@ describe('context table (ARCH s3 rule "Context table")', () => {
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.contextTable).toBeInstanceOf(ContextTable);
     expect(r.contextTable?.get('p')?.state).toEqual({ x: 'y' });
   });
@@ -183,7 +184,7 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
     }
     await m.initialize();
     const g = gctx('r');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     await r.background.wait();
     expect(g.state).toEqual({ sequential: true, transform: true, concurrent: true });
     expect(g.metadata).toEqual({ sequential: true, transform: true, concurrent: true });
@@ -201,7 +202,7 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
       return undefined;
     });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(seen).toBe('abc');
   });
 
@@ -215,7 +216,7 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
       return undefined;
     });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(duringCall).toEqual({ a: 1 });
     expect(g.state).toEqual({ a: 1, b: 2 });
   });
@@ -236,7 +237,7 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
     });
     await m.initialize();
     const g = gctx('rid', { user: 'alice', tenantId: 't1', serverId: 's1' });
-    await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(seen).toEqual({ requestId: 'rid', user: 'alice', tenantId: 't1', serverId: 's1' });
     expect(g.tenantId).toBe('t1');
   });
@@ -249,7 +250,7 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(typeof rid).toBe('string');
     expect((rid as string).length).toBeGreaterThan(0);
     expect(r.contextTable?.requestId).toBe(rid);

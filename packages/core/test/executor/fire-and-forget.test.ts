@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PluginViolationError } from '../../src/index.js';
-import { deferred, gctx, newManager, probe, sleep, Trail } from './helpers.js';
+import { deferred, gctx, newManager, probe, sleep, Trail, run } from './helpers.js';
 
 describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
   it('fire_and_forget: runs after every other phase has finished (ARCH s3 "runs after the other phases")', async () => {
@@ -20,7 +20,7 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     await r.background.wait();
     expect(t.events).toEqual(['con', 'con:end', 'faf']);
   });
@@ -35,7 +35,7 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(finished).toBe(false);
     expect(r.continueProcessing).toBe(true);
     const waiting = r.background.wait();
@@ -51,7 +51,7 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
     probe(m, t, 'denier', {}, () => ({ continueProcessing: false, violation: { code: 'NO', reason: 'no' } }));
     probe(m, t, 'auditor', { mode: 'fire_and_forget' });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     await r.background.wait();
     expect(r.continueProcessing).toBe(false);
     expect(t.ran).toEqual(['denier', 'auditor']);
@@ -65,7 +65,7 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
     });
     probe(m, t, 'auditor', { mode: 'fire_and_forget' });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     await r.background.wait();
     expect(r.violation?.code).toBe('plugin_error');
     expect(t.ran).toEqual(['conFail', 'auditor']);
@@ -83,7 +83,7 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { x: 1 });
+    const r = await run(m, 'tool_pre_invoke', { x: 1 });
     await r.background.wait();
     expect(saw).toEqual({ x: 1, trail: 'seq>tra' });
   });
@@ -101,7 +101,7 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     await r.background.wait();
     expect(saw).toEqual({ q: 1, trail: 'first' });
   });
@@ -122,7 +122,7 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
     });
     await m.initialize();
     const g = gctx('r1');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     await r.background.wait();
     expect(sawGlobal).toEqual({ fromSeq: 1 });
     expect(g.state).toEqual({ fromSeq: 1 });
@@ -138,9 +138,10 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
       return undefined;
     });
     await m.initialize();
-    const r1 = await m.invoke('tool_pre_invoke', {}, { globalContext: gctx('same') });
+    const r1 = await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('same') });
     await r1.background.wait();
-    const r2 = await m.invoke(
+    const r2 = await run(
+      m,
       'tool_pre_invoke',
       {},
       { globalContext: gctx('same'), contextTable: r1.contextTable },
@@ -160,7 +161,7 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(Object.keys(r.contextTable?.toJSON() ?? {})).toEqual(['faf']);
     expect(r.contextTable?.toJSON().faf).toEqual({ state: {}, metadata: {} });
     gate.resolve();
@@ -179,7 +180,7 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
     });
     probe(m, new Trail(), 'fine', { mode: 'fire_and_forget', priority: 3 });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.errors).toEqual([]);
     const errors = await r.background.wait();
     const byName = Object.fromEntries(errors.map((e) => [e.pluginName, e]));
@@ -196,7 +197,7 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
       throw new Error('once');
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     const a = await r.background.wait();
     const b = await r.background.wait();
     expect(a).toEqual(b);
@@ -221,8 +222,8 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
       { mode: 'fire_and_forget' },
     );
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(t.events).toEqual([]);
     await m.shutdown();
     expect(t.events).toEqual(['bg:done', 'bg:done', 'bg:shutdown']);
@@ -234,9 +235,9 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
     probe(m, t, 'denier', {}, () => ({ continueProcessing: false }));
     probe(m, t, 'auditor', { mode: 'fire_and_forget' });
     await m.initialize();
-    const err = await m
-      .invoke('tool_pre_invoke', {}, { violationsAsExceptions: true })
-      .catch((e: unknown) => e);
+    const err = await run(m, 'tool_pre_invoke', {}, { violationsAsExceptions: true }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(PluginViolationError);
     await (err as PluginViolationError).result.background.wait();
     expect(t.ran).toEqual(['denier', 'auditor']);
@@ -246,7 +247,7 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
     const m = newManager();
     probe(m, new Trail(), 'seq');
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(await r.background.wait()).toEqual([]);
     expect(r.background.pending).toBe(0);
   });

@@ -10,9 +10,11 @@ import {
   CpexError,
   type GlobalContext,
   type Handler,
+  type InvokeOptions,
   type Logger,
   type ManagerOptions,
   type PluginContext,
+  type PipelineResult,
   type PluginEntry,
   type PluginFactory,
   PluginManager,
@@ -185,4 +187,22 @@ export function recordingFactory(t: Trail): PluginFactory {
       return pluginToInstance({ name: entry.name, hooks });
     },
   };
+}
+
+/**
+ * `manager.invoke` with loose payload typing: these tests use ad-hoc payloads on built-in hooks
+ * (the executor rules do not depend on payload schemas).
+ */
+export function run(
+  manager: PluginManager,
+  hook: string,
+  payload: unknown,
+  options?: InvokeOptions,
+  // biome-ignore lint/suspicious/noExplicitAny: results of ad-hoc payloads
+): Promise<PipelineResult<any>> {
+  return (manager.invoke as (h: string, p: unknown, o?: InvokeOptions) => Promise<PipelineResult<unknown>>)(
+    hook,
+    payload,
+    options,
+  );
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Phase } from '../../src/index.js';
-import { gctx, newManager, probe, sleep, Trail } from './helpers.js';
+import { gctx, newManager, probe, sleep, Trail, run } from './helpers.js';
 
 const boom = (): never => {
   throw new TypeError('kaboom');
@@ -18,7 +18,7 @@ describe('deny without violation (ARCH s3 "halts even without a violation"; s4 r
     probe(m, t, 'silent', {}, () => ({ continueProcessing: false }));
     probe(m, t, 'after', { priority: 200 });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(false);
     expect(r.violation?.code).toBe('denied');
     expect(r.violation?.pluginName).toBe('silent');
@@ -31,7 +31,7 @@ describe('deny without violation (ARCH s3 "halts even without a violation"; s4 r
     const m = newManager();
     probe(m, new Trail(), 'silentC', { mode: 'concurrent' }, async () => ({ continueProcessing: false }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(false);
     expect(r.violation).toMatchObject({ code: 'denied', pluginName: 'silentC' });
   });
@@ -43,7 +43,7 @@ describe('deny without violation (ARCH s3 "halts even without a violation"; s4 r
       violation: { code: 'X', reason: 'x', pluginName: 'someone-else' },
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.violation?.pluginName).toBe('real');
   });
 });
@@ -56,7 +56,7 @@ describe('on_error fail (default) halts with plugin_error naming the plugin (ARC
       probe(m, t, 'broken', { mode: phase }, boom);
       probe(m, t, 'later', { mode: 'concurrent' });
       await m.initialize();
-      const r = await m.invoke('tool_pre_invoke', { q: 1 });
+      const r = await run(m, 'tool_pre_invoke', { q: 1 });
       expect(r.continueProcessing).toBe(false);
       expect(r.violation?.code).toBe('plugin_error');
       expect(r.violation?.pluginName).toBe('broken');
@@ -74,7 +74,7 @@ describe('on_error fail (default) halts with plugin_error naming the plugin (ARC
       throw new Error('async kaboom');
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'rejects' });
     expect(JSON.stringify(r.violation)).toContain('async kaboom');
   });
@@ -83,7 +83,7 @@ describe('on_error fail (default) halts with plugin_error naming the plugin (ARC
     const m = newManager();
     probe(m, new Trail(), 'broken', {}, boom);
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatchObject({ pluginName: 'broken', code: 'plugin_error' });
     expect(r.errors[0]?.message).toContain('kaboom');
@@ -106,7 +106,7 @@ describe('on_error fail (default) halts with plugin_error naming the plugin (ARC
     });
     await m.initialize();
     const g = gctx('r');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(r.continueProcessing).toBe(false);
     expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'broken' });
     expect(siblingSignal?.aborted).toBe(true);
@@ -125,7 +125,7 @@ describe('on_error ignore: recorded in errors, continue (ARCH s3 rule 2)', () =>
       probe(m, t, 'broken', { mode: phase, onError: 'ignore', priority: 1 }, boom);
       probe(m, t, 'next', { mode: phase, priority: 2 }, () => ({ metadata: { next: true } }));
       await m.initialize();
-      const r = await m.invoke('tool_pre_invoke', {});
+      const r = await run(m, 'tool_pre_invoke', {});
       expect(r.continueProcessing).toBe(true);
       expect(r.violation).toBeNull();
       expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'broken', code: 'plugin_error' })]);
@@ -143,7 +143,7 @@ describe('on_error ignore: recorded in errors, continue (ARCH s3 rule 2)', () =>
     });
     await m.initialize();
     const g = gctx('r');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(r.continueProcessing).toBe(true);
     expect(g.state).toEqual({});
   });
@@ -156,8 +156,8 @@ describe('on_error ignore: recorded in errors, continue (ARCH s3 rule 2)', () =>
       throw new Error('again');
     });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(calls).toBe(2);
   });
 });
@@ -172,10 +172,10 @@ describe("on_error disable: recorded, switched off for the manager's lifetime (A
         throw new Error('once');
       });
       await m.initialize();
-      const r1 = await m.invoke('tool_pre_invoke', {});
+      const r1 = await run(m, 'tool_pre_invoke', {});
       expect(r1.continueProcessing).toBe(true);
       expect(r1.errors).toEqual([expect.objectContaining({ pluginName: 'fragile', code: 'plugin_error' })]);
-      const r2 = await m.invoke('tool_pre_invoke', {});
+      const r2 = await run(m, 'tool_pre_invoke', {});
       expect(r2.errors).toEqual([]);
       expect(calls).toBe(1);
       expect(m.runtimeDisabled()).toEqual(['fragile']);
@@ -200,8 +200,8 @@ describe("on_error disable: recorded, switched off for the manager's lifetime (A
       { onError: 'disable' },
     );
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
-    const r = await m.invoke('tool_post_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
+    const r = await run(m, 'tool_post_invoke', {});
     expect(calls).toEqual(['pre']);
     expect(r.contextTable?.toJSON()).toEqual({});
   });
@@ -214,11 +214,11 @@ describe("on_error disable: recorded, switched off for the manager's lifetime (A
       throw new Error('bg fails');
     });
     await m.initialize();
-    const r1 = await m.invoke('tool_pre_invoke', {});
+    const r1 = await run(m, 'tool_pre_invoke', {});
     expect(await r1.background.wait()).toEqual([
       expect.objectContaining({ pluginName: 'bg', code: 'plugin_error' }),
     ]);
-    const r2 = await m.invoke('tool_pre_invoke', {});
+    const r2 = await run(m, 'tool_pre_invoke', {});
     expect(await r2.background.wait()).toEqual([]);
     expect(calls).toBe(1);
   });
@@ -238,10 +238,10 @@ describe("on_error disable: recorded, switched off for the manager's lifetime (A
     b.register(plugin, { onError: 'ignore' });
     await a.initialize();
     await b.initialize();
-    await a.invoke('tool_pre_invoke', {});
-    await a.invoke('tool_pre_invoke', {});
-    await b.invoke('tool_pre_invoke', {});
-    await b.invoke('tool_pre_invoke', {});
+    await run(a, 'tool_pre_invoke', {});
+    await run(a, 'tool_pre_invoke', {});
+    await run(b, 'tool_pre_invoke', {});
+    await run(b, 'tool_pre_invoke', {});
     expect(calls).toBe(3);
     expect(a.runtimeDisabled()).toEqual(['shared']);
     expect(b.runtimeDisabled()).toEqual([]);
@@ -256,7 +256,7 @@ describe('on_error per phase (ARCH s3 "More decisions")', () => {
     probe(m, t, 'aud2', { mode: 'audit', priority: 2 });
     probe(m, t, 'con', { mode: 'concurrent' });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(true);
     expect(r.violation).toBeNull();
     expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'aud', code: 'plugin_error' })]);
@@ -270,7 +270,7 @@ describe('on_error per phase (ARCH s3 "More decisions")', () => {
       throw new Error('background kaboom');
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(true);
     expect(r.errors).toEqual([]);
     const errors = await r.background.wait();

@@ -6,8 +6,9 @@
  */
 import { types } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { newManager, probe, snapshot, Trail } from './helpers.js';
+import { newManager, probe, snapshot, Trail, run } from './helpers.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: payloads in these tests are ad-hoc shapes
 type Anyish = Record<string, any>;
 
 describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row "payload isolation")', () => {
@@ -25,7 +26,7 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
     probe(m, t, 'after', { priority: 200 });
     await m.initialize();
     const input = { name: 'orig', args: { q: 1 } };
-    const r = await m.invoke('tool_pre_invoke', input);
+    const r = await run(m, 'tool_pre_invoke', input);
     expect(input).toEqual({ name: 'orig', args: { q: 1 } });
     expect(r.continueProcessing).toBe(false);
     expect(r.violation).toMatchObject({ code: 'payload_mutation', pluginName: 'mutator' });
@@ -67,7 +68,7 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
       await m.initialize();
       const input = { name: 't', args: { q: 1, list: [1, 2] } };
       const before = snapshot(input);
-      const r = await m.invoke('tool_pre_invoke', input);
+      const r = await run(m, 'tool_pre_invoke', input);
       expect(input, name).toEqual(before);
       expect(Object.isFrozen(input.args), name).toBe(false);
       expect(Object.getPrototypeOf(input.args), name).toBe(Object.prototype);
@@ -86,7 +87,7 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
     });
     await m.initialize();
     const input = { args: {} as Anyish };
-    const r = await m.invoke('tool_pre_invoke', input);
+    const r = await run(m, 'tool_pre_invoke', input);
     expect(r.continueProcessing).toBe(true);
     expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'aud', code: 'payload_mutation' })]);
     expect(input.args).toEqual({});
@@ -109,7 +110,7 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
     });
     await m.initialize();
     const input = { args: { q: 1 } };
-    const r = await m.invoke('tool_pre_invoke', input);
+    const r = await run(m, 'tool_pre_invoke', input);
     const bg = await r.background.wait();
     expect(seenBySibling).toEqual({ q: 1 });
     expect(input).toEqual({ args: { q: 1 } });
@@ -132,7 +133,7 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { args: { q: 'orig' } });
+    const r = await run(m, 'tool_pre_invoke', { args: { q: 'orig' } });
     expect(seen).toEqual(['orig']);
     expect(r.continueProcessing).toBe(true);
   });
@@ -149,7 +150,7 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
     });
     await m.initialize();
     const input = { name: 't', args: { q: 1 }, meta: { tags: ['a'] } };
-    const r = await m.invoke('tool_pre_invoke', input);
+    const r = await run(m, 'tool_pre_invoke', input);
     const out = r.modifiedPayload as Anyish;
     expect(out).toEqual({ name: 't', args: { q: 1, added: 1 }, meta: { tags: ['a'] } });
     expect(types.isProxy(out)).toBe(false);
@@ -174,7 +175,7 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     expect(r.violation).toMatchObject({ code: 'payload_mutation', pluginName: 'mutator' });
     expect(r.modifiedPayload).toEqual({ q: 1, extra: { n: 1 } });
   });
@@ -193,7 +194,7 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
       return undefined;
     });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', { name: 't', args: { q: 1, list: [1, 2] } });
+    await run(m, 'tool_pre_invoke', { name: 't', args: { q: 1, list: [1, 2] } });
     expect(read).toEqual({
       keys: ['name', 'args'],
       json: { name: 't', args: { q: 1, list: [1, 2] } },
@@ -215,7 +216,7 @@ describe('cow_validation: disabled (ARCH s3 "Further decisions")', () => {
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', input);
+    const r = await run(m, 'tool_pre_invoke', input);
     expect(sameObject).toBe(true);
     expect(r.errors).toEqual([]);
     expect(input.args.written).toBe(true);
@@ -230,7 +231,7 @@ describe('cow_validation: disabled (ARCH s3 "Further decisions")', () => {
       return undefined;
     });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', input);
+    await run(m, 'tool_pre_invoke', input);
     expect(input).toEqual({ a: 1, b: 2 });
   });
 });

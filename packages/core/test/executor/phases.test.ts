@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PluginEntry } from '../../src/index.js';
-import { gctx, newManager, probe, recordingFactory, snapshot, Trail } from './helpers.js';
+import { gctx, newManager, probe, recordingFactory, snapshot, Trail, run } from './helpers.js';
 
 const PHASE_NAMES = ['sequential', 'transform', 'audit', 'concurrent', 'fire_and_forget'] as const;
 
@@ -17,7 +17,7 @@ describe('phase order and priority (ARCH s3 "Fixed order")', () => {
     for (const phase of [...PHASE_NAMES].reverse())
       probe(m, t, phase, { mode: phase, priority: prio[phase] });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { name: 'x', args: {} });
+    const r = await run(m, 'tool_pre_invoke', { name: 'x', args: {} });
     await r.background.wait();
     expect(t.ran).toEqual(['sequential', 'transform', 'audit', 'concurrent', 'fire_and_forget']);
   });
@@ -29,7 +29,7 @@ describe('phase order and priority (ARCH s3 "Fixed order")', () => {
     probe(m, t, 'p10', { priority: 10 });
     probe(m, t, 'p20', { priority: 20 });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(t.ran).toEqual(['p10', 'p20', 'p30']);
   });
 
@@ -38,7 +38,7 @@ describe('phase order and priority (ARCH s3 "Fixed order")', () => {
     const t = new Trail();
     for (const n of ['c', 'a', 'd', 'b']) probe(m, t, n, { priority: 7 });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(t.ran).toEqual(['c', 'a', 'd', 'b']);
   });
 
@@ -55,7 +55,7 @@ describe('phase order and priority (ARCH s3 "Fixed order")', () => {
       })),
     });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(t.ran).toEqual(['zeta', 'alpha', 'mid']);
   });
 
@@ -66,7 +66,7 @@ describe('phase order and priority (ARCH s3 "Fixed order")', () => {
     probe(m, t, 'default');
     probe(m, t, 'p99', { priority: 99 });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(t.ran).toEqual(['p99', 'default', 'p101']);
     expect(m.lineup('tool_pre_invoke').sequential.find((e) => e.name === 'default')?.priority).toBe(100);
   });
@@ -85,7 +85,7 @@ describe('phase order and priority (ARCH s3 "Fixed order")', () => {
     probe(m, t, 'minus10', { priority: -10 });
     probe(m, t, 'plus1', { priority: 1 });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(t.ran).toEqual(['minus10', 'minus5', 'zero', 'plus1']);
   });
 
@@ -104,7 +104,7 @@ describe('phase order and priority (ARCH s3 "Fixed order")', () => {
     m.registerHook('tool_pre_invoke', () => void t.add('b'), entry);
     await m.initialize();
     const readsAfterRegistration = reads;
-    for (let i = 0; i < 5; i++) await m.invoke('tool_pre_invoke', { i });
+    for (let i = 0; i < 5; i++) await run(m, 'tool_pre_invoke', { i });
     expect(reads).toBe(readsAfterRegistration);
     expect(t.ran).toEqual(['b', 'a', 'b', 'a', 'b', 'a', 'b', 'a', 'b', 'a']);
     expect(m.hookOrder('tool_pre_invoke')).toEqual(['b', 'a']);
@@ -116,7 +116,7 @@ describe('phase order and priority (ARCH s3 "Fixed order")', () => {
     probe(m, t, 'p50', { priority: 50 });
     await m.initialize();
     probe(m, t, 'p10', { priority: 10 });
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(t.ran).toEqual(['p10', 'p50']);
   });
 
@@ -137,7 +137,7 @@ describe('phase order and priority (ARCH s3 "Fixed order")', () => {
     probe(m, t, 'custom', { hook: 'my.custom_hook' }, (p) => ({ modifiedPayload: { ...p, seen: true } }));
     await m.initialize();
     expect(m.hasHooksFor('my.custom_hook')).toBe(true);
-    const r = await m.invoke('my.custom_hook', { q: 1 });
+    const r = await run(m, 'my.custom_hook', { q: 1 });
     expect(r.modifiedPayload).toEqual({ q: 1, seen: true });
   });
 
@@ -158,7 +158,7 @@ describe('phase order and priority (ARCH s3 "Fixed order")', () => {
       ],
     });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(created).toBe(1);
     expect(t.ran).toEqual(['on']);
     expect(m.pluginNames()).toEqual(['on']);
@@ -177,7 +177,7 @@ describe('phase table: sequential (ARCH s3 "serial, chained | may block | may mo
     });
     await m.initialize();
     const input = { trail: [] as string[] };
-    const r = await m.invoke('tool_pre_invoke', input);
+    const r = await run(m, 'tool_pre_invoke', input);
     expect(seen).toEqual([{ trail: ['a'] }]);
     expect(r.modifiedPayload).toEqual({ trail: ['a', 'b'] });
     expect(r.payloadModified).toBe(true);
@@ -197,7 +197,7 @@ describe('phase table: sequential (ARCH s3 "serial, chained | may block | may mo
     probe(m, t, 'aud', { mode: 'audit', priority: 0 });
     probe(m, t, 'con', { mode: 'concurrent', priority: 0 });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(t.ran).toEqual(['first', 'denier']);
     expect(r.continueProcessing).toBe(false);
     expect(r.violation).toMatchObject({ code: 'NOPE', reason: 'no', pluginName: 'denier' });
@@ -212,7 +212,7 @@ describe('phase table: sequential (ARCH s3 "serial, chained | may block | may mo
     });
     await m.initialize();
     const g = gctx('r1', { state: { pre: true } });
-    await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(g.state).toEqual({ pre: true, seq: 1 });
     expect(g.metadata).toEqual({ seqMeta: 'm' });
   });
@@ -225,7 +225,7 @@ describe('phase table: sequential (ARCH s3 "serial, chained | may block | may mo
     });
     await m.initialize();
     const g = gctx('r1');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(r.continueProcessing).toBe(false);
     expect(g.state).toEqual({ why: 'denied' });
   });
@@ -243,7 +243,7 @@ describe('phase table: transform (ARCH s3 "serial, chained | no (deny ignored, i
       modifiedPayload: { ...p, n: p.n + 3 },
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { n: 1 });
+    const r = await run(m, 'tool_pre_invoke', { n: 1 });
     expect(t.ran).toEqual(['seq', 'tra1', 'tra2']);
     expect(r.modifiedPayload).toEqual({ n: 23 });
   });
@@ -262,7 +262,7 @@ describe('phase table: transform (ARCH s3 "serial, chained | no (deny ignored, i
     probe(m, t, 'aud', { mode: 'audit' });
     probe(m, t, 'con', { mode: 'concurrent' });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     expect(r.continueProcessing).toBe(true);
     expect(r.violation).toBeNull();
     expect(r.modifiedPayload).toEqual({ q: 1, edited: true, after: true });
@@ -278,7 +278,7 @@ describe('phase table: transform (ARCH s3 "serial, chained | no (deny ignored, i
     });
     await m.initialize();
     const g = gctx('r');
-    await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(g.state).toEqual({ tra: true });
     expect(g.metadata).toEqual({ traMeta: 1 });
   });
@@ -304,7 +304,7 @@ describe('phase table: audit (ARCH s3 "serial, read-only | no | no | no (metadat
     }
     probe(m, t, 'tra', { mode: 'transform', priority: 50 });
     await m.initialize();
-    await m.invoke('tool_pre_invoke', {});
+    await run(m, 'tool_pre_invoke', {});
     expect(t.ran).toEqual(['tra', 'aud1', 'aud2']);
     expect(overlap).toBe(false);
   });
@@ -318,7 +318,7 @@ describe('phase table: audit (ARCH s3 "serial, read-only | no | no | no (metadat
     }));
     probe(m, t, 'con', { mode: 'concurrent' });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(true);
     expect(r.violation).toBeNull();
     expect(t.ran).toEqual(['aud', 'con']);
@@ -334,7 +334,7 @@ describe('phase table: audit (ARCH s3 "serial, read-only | no | no | no (metadat
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     expect(r.payloadModified).toBe(false);
     expect(r.modifiedPayload).toBeNull();
     expect(seenByConcurrent).toEqual({ q: 1 });
@@ -350,7 +350,7 @@ describe('phase table: audit (ARCH s3 "serial, read-only | no | no | no (metadat
     });
     await m.initialize();
     const g = gctx('r');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(r.metadata).toEqual({ audited: true });
     expect(g.state).toEqual({});
     expect(g.metadata).toEqual({});
@@ -365,7 +365,7 @@ describe('phase table: concurrent (ARCH s3 "parallel on one snapshot | yes — f
       modifiedPayload: { ...p, changed: true },
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     expect(r.payloadModified).toBe(false);
     expect(r.modifiedPayload).toBeNull();
   });
@@ -377,7 +377,7 @@ describe('phase table: concurrent (ARCH s3 "parallel on one snapshot | yes — f
       violation: { code: 'BLOCK', reason: 'blocked' },
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(false);
     expect(r.violation).toMatchObject({ code: 'BLOCK', pluginName: 'con' });
   });
@@ -391,7 +391,7 @@ describe('phase table: concurrent (ARCH s3 "parallel on one snapshot | yes — f
     });
     await m.initialize();
     const g = gctx('r');
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(g.state).toEqual({ con: 1 });
     expect(g.metadata).toEqual({ conMeta: 2 });
     expect(r.metadata).toEqual({ fromCon: true });
@@ -408,7 +408,7 @@ describe('phase table: fire_and_forget (ARCH s3 "background, tracked | no | no |
       metadata: { faf: true },
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     const errors = await r.background.wait();
     expect(errors).toEqual([]);
     expect(r.continueProcessing).toBe(true);
@@ -426,7 +426,7 @@ describe('phase table: fire_and_forget (ARCH s3 "background, tracked | no | no |
     });
     await m.initialize();
     const g = gctx('r', { state: { keep: 1 } });
-    const r = await m.invoke('tool_pre_invoke', {}, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     await r.background.wait();
     expect(g.state).toEqual({ keep: 1 });
     expect(g.metadata).toEqual({});

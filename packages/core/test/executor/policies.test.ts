@@ -5,7 +5,7 @@
  * ignored." Settings rows `hook_policies` and `default_hook_policy`.
  */
 import { describe, expect, it } from 'vitest';
-import { newManager, probe, Trail } from './helpers.js';
+import { newManager, probe, Trail, run } from './helpers.js';
 
 describe('hook_policies (ARCH s3 "Hook payload policies")', () => {
   it('with a policy for the hook only changes to its writable fields are applied; others are dropped with a warning (ARCH s3 "Hook payload policies")', async () => {
@@ -14,7 +14,7 @@ describe('hook_policies (ARCH s3 "Hook payload policies")', () => {
       modifiedPayload: { ...p, name: 'renamed', args: { q: 2 } },
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { name: 'orig', args: { q: 1 } });
+    const r = await run(m, 'tool_pre_invoke', { name: 'orig', args: { q: 1 } });
     expect(r.payloadModified).toBe(true);
     expect(r.modifiedPayload).toEqual({ name: 'orig', args: { q: 2 } });
     const warning = m.log.lines.find((l) => l.level === 'warn' && l.msg.includes('editor'));
@@ -26,7 +26,7 @@ describe('hook_policies (ARCH s3 "Hook payload policies")', () => {
     const m = newManager({ hookPolicies: { tool_pre_invoke: ['args'] } });
     probe(m, new Trail(), 'editor', {}, (p) => ({ modifiedPayload: { ...p, name: 'renamed' } }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { name: 'orig', args: { q: 1 } });
+    const r = await run(m, 'tool_pre_invoke', { name: 'orig', args: { q: 1 } });
     expect(r.payloadModified).toBe(false);
     expect(r.modifiedPayload).toBeNull();
   });
@@ -35,7 +35,7 @@ describe('hook_policies (ARCH s3 "Hook payload policies")', () => {
     const m = newManager({ hookPolicies: { tool_pre_invoke: ['args'] } });
     probe(m, new Trail(), 'same', {}, (p) => ({ modifiedPayload: p }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { name: 'orig', args: { q: 1 } });
+    const r = await run(m, 'tool_pre_invoke', { name: 'orig', args: { q: 1 } });
     expect(r.payloadModified).toBe(false);
   });
 
@@ -45,7 +45,7 @@ describe('hook_policies (ARCH s3 "Hook payload policies")', () => {
       modifiedPayload: { ...p, name: 'renamed' },
     }));
     await m.initialize();
-    const r = await m.invoke('tool_post_invoke', { name: 'orig', result: {} });
+    const r = await run(m, 'tool_post_invoke', { name: 'orig', result: {} });
     expect(r.modifiedPayload).toEqual({ name: 'renamed', result: {} });
   });
 
@@ -56,7 +56,7 @@ describe('hook_policies (ARCH s3 "Hook payload policies")', () => {
       modifiedPayload: { ...p, headers: { h: 'v' }, name: 'x' },
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { name: 'orig', args: { q: 1 } });
+    const r = await run(m, 'tool_pre_invoke', { name: 'orig', args: { q: 1 } });
     expect(r.modifiedPayload).toEqual({ name: 'orig', args: { q: 2 }, headers: { h: 'v' } });
   });
 
@@ -68,7 +68,7 @@ describe('hook_policies (ARCH s3 "Hook payload policies")', () => {
       modifiedPayload: { ...p, name: 'renamed', args: { q: 9 } },
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { name: 'orig', args: { q: 1 } });
+    const r = await run(m, 'tool_pre_invoke', { name: 'orig', args: { q: 1 } });
     expect(r.modifiedPayload).toEqual({ name: 'orig', args: { q: 9 } });
   });
 });
@@ -79,7 +79,7 @@ describe('default_hook_policy (ARCH s3 "Hook payload policies")', () => {
     expect(m.settings.defaultHookPolicy).toBe('allow');
     probe(m, new Trail(), 'editor', {}, (p) => ({ modifiedPayload: { ...p, anything: true } }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     expect(r.modifiedPayload).toEqual({ q: 1, anything: true });
   });
 
@@ -92,7 +92,7 @@ describe('default_hook_policy (ARCH s3 "Hook payload policies")', () => {
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     expect(r.payloadModified).toBe(false);
     expect(r.modifiedPayload).toBeNull();
     expect(r.continueProcessing).toBe(true);
@@ -106,8 +106,8 @@ describe('default_hook_policy (ARCH s3 "Hook payload policies")', () => {
       modifiedPayload: { ...p, x: 1 },
     }));
     await m.initialize();
-    const pre = await m.invoke('tool_pre_invoke', { args: { q: 1 } });
-    const post = await m.invoke('tool_post_invoke', { result: 1 });
+    const pre = await run(m, 'tool_pre_invoke', { args: { q: 1 } });
+    const post = await run(m, 'tool_post_invoke', { result: 1 });
     expect(pre.modifiedPayload).toEqual({ args: { q: 2 } });
     expect(post.modifiedPayload).toBeNull();
   });
@@ -120,7 +120,7 @@ describe('default_hook_policy (ARCH s3 "Hook payload policies")', () => {
     expect(fromYaml.settings.defaultHookPolicy).toBe('deny');
     probe(fromYaml, new Trail(), 'editor', {}, (p) => ({ modifiedPayload: { ...p, changed: true } }));
     await fromYaml.initialize();
-    const r = await fromYaml.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(fromYaml, 'tool_pre_invoke', { q: 1 });
     expect(r.payloadModified).toBe(false);
   });
 });

@@ -6,14 +6,14 @@
  */
 import { types } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { newManager, probe, snapshot, Trail } from './helpers.js';
+import { newManager, probe, snapshot, Trail, run } from './helpers.js';
 
 describe('PipelineResult on success (ARCH s2 "Result")', () => {
   it('success without modification: continueProcessing true, modifiedPayload null, payloadModified false, no violation, no errors (ARCH s2 "Result")', async () => {
     const m = newManager();
     probe(m, new Trail(), 'noop');
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     expect(r.continueProcessing).toBe(true);
     expect(r.modifiedPayload).toBeNull();
     expect(r.payloadModified).toBe(false);
@@ -32,7 +32,7 @@ describe('PipelineResult on success (ARCH s2 "Result")', () => {
     probe(m, new Trail(), 'noop', { priority: 200 });
     await m.initialize();
     const input = { q: 1 };
-    const r = await m.invoke('tool_pre_invoke', input);
+    const r = await run(m, 'tool_pre_invoke', input);
     expect(r.modifiedPayload).toEqual({ q: 2 });
     expect(r.payloadModified).toBe(true);
     expect(input).toEqual({ q: 1 });
@@ -43,7 +43,7 @@ describe('PipelineResult on success (ARCH s2 "Result")', () => {
     probe(m, new Trail(), 'same', {}, (p) => ({ modifiedPayload: p }));
     await m.initialize();
     const input = { q: 1, nested: { a: [1, 2] } };
-    const r = await m.invoke('tool_pre_invoke', input);
+    const r = await run(m, 'tool_pre_invoke', input);
     expect(r.payloadModified).toBe(true);
     expect(r.modifiedPayload).toEqual(input);
     expect(types.isProxy(r.modifiedPayload)).toBe(false);
@@ -55,7 +55,7 @@ describe('PipelineResult on success (ARCH s2 "Result")', () => {
     probe(m, new Trail(), 'b', { priority: 2 }, () => ({ metadata: { k: 'b', b: 2 } }));
     probe(m, new Trail(), 'c', { mode: 'transform' }, () => ({ metadata: { c: 3 } }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.metadata).toEqual({ k: 'b', a: 1, b: 2, c: 3 });
   });
 
@@ -66,7 +66,7 @@ describe('PipelineResult on success (ARCH s2 "Result")', () => {
     probe(m, new Trail(), 'aud', { mode: 'audit' }, () => ({ retryDelayMs: 300 }));
     probe(m, new Trail(), 'con', { mode: 'concurrent' }, async () => ({ retryDelayMs: 200 }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(true);
     expect(r.retryDelayMs).toBe(300);
   });
@@ -78,7 +78,7 @@ describe('PipelineResult on success (ARCH s2 "Result")', () => {
       retryDelayMs: 70,
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(true);
     expect(r.retryDelayMs).toBe(70);
   });
@@ -94,7 +94,7 @@ describe('PipelineResult on a halt (ARCH s2 "Result"; s3 "More decisions"; DEVIA
       violation: { code: 'STOP', reason: 'stop' },
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     expect(r.continueProcessing).toBe(false);
     expect(r.modifiedPayload).toEqual({ q: 1, first: true });
     expect(r.payloadModified).toBe(true);
@@ -107,7 +107,7 @@ describe('PipelineResult on a halt (ARCH s2 "Result"; s3 "More decisions"; DEVIA
       modifiedPayload: { ...p, x: 1 },
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     expect(r.modifiedPayload).toBeNull();
     expect(r.payloadModified).toBe(false);
   });
@@ -129,7 +129,7 @@ describe('PipelineResult on a halt (ARCH s2 "Result"; s3 "More decisions"; DEVIA
       retryDelayMs: 5000,
     }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.violation).toEqual({ ...violation, pluginName: 'limiter' });
     expect(r.retryDelayMs).toBe(5000);
   });
@@ -139,7 +139,7 @@ describe('PipelineResult on a halt (ARCH s2 "Result"; s3 "More decisions"; DEVIA
     probe(m, new Trail(), 'early', { priority: 1 }, () => ({ retryDelayMs: 900 }));
     probe(m, new Trail(), 'halter', { priority: 2 }, () => ({ continueProcessing: false, retryDelayMs: 30 }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.retryDelayMs).toBe(30);
   });
 
@@ -150,7 +150,7 @@ describe('PipelineResult on a halt (ARCH s2 "Result"; s3 "More decisions"; DEVIA
       throw new Error('x');
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.violation?.code).toBe('plugin_error');
     expect(r.retryDelayMs).toBe(0);
   });
@@ -164,7 +164,7 @@ describe('PipelineResult on a halt (ARCH s2 "Result"; s3 "More decisions"; DEVIA
     }));
     probe(m, new Trail(), 'never', { priority: 3 }, () => ({ metadata: { never: 3 } }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.metadata).toEqual({ a: 1, h: 2 });
   });
 
@@ -175,7 +175,7 @@ describe('PipelineResult on a halt (ARCH s2 "Result"; s3 "More decisions"; DEVIA
       throw new Error('x');
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.contextTable?.toJSON()).toEqual({ broken: { state: { before: 'throw' }, metadata: {} } });
   });
 });
@@ -191,7 +191,7 @@ describe('result.errors[] (ARCH s3 "Further decisions")', () => {
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.errors.map((e) => ({ pluginName: e.pluginName, code: e.code }))).toEqual([
       { pluginName: 'thrower', code: 'plugin_error' },
       { pluginName: 'sleeper', code: 'plugin_timeout' },
@@ -220,7 +220,7 @@ describe('invalid plugin results become plugin_error with CPEX_ERR_INVALID_RESUL
       const m = newManager();
       probe(m, new Trail(), 'weird', {}, () => value as never);
       await m.initialize();
-      const r = await m.invoke('tool_pre_invoke', { q: 1 });
+      const r = await run(m, 'tool_pre_invoke', { q: 1 });
       expect(r.continueProcessing).toBe(false);
       expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'weird' });
       expect(r.errors[0]).toMatchObject({
@@ -236,7 +236,7 @@ describe('invalid plugin results become plugin_error with CPEX_ERR_INVALID_RESUL
     const m = newManager();
     probe(m, new Trail(), 'weirdAsync', { mode: 'concurrent' }, async () => 7 as never);
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'weirdAsync' });
     expect(r.errors[0]?.errorCode).toBe('CPEX_ERR_INVALID_RESULT');
   });
@@ -246,7 +246,7 @@ describe('invalid plugin results become plugin_error with CPEX_ERR_INVALID_RESUL
     probe(m, new Trail(), 'undef', { priority: 1 }, () => undefined);
     probe(m, new Trail(), 'nul', { priority: 2 }, () => null as never);
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(true);
     expect(r.errors).toEqual([]);
   });
@@ -264,7 +264,7 @@ describe('_decision_plugin on http_auth_check_permission (ARCH s3 "More decision
     }));
     probe(m, new Trail(), 'observer', { hook, priority: 3 }, () => ({ metadata: { seen: true } }));
     await m.initialize();
-    const r = await m.invoke(hook, {
+    const r = await run(m, hook, {
       user_email: 'a@b',
       resource_type: 'tool',
       resource_id: 'x',
@@ -283,13 +283,13 @@ describe('_decision_plugin on http_auth_check_permission (ARCH s3 "More decision
       metadata: { _decision_plugin: 'forger', other: 1 },
     }));
     await m.initialize();
-    const r = await m.invoke(hook, { permission: 'use' });
+    const r = await run(m, hook, { permission: 'use' });
     expect(r.metadata).toEqual({ other: 1, _decision_plugin: 'decider' });
 
     const m2 = newManager();
     probe(m2, new Trail(), 'forger', { hook }, () => ({ metadata: { _decision_plugin: 'forger' } }));
     await m2.initialize();
-    const r2 = await m2.invoke(hook, { permission: 'use' });
+    const r2 = await run(m2, hook, { permission: 'use' });
     expect(r2.metadata).toEqual({});
   });
 
@@ -297,7 +297,7 @@ describe('_decision_plugin on http_auth_check_permission (ARCH s3 "More decision
     const m = newManager();
     probe(m, new Trail(), 'decider', {}, (p) => ({ modifiedPayload: { ...p, x: 1 } }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.metadata).toEqual({});
   });
 });
@@ -313,7 +313,7 @@ describe('the caller\'s payload (ARCH s3 "The caller\'s payload object is never 
     await m.initialize();
     const input = { name: 't', args: { q: 1, deep: { list: [1, 2] } } };
     const before = snapshot(input);
-    const r = await m.invoke('tool_pre_invoke', input);
+    const r = await run(m, 'tool_pre_invoke', input);
     await r.background.wait();
     expect(input).toEqual(before);
     expect(r.modifiedPayload).toEqual({

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CpexError } from '../../src/index.js';
-import { aborted, gctx, newManager, probe, sleep, spin, Trail } from './helpers.js';
+import { aborted, gctx, newManager, probe, sleep, spin, Trail, run } from './helpers.js';
 
 describe('plugin_timeout and per-plugin timeout (ARCH s3 "Timeouts"; s4 row "per-plugin timeout")', () => {
   it('plugin_timeout defaults to 30 seconds and applies to every plugin without its own timeout (ARCH s3 settings table)', async () => {
@@ -25,7 +25,7 @@ describe('plugin_timeout and per-plugin timeout (ARCH s3 "Timeouts"; s4 row "per
     });
     probe(m, t, 'after', { priority: 200 });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(false);
     expect(r.violation?.code).toBe('plugin_timeout');
     expect(r.violation?.pluginName).toBe('slow');
@@ -44,7 +44,7 @@ describe('plugin_timeout and per-plugin timeout (ARCH s3 "Timeouts"; s4 row "per
       return { metadata: { strict: 'done' } };
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.metadata).toEqual({ patient: 'done' });
     expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'strict', code: 'plugin_timeout' })]);
     const lineup = m.lineup('tool_pre_invoke').sequential;
@@ -78,7 +78,7 @@ describe('plugin_timeout and per-plugin timeout (ARCH s3 "Timeouts"; s4 row "per
       ].join('\n'),
     );
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.metadata).toEqual({ quick: true, own_limit: true });
     expect(r.errors.map((e) => [e.pluginName, e.code])).toEqual([['global_limit', 'plugin_timeout']]);
   });
@@ -92,7 +92,7 @@ describe('plugin_timeout and per-plugin timeout (ARCH s3 "Timeouts"; s4 row "per
     });
     probe(m, t, 'next', { priority: 200 }, () => ({ metadata: { next: 1 } }));
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(true);
     expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'slow', code: 'plugin_timeout' })]);
     expect(r.metadata).toEqual({ next: 1 });
@@ -110,7 +110,7 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.violation).toMatchObject({ code: 'plugin_timeout', pluginName: 'cooperative' });
     await sleep(5);
     expect(sawAbort).toBe(true);
@@ -127,7 +127,7 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.errors[0]?.code).toBe('plugin_timeout');
     await sleep(100);
     expect(lateSignal?.aborted).toBe(true);
@@ -145,7 +145,7 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
     });
     await m.initialize();
     const g = gctx('r');
-    const r = await m.invoke('tool_pre_invoke', { q: 1 }, { globalContext: g });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 }, { globalContext: g });
     await sleep(90);
     expect(finished).toBe(true);
     expect(r.modifiedPayload).toBeNull();
@@ -162,7 +162,7 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
       return { modifiedPayload: { ...p, busy: true }, metadata: { busy: true } };
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', { q: 1 });
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
     expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'busy', code: 'plugin_timeout' })]);
     expect(r.modifiedPayload).toBeNull();
     expect(r.metadata).toEqual({});
@@ -175,7 +175,7 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
       return undefined;
     });
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.violation).toMatchObject({ code: 'plugin_timeout', pluginName: 'busy' });
   });
 
@@ -190,7 +190,7 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
     probe(m, new Trail(), 'con', { mode: 'concurrent', onError: 'ignore' }, slow);
     probe(m, new Trail(), 'faf', { mode: 'fire_and_forget' }, slow);
     await m.initialize();
-    const r = await m.invoke('tool_pre_invoke', {});
+    const r = await run(m, 'tool_pre_invoke', {});
     expect(r.continueProcessing).toBe(true);
     expect(r.errors.map((e) => [e.pluginName, e.code])).toEqual([
       ['tra', 'plugin_timeout'],
@@ -209,7 +209,7 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
     });
     await m.initialize();
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => m.invoke('tool_pre_invoke', { i, slow: i % 2 === 0 })),
+      Array.from({ length: 20 }, (_, i) => run(m, 'tool_pre_invoke', { i, slow: i % 2 === 0 })),
     );
     results.forEach((r, i) => {
       if (i % 2 === 0) {

@@ -1,0 +1,171 @@
+/**
+ * ARCHITECTURE.md section 3 rule 2 ("... or extension_violation for a forbidden extension edit")
+ * and "Further decisions": "A plugin's extension edit that its tier or capabilities forbid is a
+ * plugin error (coded), handled by that plugin's on_error (default fail halts); it is never
+ * silently dropped." The tiers themselves are tested in src/extensions; these tests check how the
+ * executor treats an accepted or refused edit.
+ */
+import { describe, expect, it } from 'vitest';
+import { type Extensions, PluginViolationError } from '../../src/index.js';
+import { newManager, probe, Trail, run } from './helpers.js';
+
+const ext = (): Extensions =>
+  ({
+    request: { request_id: 'req-1', environment: 'prod' },
+    http: { request_headers: { 'x-a': '1' } },
+    custom: { note: 'orig' },
+  }) as Extensions;
+
+describe('extension edits in the executor (ARCH s3 "Further decisions")', () => {
+  it('returning a slot the plugin cannot see is refused as extension_violation, not applied (ARCH s3 "its ... capabilities forbid")', async () => {
+    const m = newManager();
+    // No read_headers: the http slot is hidden from this plugin, so it may not return one.
+    probe(m, new Trail(), 'blind', {}, () => ({ modifiedExtensions: ext() }));
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {}, { extensions: ext() });
+    expect(r.violation).toMatchObject({ code: 'extension_violation', pluginName: 'blind' });
+    expect(r.violation?.description).toContain('http');
+  });
+
+  it('a forbidden edit (an immutable slot) under on_error fail halts with extension_violation naming the plugin (ARCH s3 rule 2)', async () => {
+    const m = newManager();
+    const t = new Trail();
+    m.registerHook(
+      'tool_pre_invoke',
+      (_p, _c, view) => {
+        t.add('forger');
+        return {
+          modifiedExtensions: {
+            ...view,
+            request: { request_id: 'forged', environment: 'prod' },
+          } as Extensions,
+        };
+      },
+      { name: 'forger', priority: 1 },
+    );
+    probe(m, t, 'after', { priority: 2 });
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {}, { extensions: ext() });
+    expect(r.continueProcessing).toBe(false);
+    expect(r.violation).toMatchObject({ code: 'extension_violation', pluginName: 'forger' });
+    expect(r.violation?.description).toContain('request');
+    expect(r.modifiedExtensions).toBeNull();
+    expect(r.errors[0]).toMatchObject({ pluginName: 'forger', code: 'extension_violation' });
+    expect(t.ran).toEqual(['forger']);
+  });
+
+  it('a forbidden edit under on_error ignore is recorded in errors[] (never silently dropped) and the canonical extensions stay unchanged (ARCH s3 "never silently dropped")', async () => {
+    const m = newManager();
+    let nextSaw: unknown;
+    m.registerHook(
+      'tool_pre_invoke',
+      (_p, _c, view) => ({
+        modifiedExtensions: { ...view, request: { request_id: 'forged', environment: 'prod' } } as Extensions,
+      }),
+      { name: 'forger', priority: 1, onError: 'ignore' },
+    );
+    m.registerHook(
+      'tool_pre_invoke',
+      (_p, _c, e) => {
+        nextSaw = (e as { request?: { request_id?: string } } | undefined)?.request?.request_id;
+        return undefined;
+      },
+      { name: 'reader', priority: 3 },
+    );
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {}, { extensions: ext() });
+    expect(r.continueProcessing).toBe(true);
+    expect(r.errors).toEqual([
+      expect.objectContaining({ pluginName: 'forger', code: 'extension_violation' }),
+    ]);
+    expect(nextSaw).toBe('req-1');
+    expect(r.modifiedExtensions).toBeNull();
+  });
+
+  it('writing guarded http headers without write_headers is refused; with the capability it is accepted (ARCH s3 "its tier or capabilities forbid")', async () => {
+    const edit = (): Extensions =>
+      ({ ...ext(), http: { request_headers: { 'x-a': '1', 'x-b': '2' } } }) as Extensions;
+    const denied = newManager();
+    probe(denied, new Trail(), 'noCap', { capabilities: ['read_headers'] }, () => ({
+      modifiedExtensions: edit(),
+    }));
+    await denied.initialize();
+    const r1 = await run(denied, 'tool_pre_invoke', {}, { extensions: ext() });
+    expect(r1.violation).toMatchObject({ code: 'extension_violation', pluginName: 'noCap' });
+    expect(r1.violation?.description).toContain('write_headers');
+
+    const allowed = newManager();
+    probe(allowed, new Trail(), 'withCap', { capabilities: ['write_headers'] }, () => ({
+      modifiedExtensions: edit(),
+    }));
+    await allowed.initialize();
+    const r2 = await run(allowed, 'tool_pre_invoke', {}, { extensions: ext() });
+    expect(r2.continueProcessing).toBe(true);
+    expect(r2.errors).toEqual([]);
+    expect(
+      (r2.modifiedExtensions as { http?: { request_headers?: unknown } } | null)?.http?.request_headers,
+    ).toEqual({
+      'x-a': '1',
+      'x-b': '2',
+    });
+  });
+
+  it('an allowed edit of the mutable custom slot is accepted and chained to the next plugin (ARCH s3 "sequential may modify")', async () => {
+    const m = newManager();
+    let nextSaw: unknown;
+    m.registerHook(
+      'tool_pre_invoke',
+      (_p, _c, view) => ({ modifiedExtensions: { ...view, custom: { note: 'edited' } } }),
+      {
+        name: 'editor',
+        priority: 1,
+      },
+    );
+    m.registerHook(
+      'tool_pre_invoke',
+      (_p, _c, e) => {
+        nextSaw = (e as { custom?: { note?: string } } | undefined)?.custom?.note;
+        return undefined;
+      },
+      { name: 'reader', priority: 2 },
+    );
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {}, { extensions: ext() });
+    expect(nextSaw).toBe('edited');
+    expect((r.modifiedExtensions as { custom?: unknown } | null)?.custom).toEqual({ note: 'edited' });
+  });
+
+  it('an extension_violation halt throws under violationsAsExceptions (ARCH s2 "every halt ... extension_violation")', async () => {
+    const m = newManager();
+    m.registerHook(
+      'tool_pre_invoke',
+      (_p, _c, view) => ({
+        modifiedExtensions: { ...view, request: { request_id: 'forged' } } as Extensions,
+      }),
+      { name: 'forger' },
+    );
+    await m.initialize();
+    const err = await run(
+      m,
+      'tool_pre_invoke',
+      {},
+      { extensions: ext(), violationsAsExceptions: true },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PluginViolationError);
+    expect((err as PluginViolationError).violation).toMatchObject({
+      code: 'extension_violation',
+      pluginName: 'forger',
+    });
+  });
+
+  it('audit and concurrent extension edits are discarded, never applied (ARCH s3 phase table "may modify: no")', async () => {
+    const m = newManager();
+    const edit = { ...ext(), custom: { note: 'sneaky' } } as Extensions;
+    probe(m, new Trail(), 'aud', { mode: 'audit' }, () => ({ modifiedExtensions: edit }));
+    probe(m, new Trail(), 'con', { mode: 'concurrent' }, async () => ({ modifiedExtensions: edit }));
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {}, { extensions: ext() });
+    expect(r.continueProcessing).toBe(true);
+    expect(r.modifiedExtensions).toBeNull();
+  });
+});
