@@ -2,13 +2,21 @@
  * PluginManager: loads config, creates plugins through factories and hosts, and runs hooks through
  * the 5-phase executor. Managers are independent: no global state, several per process.
  */
-import { validateConfig, loadConfigFile, parseConfigText, type NormalizedConfig } from './config/load.js';
+import {
+  loadConfigFile,
+  type NormalizedConfig,
+  type PluginRef,
+  parseConfigText,
+  type RoutingConfig,
+  validateConfig,
+} from './config/load.js';
 import type { RawConfig } from './config/schema.js';
 import { resolveSettings } from './config/settings.js';
 import { ConfigError, CpexError, describeCause } from './errors/cpex-error.js';
 import { compileCapabilities } from './extensions/gate.js';
 import { emptyResult, type Engine, Invocation } from './executor/pipeline.js';
 import { buildLineups, type Lineup, type Registration } from './executor/registration.js';
+import { type RequestMeta, RouteTable } from './executor/routing.js';
 import { Watchdog } from './executor/watchdog.js';
 import { createNodeModuleFactory } from './host/node-module.js';
 import { discoverHooks, pluginToInstance } from './host/in-process.js';
@@ -126,6 +134,10 @@ export class PluginManager {
   private readonly activations = new Set<Promise<void>>();
   private readonly engine: Engine;
   private invocations = 0;
+  private routing: RoutingConfig = { groups: {}, defaults: {}, routes: [] };
+  /** Override instances of routed plugins (`{name: {config}}` references). */
+  private overrides = new Map<PluginRef, Registration>();
+  private routeTable: RouteTable | undefined;
 
   constructor(options: ManagerOptions = {}) {
     this.options = options;
@@ -222,6 +234,11 @@ export class PluginManager {
     this._settings = resolveSettings(this.options, this.yamlSettings, this.env);
     this.compilePolicies();
     this.pluginDirs = [...new Set([...this.pluginDirs, ...cfg.pluginDirs])];
+    this.routing = {
+      groups: { ...this.routing.groups, ...cfg.routing.groups },
+      defaults: { ...this.routing.defaults, ...cfg.routing.defaults },
+      routes: [...this.routing.routes, ...cfg.routing.routes],
+    };
     this.baseDir = cfg.baseDir;
     for (const w of cfg.warnings) {
       this._warnings.push(cfg.file ? `${cfg.file}: ${w}` : w);
@@ -367,6 +384,7 @@ export class PluginManager {
       this.initFailed = undefined;
       try {
         await this.activate(this.pending.filter((p) => !p.registration));
+        await this.buildRoutes();
         this._initialized = true;
       } catch (e) {
         this.initFailed = e;
@@ -408,6 +426,27 @@ export class PluginManager {
     }
     this.regs = this.pending.flatMap((p) => (p.registration ? [p.registration] : []));
     this.lineups = buildLineups(this.regs);
+  }
+
+  /** With routing on: create the override instances routes and groups ask for, and the route table. */
+  private async buildRoutes(): Promise<void> {
+    this.routeTable = undefined;
+    if (!this._settings.routingEnabled) return;
+    const byName = new Map(this.regs.map((r) => [r.name, r]));
+    const refs = [
+      ...Object.values(this.routing.groups).flat(),
+      ...this.routing.routes.flatMap((r) => r.plugins),
+    ].filter((r) => r.config !== undefined && !this.overrides.has(r));
+    for (const ref of refs) {
+      const base = byName.get(ref.name);
+      if (!base) continue;
+      const entry: PluginEntry = { ...base.entry, config: { ...(base.entry.config ?? {}), ...ref.config } };
+      const reg = await this.createRegistration({ entry, path: `override of ${ref.name}` });
+      this.overrides.set(ref, { ...reg, order: base.order });
+    }
+    this.routeTable = new RouteTable(this.routing, this._settings.routeCacheMaxEntries, (ref) =>
+      ref.config !== undefined ? this.overrides.get(ref) : byName.get(ref.name),
+    );
   }
 
   private factoryContext(): FactoryContext {
@@ -544,9 +583,17 @@ export class PluginManager {
     if (!this._initialized) return Promise.reject(this.notInitialized(hook));
     if (this.activations.size > 0)
       return Promise.all(this.activations).then(() => this.invoke(hook, payload, options));
-    const lineup = this.lineups.get(hook);
+    let lineup = this.lineups.get(hook);
+    if (lineup !== undefined && this.routeTable !== undefined) {
+      lineup = this.routeTable.select(lineup, hook, options.extensions?.meta as RequestMeta | undefined);
+      if (lineup.ordered.length === 0) lineup = undefined;
+    }
     if (lineup === undefined) return Promise.resolve(emptyResult<PayloadOf<H>>());
-    return new Invocation(this.engine, lineup, hook, payload, options).run();
+    try {
+      return new Invocation(this.engine, lineup, hook, payload, options).run();
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   private notInitialized(hook: string): CpexError {
@@ -613,7 +660,9 @@ export class PluginManager {
     this.shuttingDown = true;
     await Promise.allSettled([...this.activations]);
     await this.drain();
-    const regs = [...this.regs].reverse();
+    const regs = [...this.overrides.values(), ...[...this.regs].reverse()];
+    this.overrides.clear();
+    this.routeTable = undefined;
     this._initialized = false;
     this.regs = [];
     this.lineups = new Map();

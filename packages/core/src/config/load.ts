@@ -20,8 +20,38 @@ import {
   type ParsedPluginSettings,
 } from './schema.js';
 
+/** A reference to a plugin from a group or route; `config` makes it an override instance. */
+export interface PluginRef {
+  name: string;
+  config?: Record<string, unknown>;
+}
+
+export type EntityType = 'tool' | 'resource' | 'prompt' | 'llm';
+export const ENTITY_TYPES: readonly EntityType[] = ['tool', 'resource', 'prompt', 'llm'];
+
+export interface RouteDef {
+  /** Index in `routes:` (file order breaks score ties). */
+  index: number;
+  entityType: EntityType;
+  /** exact name (1000), list of names (500), glob (300), or "*" (0). */
+  match: { kind: 'exact' | 'list' | 'glob' | 'any'; names: string[]; re?: RegExp };
+  scope?: string;
+  tags: string[];
+  groups: string[];
+  hasWhen: boolean;
+  plugins: PluginRef[];
+}
+
+/** Route-based plugin selection (plugin_settings.routing_enabled), normalized. */
+export interface RoutingConfig {
+  groups: Record<string, PluginRef[]>;
+  defaults: Partial<Record<string, string[]>>;
+  routes: RouteDef[];
+}
+
 export interface NormalizedConfig {
   entries: PluginEntry[];
+  routing: RoutingConfig;
   /** plugin_dirs resolved against baseDir. */
   pluginDirs: string[];
   settings: ParsedPluginSettings;
@@ -182,12 +212,7 @@ export function validateConfig(
         }
       });
     });
-    if (cfg.plugin_settings?.routing_enabled) {
-      issues.push({
-        path: 'plugin_settings.routing_enabled',
-        message: `route-based plugin selection is not supported yet in cpex-ts; use conditions${locate(['plugin_settings', 'routing_enabled'])}`,
-      });
-    }
+    checkRouting(cfg, names, issues, locate);
   }
   if (issues.length > 0 || !cfg) {
     const unsupported = issues.every((i) => /not supported yet/.test(i.message));
@@ -208,6 +233,7 @@ export function validateConfig(
   const pluginDirs = (cfg.plugin_dirs ?? []).map((d) => path.resolve(baseDir, d));
   return {
     entries,
+    routing: normalizeRouting(cfg),
     pluginDirs,
     settings: cfg.plugin_settings ?? {},
     warnings,
@@ -358,4 +384,111 @@ export async function loadConfigFile(
     file,
     baseDir: options.baseDir ?? path.dirname(path.resolve(file)),
   });
+}
+
+function refName(ref: string | Record<string, unknown>): string {
+  return typeof ref === 'string' ? ref : (Object.keys(ref)[0] ?? '');
+}
+
+function toRef(ref: string | Record<string, { config?: Record<string, unknown> | undefined }>): PluginRef {
+  if (typeof ref === 'string') return { name: ref };
+  const [name, body] = Object.entries(ref)[0]!;
+  return body?.config ? { name, config: body.config } : { name };
+}
+
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
+
+function allGroups(cfg: ParsedConfig): Record<string, { plugins: Array<string | Record<string, unknown>> }> {
+  return { ...(cfg.global?.policies ?? {}), ...(cfg.groups ?? {}) };
+}
+
+/** Cross-field rules of routes and groups (Rust cpex validate_config). */
+function checkRouting(
+  cfg: ParsedConfig,
+  plugins: Map<string, number>,
+  issues: Issue[],
+  locate: (parts: ReadonlyArray<PropertyKey>) => string,
+): void {
+  const groups = allGroups(cfg);
+  const checkRefs = (refs: Array<string | Record<string, unknown>>, at: PropertyKey[]) => {
+    refs.forEach((r, i) => {
+      const n = refName(r);
+      if (!plugins.has(n)) {
+        issues.push({ path: formatPath([...at, i]), message: `unknown plugin "${n}"${locate([...at, i])}` });
+      }
+    });
+  };
+  for (const [g, def] of Object.entries(cfg.groups ?? {})) checkRefs(def.plugins, ['groups', g, 'plugins']);
+  for (const [g, def] of Object.entries(cfg.global?.policies ?? {}))
+    checkRefs(def.plugins, ['global', 'policies', g, 'plugins']);
+  for (const [et, gs] of Object.entries(cfg.global?.defaults ?? {})) {
+    if (!(ENTITY_TYPES as readonly string[]).includes(et)) {
+      issues.push({
+        path: `global.defaults.${et}`,
+        message: `expected one of ${ENTITY_TYPES.join('|')}, got "${et}"`,
+      });
+    }
+    for (const g of list(gs)) {
+      if (!groups[g])
+        issues.push({
+          path: `global.defaults.${et}`,
+          message: `unknown group "${g}"${locate(['global', 'defaults', et])}`,
+        });
+    }
+  }
+  (cfg.routes ?? []).forEach((r, i) => {
+    const matchers = ENTITY_TYPES.filter((k) => r[k] !== undefined);
+    if (matchers.length !== 1) {
+      issues.push({
+        path: `routes[${i}]`,
+        message: `a route needs exactly one of tool|resource|prompt|llm, got ${matchers.length ? matchers.join(', ') : 'none'}${locate(['routes', i])}`,
+      });
+    }
+    for (const g of list(r.groups)) {
+      if (!groups[g])
+        issues.push({
+          path: `routes[${i}].groups`,
+          message: `unknown group "${g}"${locate(['routes', i, 'groups'])}`,
+        });
+    }
+    checkRefs(r.plugins, ['routes', i, 'plugins']);
+  });
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+function normalizeRouting(cfg: ParsedConfig): RoutingConfig {
+  const groups: Record<string, PluginRef[]> = {};
+  for (const [g, def] of Object.entries(allGroups(cfg)))
+    groups[g] = def.plugins.map((r) => toRef(r as never));
+  const defaults: Partial<Record<string, string[]>> = {};
+  for (const [et, gs] of Object.entries(cfg.global?.defaults ?? {})) defaults[et] = list(gs);
+  const routes: RouteDef[] = (cfg.routes ?? []).map((r, index) => {
+    const entityType = ENTITY_TYPES.find((k) => r[k] !== undefined)!;
+    const m = r[entityType]!;
+    let match: RouteDef['match'];
+    if (Array.isArray(m)) match = { kind: 'list', names: m };
+    else if (m === '*') match = { kind: 'any', names: [m] };
+    else if (/[*?]/.test(m)) match = { kind: 'glob', names: [m], re: globToRegExp(m) };
+    else match = { kind: 'exact', names: [m] };
+    const def: RouteDef = {
+      index,
+      entityType,
+      match,
+      tags: r.meta?.tags ?? [],
+      groups: list(r.groups),
+      hasWhen: r.when !== undefined,
+      plugins: r.plugins.map((x) => toRef(x as never)),
+    };
+    if (r.meta?.scope !== undefined) def.scope = r.meta.scope;
+    return def;
+  });
+  return { groups, defaults, routes };
 }

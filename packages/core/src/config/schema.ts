@@ -116,6 +116,60 @@ export const pluginSettingsSchema = z
   })
   .describe('Engine settings. Precedence: PluginManager option > plugin_settings > PLUGINS_* env > default.');
 
+/** A plugin reference in a group or route: a bare name, or `{name: {config: {...}}}` (an override instance). */
+export const pluginRefSchema = z.union([
+  z.string().min(1),
+  z
+    .record(z.string(), z.object({ config: z.record(z.string(), z.unknown()).optional() }))
+    .refine((m) => Object.keys(m).length === 1, {
+      message: 'a plugin override is a single-key mapping {name: {config: {...}}}',
+    }),
+]);
+
+const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1))]);
+
+export const groupSchema = z
+  .object({
+    description: z.string().optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+    plugins: z.array(pluginRefSchema).default([]),
+    authentication: z.unknown().optional(),
+  })
+  .describe(
+    'A named group of plugins, selected by routes (groups/tags), by global.defaults, or always (`all`).',
+  );
+
+export const routeSchema = z
+  .object({
+    tool: stringOrList.optional(),
+    resource: stringOrList.optional(),
+    prompt: stringOrList.optional(),
+    llm: stringOrList.optional(),
+    meta: z
+      .object({
+        tags: z.array(z.string()).optional(),
+        scope: z.string().optional(),
+        properties: z.record(z.string(), z.unknown()).optional(),
+      })
+      .optional(),
+    groups: stringOrList.optional(),
+    when: z.unknown().optional(),
+    plugins: z.array(pluginRefSchema).default([]),
+    authentication: z.unknown().optional(),
+  })
+  .describe(
+    'A route: exactly one entity matcher (tool/resource/prompt/llm: a glob string or a list of exact names).',
+  );
+
+export const globalSchema = z.object({
+  policies: z.record(z.string(), groupSchema).optional().describe('Deprecated alias of top-level groups.'),
+  defaults: z
+    .record(z.string(), stringOrList)
+    .optional()
+    .describe('entity_type -> group name(s) applied to every request of that type.'),
+  authentication: z.unknown().optional(),
+});
+
 export const configSchema = z
   .object({
     plugins: z.array(pluginEntrySchema).nullish(),
@@ -124,9 +178,9 @@ export const configSchema = z
     server_settings: z.unknown().optional(),
     grpc_server_settings: z.unknown().optional(),
     unix_socket_server_settings: z.unknown().optional(),
-    global: z.unknown().optional(),
-    groups: z.unknown().optional(),
-    routes: z.unknown().optional(),
+    global: globalSchema.nullish(),
+    groups: z.record(z.string(), groupSchema).nullish(),
+    routes: z.array(routeSchema).nullish(),
   })
   .describe('A cpex plugin configuration file.');
 
@@ -134,6 +188,9 @@ export type RawConfig = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type ParsedPluginEntry = z.output<typeof pluginEntrySchema>;
 export type ParsedPluginSettings = z.output<typeof pluginSettingsSchema>;
+export type ParsedRoute = z.output<typeof routeSchema>;
+export type ParsedGroup = z.output<typeof groupSchema>;
+export type ParsedPluginRef = z.output<typeof pluginRefSchema>;
 
 /** Keys each object level knows; others produce warnings (Python ignores them silently). */
 export const KNOWN_KEYS = {

@@ -100,11 +100,11 @@ function validateOptions(o: ManagerOptions): void {
   if (o.maxPayloadBytes !== undefined && !(Number.isInteger(o.maxPayloadBytes) && o.maxPayloadBytes > 0)) {
     bad('maxPayloadBytes', 'a positive integer', o.maxPayloadBytes);
   }
-  if (o.routingEnabled) {
-    throw new CpexError(
-      'CPEX_ERR_CONFIG_UNSUPPORTED',
-      'PluginManager option routingEnabled: route-based selection is not supported yet',
-    );
+  if (
+    o.routeCacheMaxEntries !== undefined &&
+    !(Number.isInteger(o.routeCacheMaxEntries) && o.routeCacheMaxEntries > 0)
+  ) {
+    bad('routeCacheMaxEntries', 'a positive integer', o.routeCacheMaxEntries);
   }
 }
 
@@ -142,7 +142,7 @@ export function resolveSettings(
     cowValidation: options.cowValidation ?? yaml.cow_validation ?? d.cowValidation,
     shortCircuitOnDeny: options.shortCircuitOnDeny ?? yaml.short_circuit_on_deny ?? d.shortCircuitOnDeny,
     maxPayloadBytes: options.maxPayloadBytes ?? yaml.max_payload_bytes ?? d.maxPayloadBytes,
-    routingEnabled: false,
+    routingEnabled: options.routingEnabled ?? yaml.routing_enabled ?? d.routingEnabled,
     routeCacheMaxEntries:
       options.routeCacheMaxEntries ?? yaml.route_cache_max_entries ?? d.routeCacheMaxEntries,
   };

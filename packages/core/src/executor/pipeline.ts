@@ -262,6 +262,8 @@ export class Invocation<P = unknown> {
   private readonly id: number;
   private readonly tracing: boolean;
   private readonly t0: number;
+  /** Legacy conditions apply only when routing is off. */
+  private readonly useConditions: boolean;
 
   private payload: unknown;
   /** Cached read-only view of `payload` (recomputed when the payload changes). */
@@ -301,8 +303,13 @@ export class Invocation<P = unknown> {
     this.id = engine.nextInvocationId();
     this.gc = normalizeGlobalContext(options.globalContext, this.id);
     this.table = new ContextTable(this.gc.requestId, options.contextTable);
-    this.tracing = hookStartChannel.hasSubscribers || pluginStartChannel.hasSubscribers;
+    this.tracing =
+      hookStartChannel.hasSubscribers ||
+      pluginStartChannel.hasSubscribers ||
+      hookEndChannel.hasSubscribers ||
+      pluginEndChannel.hasSubscribers;
     this.t0 = this.tracing ? performance.now() : 0;
+    this.useConditions = !engine.settings.routingEnabled;
   }
 
   /**
@@ -501,7 +508,9 @@ export class Invocation<P = unknown> {
   private eligible(reg: Registration): boolean {
     return (
       !reg.disabled &&
-      (reg.conditions.length === 0 || matchesConditions(reg.conditions, this.hook, this.original, this.gc))
+      (reg.conditions.length === 0 ||
+        !this.useConditions ||
+        matchesConditions(reg.conditions, this.hook, this.original, this.gc))
     );
   }
 

@@ -195,9 +195,22 @@ describe('config semantics', () => {
     expect(cfg.entries[0]!.conditions).toEqual([{ contentTypes: ['application/json'] }]);
   });
 
-  it('routing_enabled is refused until routes are implemented', () => {
-    const e = configError(() => validateConfig({ plugin_settings: { routing_enabled: true } }));
-    expect(e.code).toBe('CPEX_ERR_CONFIG_UNSUPPORTED');
+  it('routes, groups and global.defaults are validated and normalized (routing_enabled)', () => {
+    const cfg = validateConfig({
+      plugin_settings: { routing_enabled: true },
+      plugins: [{ name: 'a', kind: 'k' }],
+      groups: { g: { plugins: ['a'] } },
+      global: { defaults: { tool: 'g' } },
+      routes: [{ tool: 'send_*', plugins: [{ a: { config: { x: 1 } } }] }],
+    });
+    expect(cfg.settings.routing_enabled).toBe(true);
+    expect(cfg.routing.groups).toEqual({ g: [{ name: 'a' }] });
+    expect(cfg.routing.defaults).toEqual({ tool: ['g'] });
+    expect(cfg.routing.routes[0]).toMatchObject({
+      entityType: 'tool',
+      match: { kind: 'glob' },
+      plugins: [{ name: 'a', config: { x: 1 } }],
+    });
   });
 
   it('plugin_dirs resolve against the config file directory', () => {
