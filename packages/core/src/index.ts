@@ -32,3 +32,4 @@ export {
   IN_PROCESS_HOST_CAPABILITIES,
   HOOK_METHODS,
 } from './host/in-process.js';
+export * from './public-extensions.js';
