@@ -18,6 +18,7 @@ import { emptyResult, type Engine, Invocation } from './executor/pipeline.js';
 import { buildLineups, type Lineup, type Registration } from './executor/registration.js';
 import { type RequestMeta, RouteTable } from './executor/routing.js';
 import { Watchdog } from './executor/watchdog.js';
+import { type CustomHookOptions, type HookDefinition, HookRegistry } from './hooks/registry.js';
 import { createNodeModuleFactory } from './host/node-module.js';
 import { discoverHooks, pluginToInstance } from './host/in-process.js';
 import type { PayloadOf } from './hooks/types.js';
@@ -110,6 +111,11 @@ interface PendingPlugin {
  */
 export class PluginManager {
   readonly id = ++managerIds;
+  /**
+   * The hooks this manager knows (every built-in hook, plus custom ones defined at runtime), with
+   * their payload/result schemas for ingress validation. Any hook name works without a definition.
+   */
+  readonly hooks = new HookRegistry();
   private readonly options: ManagerOptions;
   private readonly env: Record<string, string | undefined>;
   private readonly logger: Logger;
@@ -270,6 +276,14 @@ export class PluginManager {
     for (const k of host.kinds) this.registerFactory(k, host.factory);
     if (host.handlesDottedPaths) this.dottedFactory = host.factory;
     if (!this.hosts.includes(host)) this.hosts.push(host);
+  }
+
+  /**
+   * Define a custom hook at runtime, optionally with a payload/result schema (hosts validate
+   * payloads crossing a boundary against it). Built-in hooks cannot be redefined.
+   */
+  defineHook(name: string, options: CustomHookOptions = {}): HookDefinition {
+    return this.hooks.define(name, options);
   }
 
   /** Register a plugin object (or a nestable PluginSet). Active once the manager is initialized. */
