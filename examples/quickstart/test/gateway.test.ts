@@ -97,6 +97,20 @@ describe('quickstart gateway', () => {
     }
   });
 
+  it('--config examples/python-plugin/config.yaml runs Python plugins through the same gateway', async () => {
+    const r = await gateway('--json', '--config', 'examples/python-plugin/config.yaml');
+    expect(r.code).toBe(0);
+    const calls = r.stdout
+      .trim()
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => JSON.parse(l) as Line);
+    expect(calls[2]).toMatchObject({ tool: 'delete_database', decision: 'deny' });
+    expect(calls[2]?.violation?.plugin_name).toBe('python-deny-list');
+    expect(calls[1]?.decision).toBe('modify');
+    expect(calls[1]?.modified_payload?.args?.to).toBe('[EMAIL]');
+  });
+
   it('a broken config or a bad flag exits 1 with a coded error', async () => {
     const r = await gateway('--config', 'examples/quickstart/no-such.yaml');
     expect(r.code).toBe(1);

@@ -2,6 +2,7 @@
  * Load a config into a fresh PluginManager for a CLI command: warnings collected, the hosts the
  * config's kinds need registered (when their packages are installed).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Logger, PluginManager } from '@cpex/core';
 import type { CliIo } from './io.js';
@@ -22,6 +23,8 @@ export interface LoadedConfig {
   manager: PluginManager;
   file: string;
   warnings: string[];
+  /** Shut the manager down, then dispose the hosts this load registered. Never throws. */
+  close(): Promise<void>;
 }
 
 function collectingLogger(warnings: string[]): Logger {
@@ -37,12 +40,28 @@ function collectingLogger(warnings: string[]): Logger {
   };
 }
 
+/**
+ * Host options from the environment: the Python interpreter is `$CPEX_PYTHON`, else the active
+ * virtualenv's, else `./.venv/bin/python` when it exists, else the host's default (`python3`).
+ */
+function hostOptions(pkg: string, io: CliIo): Record<string, unknown> {
+  if (pkg !== '@cpex/host-python' || io.env.CPEX_PYTHON) return {};
+  const candidates = [io.env.VIRTUAL_ENV, path.join(io.cwd, '.venv')].filter((d): d is string => Boolean(d));
+  for (const dir of candidates) {
+    const python = path.join(dir, process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
+    if (existsSync(python)) return { python };
+  }
+  return {};
+}
+
 /** Register installed hosts the loaded config's kinds need; a missing one is left to the manager's UNKNOWN_KIND error. */
 async function registerNeededHosts(
   manager: PluginManager,
   kinds: readonly string[],
   warnings: string[],
-): Promise<void> {
+  io: CliIo,
+): Promise<Array<{ dispose(): Promise<void> }>> {
+  const hosts: Array<{ dispose(): Promise<void> }> = [];
   for (const host of HOSTS) {
     if (!kinds.some((k) => host.needs(k))) continue;
     let mod: Record<string, unknown>;
@@ -52,9 +71,18 @@ async function registerNeededHosts(
       continue; // not installed: initialize() reports CPEX_ERR_UNKNOWN_KIND naming the package
     }
     const register = mod[host.register];
-    if (typeof register === 'function') await (register as (m: PluginManager) => unknown)(manager);
-    else warnings.push(`${host.pkg} is installed but has no ${host.register}() export`);
+    if (typeof register !== 'function') {
+      warnings.push(`${host.pkg} is installed but has no ${host.register}() export`);
+      continue;
+    }
+    const made = await (register as (m: PluginManager, o: Record<string, unknown>) => unknown)(
+      manager,
+      hostOptions(host.pkg, io),
+    );
+    if (made && typeof (made as { dispose?: unknown }).dispose === 'function')
+      hosts.push(made as { dispose(): Promise<void> });
   }
+  return hosts;
 }
 
 /** A manager with `configPath` loaded (not initialized). Throws the manager's coded errors. */
@@ -64,6 +92,10 @@ export async function loadConfigForCli(configPath: string, io: CliIo): Promise<L
   const manager = new PluginManager({ logger: collectingLogger(warnings), env: io.env });
   await manager.loadConfig(file);
   const kinds = manager.config?.entries.map((e) => e.kind) ?? [];
-  await registerNeededHosts(manager, kinds, warnings);
-  return { manager, file, warnings };
+  const hosts = await registerNeededHosts(manager, kinds, warnings, io);
+  const close = async () => {
+    await manager.shutdown().catch(() => {});
+    for (const h of hosts) await h.dispose().catch(() => {});
+  };
+  return { manager, file, warnings, close };
 }

@@ -295,3 +295,23 @@ describe.concurrent('cpex plugins', () => {
     expect(n.stdout).toContain('ghost');
   });
 });
+
+describe('Python plugins through @cpex/host-python (real Python worker processes)', () => {
+  it('validate and invoke the examples/python-plugin config', async () => {
+    const v = await cpex('validate', 'examples/python-plugin/config.yaml');
+    expect(v.stderr).toBe('');
+    expect(v.stdout).toBe('ok: 2 plugins on 2 hooks\n');
+    const r = await cpex(
+      'invoke',
+      'examples/python-plugin/config.yaml',
+      'tool_pre_invoke',
+      '--payload',
+      '{"name":"delete_database","args":{}}',
+    );
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout).violation).toMatchObject({
+      code: 'TOOL_DENIED',
+      plugin_name: 'python-deny-list',
+    });
+  });
+});

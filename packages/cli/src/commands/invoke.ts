@@ -92,7 +92,7 @@ export async function invokeCommand(argv: string[], io: CliIo): Promise<number> 
     await loaded.manager.initialize();
   } catch (e) {
     for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
-    await loaded?.manager.shutdown().catch(() => {});
+    await loaded?.close();
     return EXIT.config;
   }
   const { manager } = loaded;
@@ -114,6 +114,6 @@ export async function invokeCommand(argv: string[], io: CliIo): Promise<number> 
       ? EXIT.usage
       : EXIT.config;
   } finally {
-    await manager.shutdown().catch(() => {});
+    await loaded.close();
   }
 }

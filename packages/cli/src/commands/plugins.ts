@@ -149,6 +149,6 @@ export async function pluginsCommand(argv: string[], io: CliIo): Promise<number>
     for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
     return EXIT.config;
   } finally {
-    await loaded?.manager.shutdown().catch(() => {});
+    await loaded?.close();
   }
 }

@@ -57,7 +57,7 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
     }
     return EXIT.config;
   } finally {
-    await loaded?.manager.shutdown().catch(() => {});
+    await loaded?.close();
   }
 }
 
