@@ -243,13 +243,14 @@ export async function main(argv: readonly string[]): Promise<number> {
 const isEntry =
   process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(import.meta.filename);
 if (isEntry) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e) => {
-      process.stderr.write(`conformance: internal error: ${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = 2;
-    },
-  );
+  const finish = (code: number) => {
+    process.exitCode = code;
+    // Hosts are shut down per scenario; if a stray handle (a child process, a timer) still keeps
+    // the loop alive, do not hang CI: leave after a grace period.
+    setTimeout(() => process.exit(code), 3000).unref();
+  };
+  main(process.argv.slice(2)).then(finish, (e) => {
+    process.stderr.write(`conformance: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    finish(2);
+  });
 }

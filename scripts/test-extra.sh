@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Checks beyond vitest, run by scripts/test.sh after the vitest suites.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# conformance: the corpus on every host, and against the live Python cpex 0.1.4 reference
+# (../shared sits beside the repo in CI).
+pnpm -s conformance conformance/scenarios --host ts
+pnpm -s conformance conformance/scenarios --host python --python-path ../shared/conformance/python
+pnpm -s conformance conformance/scenarios --host ts --reference python --python-path ../shared/conformance/python
