@@ -245,4 +245,18 @@ describe('execution_pool: max concurrent-mode plugins in flight per invoke (ARCH
     expect(max).toBe(2);
     expect(order).toHaveLength(5);
   });
+
+  it('execution_pool is per invoke: two invocations with pool 1 still run their concurrent plugins at the same time (ARCH s3 settings table "per invoke")', async () => {
+    const m = newManager({ executionPool: 1 });
+    const t = new Trail();
+    probe(m, t, 'c', { mode: 'concurrent' }, async (p) => {
+      t.add(`start:${p.i}`);
+      await sleep(30);
+      t.add(`end:${p.i}`);
+      return undefined;
+    });
+    await m.initialize();
+    await Promise.all([run(m, 'tool_pre_invoke', { i: 1 }), run(m, 'tool_pre_invoke', { i: 2 })]);
+    expect(t.indexOf('start:2')).toBeLessThan(t.indexOf('end:1'));
+  });
 });

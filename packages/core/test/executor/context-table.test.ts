@@ -255,4 +255,33 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
     expect((rid as string).length).toBeGreaterThan(0);
     expect(r.contextTable?.requestId).toBe(rid);
   });
+
+  it('a plugin that does not take part in a hook is dropped from that call\'s table (Python semantics, ref s7 "Returned table")', async () => {
+    const m = newManager();
+    m.register({ name: 'preOnly', tool_pre_invoke: () => undefined });
+    m.register({ name: 'both', tool_pre_invoke: () => undefined, tool_post_invoke: () => undefined });
+    await m.initialize();
+    const pre = await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('r') });
+    const post = await run(
+      m,
+      'tool_post_invoke',
+      {},
+      { globalContext: gctx('r'), contextTable: pre.contextTable },
+    );
+    expect(Object.keys(pre.contextTable?.toJSON() ?? {}).sort()).toEqual(['both', 'preOnly']);
+    expect(Object.keys(post.contextTable?.toJSON() ?? {})).toEqual(['both']);
+  });
+
+  it('deletions from a plugin\'s global state copy are not propagated to the caller (Python semantics, ref s7 "Merge")', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'deleter', {}, (_p, ctx) => {
+      delete ctx.globalContext.state.keep;
+      ctx.globalContext.state.added = 1;
+      return undefined;
+    });
+    await m.initialize();
+    const g = gctx('r', { state: { keep: 'me' } });
+    await run(m, 'tool_pre_invoke', {}, { globalContext: g });
+    expect(g.state).toEqual({ keep: 'me', added: 1 });
+  });
 });

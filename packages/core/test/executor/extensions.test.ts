@@ -169,3 +169,52 @@ describe('extension edits in the executor (ARCH s3 "Further decisions")', () => 
     expect(r.modifiedExtensions).toBeNull();
   });
 });
+
+describe('capability implications (ARCH s3 "More decisions": Python\'s implications)', () => {
+  async function seenBy(capabilities: string[]): Promise<Record<string, unknown>> {
+    const m = newManager();
+    let seen: Record<string, unknown> = {};
+    m.registerHook(
+      'tool_pre_invoke',
+      (_p, _c, view) => {
+        seen = JSON.parse(JSON.stringify(view ?? {}));
+        return undefined;
+      },
+      { name: 'viewer', capabilities },
+    );
+    await m.initialize();
+    await run(
+      m,
+      'tool_pre_invoke',
+      {},
+      {
+        extensions: {
+          http: { request_headers: { 'x-a': '1' } },
+          delegation: { chain: [] },
+          security: { subject: { id: 'u1', roles: ['admin'] } },
+        } as unknown as Extensions,
+      },
+    );
+    return seen;
+  }
+
+  it('write_headers implies read_headers: the plugin sees the http slot (ARCH s3 "write_headers ⇒ read_headers")', async () => {
+    expect(await seenBy([])).not.toHaveProperty('http');
+    expect(await seenBy(['write_headers'])).toHaveProperty('http');
+  });
+
+  it('append_delegation implies read_delegation (ARCH s3 "append_delegation ⇒ read_delegation")', async () => {
+    expect(await seenBy([])).not.toHaveProperty('delegation');
+    expect(await seenBy(['append_delegation'])).toHaveProperty('delegation');
+  });
+
+  it('read_roles implies read_subject: the subject becomes visible with its roles (ARCH s3 "any of roles/teams/claims/permissions ⇒ read_subject")', async () => {
+    const none = await seenBy([]);
+    expect((none.security as Record<string, unknown> | undefined)?.subject).toBeUndefined();
+    const roles = await seenBy(['read_roles']);
+    expect((roles.security as { subject?: unknown } | undefined)?.subject).toEqual({
+      id: 'u1',
+      roles: ['admin'],
+    });
+  });
+});

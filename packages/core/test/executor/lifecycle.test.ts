@@ -390,3 +390,48 @@ describe('independent managers share nothing (ref s14 "independent managers only
     expect(seenInB).toBeUndefined();
   });
 });
+
+describe('capability names (ARCH s3 "More decisions": unknown names are a config error)', () => {
+  it('an unknown capability name in code is a coded error naming the plugin (ARCH s3 "unknown names are a config error")', () => {
+    const m = newManager();
+    let err: unknown;
+    try {
+      m.registerHook('tool_pre_invoke', () => undefined, {
+        name: 'greedy',
+        capabilities: ['read_everything'],
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CpexError);
+    expect((err as CpexError).code).toBe('CPEX_ERR_UNKNOWN_CAPABILITY');
+    expect((err as CpexError).message).toContain('greedy');
+    expect((err as CpexError).message).toContain('read_everything');
+  });
+
+  it('an unknown capability name in YAML is a config error with its YAML path (ARCH s3 "unknown names are a config error")', async () => {
+    const m = newManager();
+    const err = await rejectsWith(
+      m.loadConfig({
+        plugins: [
+          {
+            name: 'p',
+            kind: 'probe',
+            hooks: ['tool_pre_invoke'],
+            capabilities: ['read_labels', 'read_minds'],
+          },
+        ],
+      }),
+      'CPEX_ERR_CONFIG_INVALID',
+    );
+    expect(err.message).toContain('plugins[0].capabilities[1]');
+    expect(err.message).toContain('read_minds');
+  });
+
+  it('capability names are case-insensitive and trimmed (ARCH s3 "More decisions")', async () => {
+    const m = newManager();
+    m.registerHook('tool_pre_invoke', () => undefined, { name: 'p', capabilities: [' Read_Labels '] });
+    await m.initialize();
+    expect(m.lineup('tool_pre_invoke').sequential[0]?.capabilities).toEqual(['read_labels']);
+  });
+});

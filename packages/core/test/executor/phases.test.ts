@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PluginEntry } from '../../src/index.js';
-import { gctx, newManager, probe, recordingFactory, snapshot, Trail, run } from './helpers.js';
+import { gctx, newManager, probe, recordingFactory, run, snapshot, Trail } from './helpers.js';
 
 const PHASE_NAMES = ['sequential', 'transform', 'audit', 'concurrent', 'fire_and_forget'] as const;
 
@@ -430,5 +430,104 @@ describe('phase table: fire_and_forget (ARCH s3 "background, tracked | no | no |
     await r.background.wait();
     expect(g.state).toEqual({ keep: 1 });
     expect(g.metadata).toEqual({});
+  });
+});
+
+describe('scheduling decisions (ARCH s2 "Trust flows one way"; s3 "Fast paths", "CMF hook names")', () => {
+  it('trust flows one way: mode, priority and on_error come from the entry, never from what the plugin object reports (ARCH s2 "Trust flows one way")', async () => {
+    const m = newManager();
+    const t = new Trail();
+    m.register({
+      name: 'claims-audit',
+      mode: 'audit',
+      priority: 1,
+      onError: 'ignore',
+      capabilities: ['read_headers'],
+      tool_pre_invoke: () => {
+        t.add('claims-audit');
+        throw new Error('fails');
+      },
+    });
+    probe(m, t, 'seq50', { priority: 50 });
+    await m.initialize();
+    const lineup = m.lineup('tool_pre_invoke');
+    expect(lineup.sequential.map((e) => [e.name, e.priority, e.onError])).toEqual([
+      ['seq50', 50, 'fail'],
+      ['claims-audit', 100, 'fail'],
+    ]);
+    expect(lineup.sequential[1]?.capabilities).toEqual([]);
+    expect(lineup.audit).toEqual([]);
+    const r = await run(m, 'tool_pre_invoke', {});
+    // Scheduled as a sequential plugin with on_error fail: its error halts.
+    expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'claims-audit' });
+    expect(t.ran).toEqual(['seq50', 'claims-audit']);
+  });
+
+  it('trust flows one way for config plugins: the factory\'s instance cannot change its scheduling (ARCH s2 "Trust flows one way")', async () => {
+    const m = newManager();
+    const t = new Trail();
+    m.registerFactory('liar', {
+      async create(entry) {
+        const inst = recordingFactory(t).create(entry, undefined as never);
+        return Object.assign(await inst, { mode: 'fire_and_forget', priority: -1000 });
+      },
+    });
+    await m.loadConfig({
+      plugins: [
+        { name: 'first', kind: 'liar', hooks: ['tool_pre_invoke'], mode: 'transform', priority: 1 },
+        { name: 'second', kind: 'liar', hooks: ['tool_pre_invoke'], mode: 'transform', priority: 2 },
+      ],
+    });
+    await m.initialize();
+    expect(m.lineup('tool_pre_invoke').transform.map((e) => e.name)).toEqual(['first', 'second']);
+    expect(m.lineup('tool_pre_invoke').fire_and_forget).toEqual([]);
+  });
+
+  it('stay synchronous until a handler returns a promise: synchronous handlers have run when invoke() returns (ARCH s3 "Fast paths")', async () => {
+    const m = newManager();
+    const t = new Trail();
+    probe(m, t, 'sync1', { priority: 1 });
+    probe(m, t, 'sync2', { priority: 2 });
+    probe(m, t, 'async3', { priority: 3 }, async () => {
+      await Promise.resolve();
+      return undefined;
+    });
+    probe(m, t, 'sync4', { priority: 4 });
+    await m.initialize();
+    const pending = run(m, 'tool_pre_invoke', {});
+    // Without yielding to the event loop: the synchronous prefix ran inside the call.
+    expect(t.ran).toEqual(['sync1', 'sync2', 'async3']);
+    await pending;
+    expect(t.ran).toEqual(['sync1', 'sync2', 'async3', 'sync4']);
+  });
+
+  it('a hook with no plugins returns an empty allowing result (ARCH s3 "Fast paths"; ref s14 "no plugins for the hook")', async () => {
+    const m = newManager();
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
+    expect(r).toMatchObject({
+      continueProcessing: true,
+      modifiedPayload: null,
+      payloadModified: false,
+      violation: null,
+      errors: [],
+      metadata: {},
+      retryDelayMs: 0,
+      contextTable: null,
+    });
+    expect(m.hasHooksFor('tool_pre_invoke')).toBe(false);
+  });
+
+  it('CMF hook names are not aliases of the legacy hooks: cmf.tool_pre_invoke and tool_pre_invoke are separate (ARCH s3 "names are not aliases of each other")', async () => {
+    const m = newManager();
+    const t = new Trail();
+    probe(m, t, 'cmf', { hook: 'cmf.tool_pre_invoke' });
+    probe(m, t, 'legacy', { hook: 'tool_pre_invoke' });
+    probe(m, t, 'llm', { hook: 'cmf.llm_input' });
+    await m.initialize();
+    await run(m, 'tool_pre_invoke', { name: 'x', args: {} });
+    await run(m, 'cmf.tool_pre_invoke', { message: { role: 'user', content: [] } });
+    await run(m, 'cmf.llm_output', { message: { role: 'assistant', content: [] } });
+    expect(t.ran).toEqual(['legacy', 'cmf']);
   });
 });

@@ -321,4 +321,19 @@ describe('the caller\'s payload (ARCH s3 "The caller\'s payload object is never 
       args: { q: 1, deep: { list: [1, 2] }, sequential: true, transform: true },
     });
   });
+
+  it('no in-process payload size check: a payload far above max_payload_bytes (and Python\'s 1,000,000-character guard) reaches in-process plugins (ARCH s3 "Further decisions"; DEVIATIONS general rules)', async () => {
+    const m = newManager({ maxPayloadBytes: 100 });
+    let sawLength = 0;
+    probe(m, new Trail(), 'reader', {}, (p) => {
+      sawLength = (p.args.blob as string).length;
+      return undefined;
+    });
+    await m.initialize();
+    const blob = 'x'.repeat(1_500_000);
+    const r = await run(m, 'tool_pre_invoke', { name: 't', args: { blob } });
+    expect(r.continueProcessing).toBe(true);
+    expect(r.errors).toEqual([]);
+    expect(sawLength).toBe(1_500_000);
+  });
 });

@@ -206,3 +206,45 @@ describe('settings take effect (ARCH s3 settings table; s4 row "plugin_settings 
     expect(max).toBe(1);
   });
 });
+
+describe('config rows of ARCH s4 ("YAML", "external plugins")', () => {
+  it('YAML is 1.2: `yes` is a string, so `fail_on_plugin_error: yes` is rejected with its YAML path and line (ARCH s4 row "YAML 1.2, zod-validated, errors with the YAML path")', async () => {
+    const m = newManager();
+    const err = await rejectsWith(
+      m.loadConfigText('plugin_settings:\n  fail_on_plugin_error: yes\n', { file: 'plugins.yaml' }),
+      'CPEX_ERR_CONFIG_INVALID',
+    );
+    expect(err.message).toContain('plugin_settings.fail_on_plugin_error');
+    expect(err.message).toContain('plugins.yaml');
+    expect(err.message).toMatch(/line 2/);
+  });
+
+  it('a bad plugin entry is rejected naming its YAML path, and every problem is listed (ARCH s4 row "YAML")', async () => {
+    const m = newManager();
+    const err = await rejectsWith(
+      m.loadConfigText(
+        [
+          'plugins:',
+          '  - {name: a, kind: probe, mode: sometimes}',
+          '  - {name: b, kind: probe, priority: high}',
+        ].join('\n'),
+      ),
+      'CPEX_ERR_CONFIG_INVALID',
+    );
+    expect(err.message).toContain('plugins[0].mode');
+    expect(err.message).toContain('plugins[1].priority');
+  });
+
+  it('external plugins (kind: external, MCP/gRPC/unix transports) are a clear "not supported yet" config error naming the plugin (ARCH s4 row "external plugins")', async () => {
+    const m = newManager();
+    const err = await rejectsWith(
+      m.loadConfig({
+        plugins: [{ name: 'remote', kind: 'external', hooks: ['tool_pre_invoke'], mcp: { url: 'http://x' } }],
+      }),
+      'CPEX_ERR_CONFIG_UNSUPPORTED',
+    );
+    expect(err.message).toContain('remote');
+    expect(err.message).toContain('not supported yet');
+    expect(err.message).toContain('plugins[0]');
+  });
+});

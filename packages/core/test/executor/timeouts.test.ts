@@ -4,7 +4,7 @@
  * discarded); section 4 row "per-plugin timeout".
  */
 import { describe, expect, it } from 'vitest';
-import { CpexError } from '../../src/index.js';
+import { CpexError, IN_PROCESS_HOST_CAPABILITIES } from '../../src/index.js';
 import { aborted, gctx, newManager, probe, sleep, spin, Trail, run } from './helpers.js';
 
 describe('plugin_timeout and per-plugin timeout (ARCH s3 "Timeouts"; s4 row "per-plugin timeout")', () => {
@@ -220,5 +220,28 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
         expect(r.metadata).toEqual({ ok: i });
       }
     });
+  });
+
+  it('the in-process host reports cooperative timeouts — it never claims pre-emption (ARCH s3 "never claim pre-emption where it is cooperative")', async () => {
+    expect(IN_PROCESS_HOST_CAPABILITIES.supportsTimeouts).toBe('cooperative');
+    expect(IN_PROCESS_HOST_CAPABILITIES.isolated).toBe(false);
+    const { pluginToInstance } = await import('../../src/index.js');
+    expect(pluginToInstance({ name: 'p' }).host.supportsTimeouts).toBe('cooperative');
+  });
+
+  it('on_error disable on a timeout switches the plugin off for later invocations (ARCH s3 "disable")', async () => {
+    const m = newManager();
+    let calls = 0;
+    probe(m, new Trail(), 'slow', { timeout: 0.02, onError: 'disable' }, async () => {
+      calls++;
+      await sleep(200);
+      return undefined;
+    });
+    await m.initialize();
+    const r1 = await run(m, 'tool_pre_invoke', {});
+    const r2 = await run(m, 'tool_pre_invoke', {});
+    expect(r1.errors.map((e) => e.code)).toEqual(['plugin_timeout']);
+    expect(r2.errors).toEqual([]);
+    expect(calls).toBe(1);
   });
 });
