@@ -1,8 +1,19 @@
 // Type tests: handler payloads come from the HookMap (declaration merging works), results are checked.
 import { describe, expectTypeOf, it } from 'vitest';
+import type { TestInvokeResult, TestManager, TestManagerOptions, TestPlugin } from './testing/index.js';
+import type { HostProbe, HostSuiteOptions, ProbeBehaviour, SuiteApi } from './testing/index.js';
 import {
   allow,
+  type DefinedPlugin,
   definePlugin,
+  type KnownHookName,
+  type MaybePromise,
+  type PluginDefinition,
+  type PluginObject,
+  type PluginSetMember,
+  type ResultExtras,
+  type TypedHooks,
+  type ViolationExtras,
   deny,
   type GenericPayload,
   hook,
@@ -75,5 +86,39 @@ describe('typed hooks', () => {
       }
     }
     expectTypeOf(new P().config).toEqualTypeOf<Record<string, unknown>>();
+  });
+});
+
+describe('the rest of the public types', () => {
+  it('fit together', () => {
+    expectTypeOf<KnownHookName>().toExtend<string>();
+    expectTypeOf<'sdk_test.search'>().toExtend<KnownHookName>();
+    expectTypeOf<MaybePromise<number>>().toEqualTypeOf<number | Promise<number>>();
+    const def: PluginDefinition<'sdk_test.search'> = {
+      name: 'd',
+      hooks: { 'sdk_test.search': () => allow() },
+    };
+    const hooks: TypedHooks<'sdk_test.search'> = def.hooks;
+    const made: DefinedPlugin<'sdk_test.search'> = definePlugin(def);
+    expectTypeOf(made).toExtend<PluginObject>();
+    expectTypeOf(hooks['sdk_test.search']).parameter(0).toEqualTypeOf<Readonly<SdkTestPayload>>();
+    const member: PluginSetMember = { plugin: made, entry: { priority: 1 } };
+    expectTypeOf(member).toExtend<PluginSetMember>();
+    const extras: ResultExtras & ViolationExtras = { metadata: {}, retryDelayMs: 1, httpStatusCode: 429 };
+    expectTypeOf(deny('c', 'r', extras)).toExtend<PluginResult<never>>();
+    // @ts-expect-error -- the manager names the plugin, a violation cannot
+    const bad: ViolationExtras = { pluginName: 'me' };
+    expectTypeOf(bad).toExtend<ViolationExtras>();
+  });
+
+  it('testing types', () => {
+    expectTypeOf<TestInvokeResult<{ a: 1 }>['backgroundErrors']>().toBeArray();
+    expectTypeOf<TestManager['shutdown']>().returns.toEqualTypeOf<Promise<void>>();
+    expectTypeOf<TestManagerOptions['plugins']>().toEqualTypeOf<readonly TestPlugin[] | undefined>();
+    const b: ProbeBehaviour = { kind: 'sleep', ms: 5 };
+    const probe: HostProbe = { entry: (behaviour) => ({ kind: 'x', config: { behaviour } }) };
+    expectTypeOf(probe.entry(b, [])).toHaveProperty('kind');
+    expectTypeOf<HostSuiteOptions['probe']>().toEqualTypeOf<HostProbe>();
+    expectTypeOf<SuiteApi['it']>().toBeFunction();
   });
 });

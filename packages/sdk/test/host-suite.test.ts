@@ -1,9 +1,28 @@
-// The PluginHost behaviour suite against the in-process host (every later host runs it too).
-import { createInProcessHost } from '@cpex/core';
+// The PluginHost behaviour suite against the in-process host (every later host runs it too), both
+// with plugin objects handed to the host directly and with probe modules loaded through node://.
+import {
+  createInProcessHost,
+  IN_PROCESS_HOST_CAPABILITIES,
+  type PluginHost,
+  PluginManager,
+} from '@cpex/core';
 import { inProcessProbe, probePlugin, testHost } from '../src/testing/index.js';
 
 await testHost({
   name: 'in-process',
   makeHost: () => createInProcessHost((entry) => probePlugin(entry.config, entry)),
   probe: inProcessProbe(),
+});
+
+await testHost({
+  name: 'in-process via node:// modules',
+  makeHost: (): PluginHost => ({
+    name: 'node-module',
+    capabilities: IN_PROCESS_HOST_CAPABILITIES,
+    kinds: ['node://'],
+    // The manager's own node:// factory (core registers it for the scheme).
+    factory: new PluginManager().resolveFactory('node://probe'),
+    async dispose() {},
+  }),
+  probe: inProcessProbe('node://'),
 });
