@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../src/cli.js';
+import type { ScenarioOutput } from '../src/output.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(REPO, 'conformance', 'src', 'cli.ts');
@@ -70,7 +71,7 @@ describe('pnpm conformance (the real command)', () => {
     const r = runCli([dir, '--host', 'ts', '--json']);
     expect(r.stderr).not.toContain('internal error');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as Array<Record<string, any>>;
+    const out = JSON.parse(r.stdout) as ScenarioOutput[];
     expect(out).toHaveLength(1);
     const sc = out[0]!;
     expect(sc.scenario).toBe('fresh');
@@ -78,15 +79,15 @@ describe('pnpm conformance (the real command)', () => {
     expect(sc.init_error).toBeNull();
     expect(sc.load.registered).toEqual(['a', 'b']);
     expect(sc.load.hook_order).toEqual({ tool_pre_invoke: ['a', 'b'] });
-    const st = sc.steps[0];
+    const st = sc.steps[0]!;
     expect(st.expect_ok).toBe(true);
     expect(st.expect_unknown).toEqual(['future_key']);
     expect(st.executed).toEqual([
       { plugin: 'a', mode: 'sequential', end: 'ok' },
       { plugin: 'b', mode: 'sequential', end: 'ok' },
     ]);
-    expect(st.result.violation.plugin_name).toBe('b');
-    expect(st.result.errors).toEqual([]);
+    expect(st.result?.violation?.plugin_name).toBe('b');
+    expect(st.result?.errors).toEqual([]);
     expect(st.payload_after).toEqual({ name: 't', args: { q: 'abab' } });
     expect(Object.keys(st)).toEqual([...Object.keys(st)].sort());
   });

@@ -65,8 +65,9 @@ describe.runIf(HAVE_REFERENCE || IN_CI)('the Python reference, live (real cpex 0
         // The known deviation shows up, classified as documented.
         expect(report.differences.map((d) => d.path)).toContain('steps/0/contexts/faf/state/saw/args/trail');
         // Python's own view of the same run: fire_and_forget saw the ORIGINAL payload.
-        const pySteps = (ref.output as { steps: Array<{ contexts: Record<string, any> }> }).steps;
-        expect(pySteps[0]?.contexts.faf.state.saw.args).toEqual({ q: 1 });
+        type Ctx = Record<string, { state: { saw?: { args?: unknown } } }>;
+        const pySteps = (ref.output as { steps: Array<{ contexts: Ctx }> }).steps;
+        expect(pySteps[0]?.contexts.faf?.state.saw?.args).toEqual({ q: 1 });
       }
     }
   });
