@@ -65,6 +65,7 @@ export class WorkerProcess {
   private readonly stderrTail: string[] = [];
   private deathError: CpexError | undefined;
   private readonly exitListeners: Array<(err: CpexError | undefined) => void> = [];
+  private outbox: string[] = [];
   private helloWaiter: { resolve(h: WorkerHello): void; reject(e: Error): void } | undefined;
   /** Set when we asked it to stop; its exit is then not a crash. */
   stopping = false;
@@ -176,9 +177,20 @@ export class WorkerProcess {
     if (this.deathError) return Promise.reject(this.deathError);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, hook, abandoned: false, graceTimer: undefined });
-      this.child.stdin.write(line.endsWith('\n') ? line : `${line}\n`);
+      this.send(line.endsWith('\n') ? line : `${line}\n`);
     });
   }
+
+  /** Frames written in one tick go out in one write (pipelined calls cost one syscall, not one each). */
+  private send(line: string): void {
+    if (this.outbox.push(line) === 1) process.nextTick(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    const lines = this.outbox;
+    this.outbox = [];
+    if (!this.exited && lines.length) this.child.stdin.write(lines.length === 1 ? lines[0]! : lines.join(''));
+  };
 
   allocId(): number {
     return this.nextId++;
@@ -193,7 +205,7 @@ export class WorkerProcess {
     if (!p || p.abandoned) return;
     p.abandoned = true;
     if (this.deathError) return;
-    this.child.stdin.write(`{"op":"cancel","target":${id}}\n`);
+    this.send(`{"op":"cancel","target":${id}}\n`);
     p.graceTimer = setTimeout(() => {
       if (!this.pending.has(id)) return;
       this.opts.logger.warn(

@@ -111,12 +111,35 @@ def _default(value: Any) -> Any:
     raise TypeError(f"value of type {type(value).__name__} is not JSON-serializable")
 
 
-def _send(frame: dict) -> None:
-    data = _dumps(frame) + b"\n"
+def _write_all(data: bytes) -> None:
     view = memoryview(data)
     while view:
-        written = os.write(_PROTO_OUT, view)
-        view = view[written:]
+        view = view[os.write(_PROTO_OUT, view) :]
+
+
+_outbox: list[bytes] = []
+
+
+def _flush() -> None:
+    if _outbox:
+        data = b"".join(_outbox)
+        _outbox.clear()
+        _write_all(data)
+
+
+def _queue(line: bytes) -> None:
+    """Queue one frame; every frame completed in this event-loop turn goes out in one write."""
+    if not _outbox:
+        try:
+            asyncio.get_running_loop().call_soon(_flush)
+        except RuntimeError:  # no loop (startup): write now
+            _write_all(line)
+            return
+    _outbox.append(line)
+
+
+def _send(frame: dict) -> None:
+    _queue(_dumps(frame) + b"\n")
 
 
 def _error(code: str, message: str, exc: Optional[BaseException] = None) -> dict:
@@ -211,7 +234,8 @@ class Runner:
         self.hooks: dict[str, tuple[Any, int]] = {}
         self.tasks: dict[int, asyncio.Task] = {}
         self.max_bytes = 10_000_000
-        self.stopping = asyncio.get_running_loop().create_future()
+        self.loop = asyncio.get_running_loop()
+        self.stopping = self.loop.create_future()
         from cpex.framework.hooks.registry import get_hook_registry
         from cpex.framework.models import GlobalContext, PluginContext
 
@@ -229,9 +253,7 @@ class Runner:
         op = frame.get("op")
         fid = frame.get("id")
         if op == "call":
-            task = asyncio.ensure_future(self.call(fid, frame))
-            self.tasks[fid] = task
-            task.add_done_callback(lambda _t, fid=fid: self.tasks.pop(fid, None))
+            self.tasks[fid] = self.loop.create_task(self.call(fid, frame))
         elif op == "cancel":
             task = self.tasks.get(frame.get("target"))
             if task is not None:
@@ -365,7 +387,10 @@ class Runner:
 
     async def call(self, fid: Any, frame: dict) -> None:
         try:
-            response = await self._call(fid, frame)
+            try:
+                response = await self._call(fid, frame)
+            finally:
+                self.tasks.pop(fid, None)
         except asyncio.CancelledError:
             response = {"id": fid, "ok": False, "error": {"code": "cancelled", "message": "call cancelled by the host"}}
         except _Coded as exc:
@@ -390,9 +415,7 @@ class Runner:
                     },
                 }
             )
-        view = memoryview(data + b"\n")
-        while view:
-            view = view[os.write(_PROTO_OUT, view) :]
+        _queue(data + b"\n")
 
     def _plugin_exception(self, exc: Exception) -> dict:
         err = _error("plugin_exception", f"{type(exc).__name__}: {exc}", exc)
@@ -436,8 +459,7 @@ class Runner:
 
     def _context(self, raw: dict) -> Any:
         try:
-            gc = self.GlobalContext.model_validate(raw.get("global_context") or {})
-            return self.PluginContext(state=raw.get("state") or {}, metadata=raw.get("metadata") or {}, global_context=gc)
+            return self.PluginContext.model_validate(raw)
         except Exception as exc:
             raise _Coded("invalid_payload", f"context is invalid: {exc}") from exc
 
