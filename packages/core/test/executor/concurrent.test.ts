@@ -104,6 +104,7 @@ describe('concurrent: the first deny to complete wins and aborts the rest (ARCH 
     expect(siblingDone).toBe(true);
     expect(siblingReason).not.toBe('not aborted');
     expect(r.metadata).toEqual({});
+    expect(r.errors).toEqual([]);
     expect(g.state).toEqual({});
     expect(g.metadata).toEqual({});
     expect(r.contextTable?.toJSON().sibling?.state ?? {}).toEqual({});

@@ -284,4 +284,19 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
     await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(g.state).toEqual({ keep: 'me', added: 1 });
   });
+
+  it('context.getState / setState read and write the plugin\'s local state (ARCH s2 "context carries state (local)")', async () => {
+    const m = newManager();
+    let got: unknown[] = [];
+    probe(m, new Trail(), 'p', {}, (_p, ctx) => {
+      got = [ctx.getState('missing'), ctx.getState('missing', 'fallback')];
+      ctx.setState('k', 'v');
+      got.push(ctx.getState('k'), ctx.state.k, ctx.pluginName, ctx.hook, ctx.phase);
+      return undefined;
+    });
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {});
+    expect(got).toEqual([undefined, 'fallback', 'v', 'v', 'p', 'tool_pre_invoke', 'sequential']);
+    expect(r.contextTable?.toJSON().p?.state).toEqual({ k: 'v' });
+  });
 });

@@ -205,6 +205,28 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
   });
 });
 
+describe('strict isolation costs nothing for plugins that do not touch the payload (ARCH s3 "without per-invoke O(payload) work")', () => {
+  it('strict: passthrough plugins in every phase never read the payload — no copy, freeze or walk per invoke (ARCH s3 "lazily created read-only views")', async () => {
+    const m = newManager();
+    for (const phase of ['sequential', 'transform', 'audit', 'concurrent', 'fire_and_forget'] as const) {
+      probe(m, new Trail(), phase, { mode: phase }, () => ({ metadata: { [phase]: true } }));
+    }
+    await m.initialize();
+    let reads = 0;
+    const input = {
+      name: 't',
+      get args() {
+        reads++;
+        return { q: 1 };
+      },
+    };
+    const r = await run(m, 'tool_pre_invoke', input);
+    await r.background.wait();
+    expect(reads).toBe(0);
+    expect(Object.keys(r.metadata).sort()).toEqual(['audit', 'concurrent', 'sequential', 'transform']);
+  });
+});
+
 describe('cow_validation: disabled (ARCH s3 "Further decisions")', () => {
   it('disabled: plugins get the raw caller object, so in-place writes go through (trusted, speed-critical setups) (ARCH s3 "cow_validation: disabled hands plugins the raw object")', async () => {
     const m = newManager({ cowValidation: 'disabled' });

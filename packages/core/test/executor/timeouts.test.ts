@@ -70,7 +70,7 @@ describe('plugin_timeout and per-plugin timeout (ARCH s3 "Timeouts"; s4 row "per
     });
     await m.loadConfigText(
       [
-        'plugin_settings: {plugin_timeout: 0.04}',
+        'plugin_settings: {plugin_timeout: 0.15}',
         'plugins:',
         '  - {name: quick, kind: sleepy, hooks: [tool_pre_invoke], on_error: ignore, config: {ms: 1}}',
         '  - {name: global_limit, kind: sleepy, hooks: [tool_pre_invoke], on_error: ignore, config: {ms: 400}}',
@@ -203,8 +203,8 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
 
   it('many concurrent invocations with short timeouts each time out on their own deadline (ARCH s3 "one deadline per invocation")', async () => {
     const m = newManager();
-    probe(m, new Trail(), 'slowOrFast', { timeout: 0.03, onError: 'ignore' }, async (p) => {
-      await sleep(p.slow ? 300 : 1);
+    probe(m, new Trail(), 'slowOrFast', { timeout: 0.15, onError: 'ignore' }, async (p) => {
+      await sleep(p.slow ? 600 : 1);
       return { metadata: { ok: p.i } };
     });
     await m.initialize();
