@@ -18,6 +18,9 @@ const FILES: Record<string, string> = {
     export const other = { name: 'other', tool_pre_invoke() { return { metadata: { from: 'other' } }; } };
     export const notAPlugin = { a: 1 };
     export const answer = 42;
+    export const aSet = { kind: 'plugin-set', name: 'set', members: [] };
+    export function LegacyGuard(config) { this.name = 'legacy'; this.limit = config.limit; }
+    LegacyGuard.prototype.tool_pre_invoke = function () { return { metadata: { limit: this.limit } }; };
   `,
   'klass.mjs': `
     export class Guard {
@@ -138,6 +141,13 @@ describe('node:// factory: the export contract', () => {
     });
   });
 
+  it('constructs a down-levelled (function + prototype) class', async () => {
+    const inst = await create('node://./object.mjs#LegacyGuard', { limit: 7 });
+    expect(await inst.handler('tool_pre_invoke')?.(payload, pctx, undefined)).toEqual({
+      metadata: { limit: 7 },
+    });
+  });
+
   it('calls a (possibly async) factory function with (config, entry)', async () => {
     const inst = await create('node://./factory.mjs', { greeting: 'hi' });
     expect(await inst.handler('tool_pre_invoke')?.(payload, pctx, undefined)).toEqual({
@@ -216,6 +226,7 @@ describe('node:// factory: errors name the plugin, the kind and the module', () 
     ['node://./object.mjs#answer', /export "answer" is a number/],
     ['node://./object.mjs#notAPlugin', /is an object with keys \[a\]/],
     ['node://./factory.mjs#returnsString', /a factory\) returned something that is a string/],
+    ['node://./object.mjs#aSet', /is a PluginSet, not one plugin: it is an object/],
   ])('%s is CPEX_ERR_EXPORT_SHAPE', async (kind, message) => {
     const e = await failure(kind);
     expect(e.code).toBe('CPEX_ERR_EXPORT_SHAPE');

@@ -100,7 +100,10 @@ async function importModule(entry: PluginEntry, specifier: string, ctx: FactoryC
 
 function isClass(fn: Function): boolean {
   if ((fn as unknown as Record<symbol, unknown>)[PLUGIN_CLASS] === true) return true;
-  return /^class[\s{]/.test(Function.prototype.toString.call(fn));
+  if (/^class[\s{]/.test(Function.prototype.toString.call(fn))) return true;
+  // A down-levelled class: a plain function whose prototype carries methods.
+  const proto = (fn as { prototype?: object }).prototype;
+  return proto !== undefined && Object.getOwnPropertyNames(proto).some((k) => k !== 'constructor');
 }
 
 function describeValue(v: unknown): string {
@@ -158,6 +161,10 @@ async function toPlugin(
     }
     if (!isPluginObject(made)) throw shapeError(made, ' (a factory) returned something that');
     return made;
+  }
+  if ((exported as { kind?: unknown } | null)?.kind === 'plugin-set') {
+    // A set is registered in code (manager.register); one config entry is one plugin.
+    throw shapeError(exported, ' is a PluginSet, not one plugin: it');
   }
   if (isPluginObject(exported)) return exported;
   throw shapeError(exported, '');
