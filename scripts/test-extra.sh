@@ -8,3 +8,8 @@ cd "$(dirname "$0")/.."
 pnpm -s conformance conformance/scenarios --host ts
 pnpm -s conformance conformance/scenarios --host python --python-path ../shared/conformance/python
 pnpm -s conformance conformance/scenarios --host ts --reference python --python-path ../shared/conformance/python
+
+# host-python: the Python side (bundled cpex API parity with the real cpex 0.1.4, worker protocol);
+# once with the repo's .venv (real cpex installed) and once with python3 (bundled package).
+.venv/bin/python -m pytest -q -p no:cacheprovider packages/host-python/python/tests
+python3 -m pytest -q -p no:cacheprovider packages/host-python/python/tests/test_worker_protocol.py

@@ -1,0 +1,125 @@
+"""The worker's framing and isolation, driven over real pipes."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import FIXTURES, WORKER
+
+
+class Worker:
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        self.hello = self.read()
+
+    def send(self, frame):
+        line = frame if isinstance(frame, bytes) else json.dumps(frame).encode()
+        self.proc.stdin.write(line + b"\n")
+        self.proc.stdin.flush()
+
+    def read(self):
+        line = self.proc.stdout.readline()
+        assert line, f"worker closed stdout; stderr: {self.proc.stderr.read().decode()[-2000:]}"
+        return json.loads(line)
+
+    def request(self, frame):
+        self.send(frame)
+        return self.read()
+
+    def load(self, class_path, hooks, config=None):
+        return self.request(
+            {
+                "id": 0,
+                "op": "load",
+                "class_path": class_path,
+                "config": {"name": "t", "kind": class_path, "hooks": hooks, "config": config or {}},
+                "import_roots": [FIXTURES],
+            }
+        )
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for s in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            s.close()
+
+
+@pytest.fixture
+def worker():
+    w = Worker()
+    yield w
+    w.close()
+
+
+CTX = {"state": {}, "metadata": {}, "global_context": {"request_id": "r1", "state": {}, "metadata": {}}}
+
+
+def call(id_, action, **args):
+    return {"id": id_, "op": "call", "hook": "tool_pre_invoke", "payload": {"name": "t", "args": {"action": action, **args}}, "context": CTX}
+
+
+def test_hello_reports_the_runtime(worker):
+    h = worker.hello
+    assert h["op"] == "hello" and h["protocol"] == 1 and h["pid"] == worker.proc.pid
+    assert h["pydantic"].startswith("2.")
+    assert h["cpex"]["origin"] in ("installed", "bundled")
+
+
+def test_load_resolves_hooks_and_calls_round_trip(worker):
+    assert worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"]) == {
+        "id": 0, "ok": True, "result": {"hooks": {"tool_pre_invoke": {"params": 2}}}
+    }
+    assert worker.request({"id": 1, "op": "init"})["ok"] is True
+    r = worker.request(call(2, "ok"))
+    assert r["ok"] is True and r["result"]["continue_processing"] is True
+    assert r["result"]["metadata"]["pid"] == worker.proc.pid
+    assert r["context"] == {"state": {}, "metadata": {}, "global_state": {}, "global_metadata": {}}
+
+
+def test_prints_and_fd1_writes_do_not_touch_the_protocol(worker):
+    worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])
+    r = worker.request(call(5, "print"))
+    assert r["id"] == 5 and r["ok"] is True
+
+
+def test_cancel_stops_a_cooperative_call_and_answers_it(worker):
+    worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])
+    worker.send(call(7, "sleep", seconds=30))
+    time.sleep(0.2)
+    worker.send({"op": "cancel", "target": 7})
+    r = worker.read()
+    assert r == {"id": 7, "ok": False, "error": {"code": "cancelled", "message": "call cancelled by the host"}}
+
+
+def test_bad_frames_are_answered_not_fatal(worker):
+    worker.send(b"{not json")
+    assert worker.read()["error"]["code"] == "protocol"
+    assert worker.request({"id": 3, "op": "frobnicate"})["error"]["code"] == "protocol"
+    worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])
+    r = worker.request({"id": 4, "op": "call", "hook": "tool_pre_invoke", "payload": {"args": {}}, "context": CTX})
+    assert r["error"]["code"] == "invalid_payload" and "name" in r["error"]["message"]
+
+
+def test_pipelined_calls_complete_out_of_order(worker):
+    worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])
+    worker.send(call(10, "sleep", seconds=0.5))
+    worker.send(call(11, "ok"))
+    first, second = worker.read(), worker.read()
+    assert [first["id"], second["id"]] == [11, 10]
+
+
+def test_refused_modules_and_bad_paths(worker):
+    for path in ("os.System", "subprocess.Popen", "a..b.C", "NoDots"):
+        r = worker.load(path, ["tool_pre_invoke"])
+        assert r["ok"] is False and r["error"]["code"] in ("plugin_load", "module_not_found"), path
+
+
+def test_stdin_eof_ends_the_worker(worker):
+    worker.proc.stdin.close()
+    assert worker.proc.wait(timeout=10) == 0
