@@ -227,6 +227,42 @@ describe('strict isolation costs nothing for plugins that do not touch the paylo
   });
 });
 
+describe('hosts across a boundary (ARCH s3 "hosts across a boundary get copies by construction")', () => {
+  it('a host that copies payloads by construction gets the payload without an in-process read-only view (the executor consults host.copiesPayloads) (ARCH s3 "Payload isolation"; STYLE 4)', async () => {
+    const m = newManager();
+    let sawProxy: boolean | undefined;
+    let sawProxyInProcess: boolean | undefined;
+    m.registerFactory('copying-host', {
+      async create(entry) {
+        return {
+          host: { supportsTimeouts: 'preemptive', isolated: true, copiesPayloads: true },
+          handler: (hook: string) =>
+            hook === 'tool_pre_invoke'
+              ? (p: unknown) => {
+                  // A real boundary host serializes; this one clones to keep the caller's object intact.
+                  const copy = structuredClone(p as object);
+                  sawProxy = types.isProxy(p);
+                  return { modifiedPayload: { ...copy, via: entry.name } };
+                }
+              : undefined,
+        };
+      },
+    });
+    await m.loadConfig({ plugins: [{ name: 'remote', kind: 'copying-host', hooks: ['tool_pre_invoke'] }] });
+    probe(m, new Trail(), 'local', { priority: 200 }, (p) => {
+      sawProxyInProcess = types.isProxy(p);
+      return undefined;
+    });
+    await m.initialize();
+    const input = { q: 1 };
+    const r = await run(m, 'tool_pre_invoke', input);
+    expect(sawProxy).toBe(false);
+    expect(sawProxyInProcess).toBe(true);
+    expect(r.modifiedPayload).toEqual({ q: 1, via: 'remote' });
+    expect(input).toEqual({ q: 1 });
+  });
+});
+
 describe('cow_validation: disabled (ARCH s3 "Further decisions")', () => {
   it('disabled: plugins get the raw caller object, so in-place writes go through (trusted, speed-critical setups) (ARCH s3 "cow_validation: disabled hands plugins the raw object")', async () => {
     const m = newManager({ cowValidation: 'disabled' });

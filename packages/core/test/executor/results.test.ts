@@ -49,14 +49,24 @@ describe('PipelineResult on success (ARCH s2 "Result")', () => {
     expect(types.isProxy(r.modifiedPayload)).toBe(false);
   });
 
-  it('metadata from plugins is merged into result.metadata in execution order (later keys win) (ARCH s2 "Result")', async () => {
+  it('metadata from every non-background plugin is merged in execution order — later phases overwrite earlier keys; fire_and_forget metadata is never seen (ARCH s2 "Result"; conformance scenario 19)', async () => {
     const m = newManager();
-    probe(m, new Trail(), 'a', { priority: 1 }, () => ({ metadata: { k: 'a', a: 1 } }));
-    probe(m, new Trail(), 'b', { priority: 2 }, () => ({ metadata: { k: 'b', b: 2 } }));
-    probe(m, new Trail(), 'c', { mode: 'transform' }, () => ({ metadata: { c: 3 } }));
+    probe(m, new Trail(), 's1', { priority: 1 }, () => ({ metadata: { owner: 's1', s1: 1 } }));
+    probe(m, new Trail(), 's2', { priority: 2 }, () => ({ metadata: { owner: 's2', s2: 1 } }));
+    probe(m, new Trail(), 't', { mode: 'transform', priority: 0 }, () => ({
+      metadata: { owner: 't', t: 1 },
+    }));
+    probe(m, new Trail(), 'a', { mode: 'audit', priority: 0 }, () => ({ metadata: { owner: 'a', a: 1 } }));
+    probe(m, new Trail(), 'c', { mode: 'concurrent', priority: 0 }, async () => ({
+      metadata: { owner: 'c', c: 1 },
+    }));
+    probe(m, new Trail(), 'f', { mode: 'fire_and_forget', priority: 0 }, () => ({
+      metadata: { owner: 'f', f: 1 },
+    }));
     await m.initialize();
     const r = await run(m, 'tool_pre_invoke', {});
-    expect(r.metadata).toEqual({ k: 'b', a: 1, b: 2, c: 3 });
+    await r.background.wait();
+    expect(r.metadata).toEqual({ owner: 'c', s1: 1, s2: 1, t: 1, a: 1, c: 1 });
   });
 
   it('retryDelayMs on success is the maximum any plugin returned, audit included (ARCH s3 "More decisions")', async () => {
