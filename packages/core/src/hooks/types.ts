@@ -9,9 +9,19 @@
  * ```
  */
 import type { PluginResult } from '../types.js';
+import type { BuiltinHookMap } from './hook-map.js';
+
+/** Built-in hooks whose payload types are enforced today (the new CMF / identity / delegation / elicitation names). */
+export type TypedBuiltinHooks = Pick<
+  BuiltinHookMap,
+  Extract<
+    keyof BuiltinHookMap,
+    `cmf.${string}` | 'evaluate' | 'identity.resolve' | 'token.delegate' | 'elicit'
+  >
+>;
 
 // biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging
-export interface HookMap {}
+export interface HookMap extends TypedBuiltinHooks {}
 
 /** A JSON-ish payload for hooks with no declared type. */
 export type GenericPayload = Record<string, unknown>;
