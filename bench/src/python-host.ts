@@ -92,10 +92,10 @@ async function measure(
   };
 }
 
-const neverAborted = new AbortController().signal;
 function directContext(): PluginContext {
   const state: Record<string, unknown> = {};
-  const signal = neverAborted;
+  // A fresh signal per call, as the executor hands each plugin call its own.
+  const signal = new AbortController().signal;
   return {
     state,
     metadata: {},
