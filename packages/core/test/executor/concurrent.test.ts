@@ -260,4 +260,53 @@ describe('execution_pool: max concurrent-mode plugins in flight per invoke (ARCH
     await Promise.all([run(m, 'tool_pre_invoke', { i: 1 }), run(m, 'tool_pre_invoke', { i: 2 })]);
     expect(t.indexOf('start:2')).toBeLessThan(t.indexOf('end:1'));
   });
+
+  it('a concurrent deny under a bounded pool: plugins not yet started never run (ARCH s3 "aborts the rest")', async () => {
+    const m = newManager({ executionPool: 1 });
+    const t = new Trail();
+    probe(m, t, 'denier', { mode: 'concurrent', priority: 1 }, async () => ({ continueProcessing: false }));
+    probe(m, t, 'queued', { mode: 'concurrent', priority: 2 });
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {});
+    expect(r.violation?.pluginName).toBe('denier');
+    expect(t.ran).toEqual(['denier']);
+    expect(Object.keys(r.contextTable?.toJSON() ?? {})).toEqual(['denier']);
+  });
+
+  it('a concurrent on_error fail halts and aborts the siblings even with short_circuit_on_deny false (DEVIATIONS "on_error fail from a concurrent plugin halts and aborts its siblings")', async () => {
+    const m = newManager({ shortCircuitOnDeny: false });
+    let siblingSignal: AbortSignal | undefined;
+    probe(m, new Trail(), 'broken', { mode: 'concurrent' }, async () => {
+      await sleep(2);
+      throw new Error('x');
+    });
+    probe(m, new Trail(), 'sibling', { mode: 'concurrent' }, async (_p, ctx) => {
+      siblingSignal = ctx.signal;
+      await sleep(60);
+      return { metadata: { late: true } };
+    });
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {});
+    expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'broken' });
+    expect(siblingSignal?.aborted).toBe(true);
+    expect(r.metadata).toEqual({});
+  });
+
+  it('a concurrent timeout under on_error fail halts with plugin_timeout and aborts the siblings (ARCH s3 "on_error fail"; s4 row "concurrent error with fail")', async () => {
+    const m = newManager();
+    let siblingSignal: AbortSignal | undefined;
+    probe(m, new Trail(), 'slow', { mode: 'concurrent', timeout: 0.02 }, async () => {
+      await sleep(300);
+      return undefined;
+    });
+    probe(m, new Trail(), 'sibling', { mode: 'concurrent', timeout: 5 }, async (_p, ctx) => {
+      siblingSignal = ctx.signal;
+      await sleep(300);
+      return undefined;
+    });
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {});
+    expect(r.violation).toMatchObject({ code: 'plugin_timeout', pluginName: 'slow' });
+    expect(siblingSignal?.aborted).toBe(true);
+  });
 });

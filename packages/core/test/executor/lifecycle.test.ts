@@ -435,3 +435,25 @@ describe('capability names (ARCH s3 "More decisions": unknown names are a config
     expect(m.lineup('tool_pre_invoke').sequential[0]?.capabilities).toEqual(['read_labels']);
   });
 });
+
+describe('bad invoke input: the context table (bad input gets a clear coded error)', () => {
+  it('a contextTable that is not a table returned by invoke (e.g. its toJSON()) is rejected with CPEX_ERR_INVALID_ARGUMENT, not silently dropped (bad input gets a clear coded error)', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'p', {}, (_p, ctx) => {
+      ctx.state.n = ((ctx.state.n as number | undefined) ?? 0) + 1;
+      return undefined;
+    });
+    await m.initialize();
+    const r1 = await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('r') });
+    const err = await rejectsWith(
+      run(
+        m,
+        'tool_pre_invoke',
+        {},
+        { globalContext: gctx('r'), contextTable: r1.contextTable?.toJSON() as never },
+      ),
+      'CPEX_ERR_INVALID_ARGUMENT',
+    );
+    expect(err.message).toContain('contextTable');
+  });
+});

@@ -279,4 +279,38 @@ describe('on_error per phase (ARCH s3 "More decisions")', () => {
     expect(errors[0]?.message).toContain('background kaboom');
     expect(r.errors).toEqual([]);
   });
+
+  for (const [what, value] of [
+    ['undefined', undefined],
+    ['null', null],
+    ['a string', 'a string'],
+    ['a number', 42],
+    ['a plain object', { odd: true }],
+  ] as const) {
+    for (const style of ['sync', 'async'] as const) {
+      it(`a plugin that ${style === 'sync' ? 'throws' : 'rejects with'} ${what} (not an Error) is a plugin_error naming it, never a crash (ARCH s3 "on_error fail")`, async () => {
+        const m = newManager();
+        probe(
+          m,
+          new Trail(),
+          'odd',
+          {},
+          style === 'sync'
+            ? () => {
+                throw value;
+              }
+            : async () => {
+                await null;
+                throw value;
+              },
+        );
+        await m.initialize();
+        const r = await run(m, 'tool_pre_invoke', {});
+        expect(r.continueProcessing).toBe(false);
+        expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'odd' });
+        expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'odd', code: 'plugin_error' })]);
+        expect(typeof r.errors[0]?.message).toBe('string');
+      });
+    }
+  }
 });

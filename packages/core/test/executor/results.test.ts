@@ -347,3 +347,20 @@ describe('the caller\'s payload (ARCH s3 "The caller\'s payload object is never 
     expect(sawLength).toBe(1_500_000);
   });
 });
+
+describe('modifiedPayload: null (ARCH s2 "Result")', () => {
+  it('returning modifiedPayload: null is no modification (Python\'s None): nothing is replaced and payloadModified stays false (ARCH s2 "modifiedPayload absent/null unless a plugin changed the payload")', async () => {
+    const m = newManager();
+    let nextSaw: unknown = 'unset';
+    probe(m, new Trail(), 'nuller', { priority: 1 }, () => ({ modifiedPayload: null as never }));
+    probe(m, new Trail(), 'next', { priority: 2 }, (p) => {
+      nextSaw = JSON.parse(JSON.stringify(p));
+      return undefined;
+    });
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
+    expect(nextSaw).toEqual({ q: 1 });
+    expect(r.payloadModified).toBe(false);
+    expect(r.modifiedPayload).toBeNull();
+  });
+});
