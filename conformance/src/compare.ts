@@ -44,8 +44,18 @@ function pick(obj: unknown, key: string): unknown {
   return isRec(obj) ? obj[key] : undefined;
 }
 
+/** Violation codes the manager itself produces; their description/details are host diagnostics. */
+const MANAGER_CODES = new Set(['plugin_error', 'plugin_timeout', 'extension_violation', 'payload_mutation']);
+
+export interface ViewOptions {
+  /** Plugins whose call outcome may legitimately differ by host (in-place payload writes). */
+  hostDependentPlugins?: ReadonlySet<string>;
+  /** Keep only code and plugin_name of manager-made violations (their text is host-specific). */
+  managerViolationCoreOnly?: boolean;
+}
+
 /** The host-independent, timing-free view of one run that differences are computed on. */
-export function canonicalView(out: Rec): Rec {
+export function canonicalView(out: Rec, opts: ViewOptions = {}): Rec {
   const load = isRec(out.load) ? out.load : {};
   const steps = Array.isArray(out.steps) ? out.steps : [];
   const view: Rec = {
@@ -63,19 +73,25 @@ export function canonicalView(out: Rec): Rec {
         continue_processing: result ? result.continue_processing : null,
         error: error !== null,
         violation: isRec(violation)
-          ? {
-              code: violation.code,
-              reason: violation.reason,
-              description: violation.description,
-              details: violation.details,
-              plugin_name: violation.plugin_name,
-            }
+          ? opts.managerViolationCoreOnly && MANAGER_CODES.has(String(violation.code))
+            ? { code: violation.code, plugin_name: violation.plugin_name }
+            : {
+                code: violation.code,
+                reason: violation.reason,
+                description: violation.description,
+                details: violation.details,
+                plugin_name: violation.plugin_name,
+              }
           : null,
         modified_payload: result?.modified_payload ?? null,
         modified_extensions: result?.modified_extensions ?? null,
         metadata: result?.metadata ?? null,
         retry_delay_ms: result?.retry_delay_ms ?? null,
-        executed: executed.map((e: unknown) => `${pick(e, 'plugin')}:${pick(e, 'mode')}:${pick(e, 'end')}`),
+        executed: executed.map((e: unknown) => {
+          const name = String(pick(e, 'plugin'));
+          const end = opts.hostDependentPlugins?.has(name) ? '*' : pick(e, 'end');
+          return `${name}:${pick(e, 'mode')}:${end}`;
+        }),
         contexts: st.contexts ?? null,
         global_context: st.global_context ?? null,
         payload_after: st.payload_after ?? null,

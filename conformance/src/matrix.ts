@@ -11,7 +11,7 @@ import type { Scenario } from './scenario.js';
 
 export const MATRIX_HOSTS: readonly HostName[] = ['ts', 'python'];
 
-/** Paths (prefixes) allowed to differ between hosts. */
+/** Paths allowed to differ between hosts (in-place writes land on the caller's object only in-process). */
 const HOST_DEPENDENT = [/^steps\/\d+\/payload_after(\/|$)/];
 
 export interface MatrixRow {
@@ -62,6 +62,24 @@ export function renderTable(rows: readonly MatrixRow[], hosts: readonly string[]
   return [head, sep, ...lines].join('\n');
 }
 
+/**
+ * Plugins configured to write into their payload in place: refused in-process under strict
+ * (an error), invisible on a copy across a boundary (ok) -- their call outcome is host-dependent.
+ */
+export function inPlaceWriters(sc: Scenario): Set<string> {
+  const plugins = Array.isArray(sc.config.plugins)
+    ? (sc.config.plugins as Array<Record<string, unknown>>)
+    : [];
+  const names = new Set<string>();
+  for (const p of plugins) {
+    const cfg = p.config;
+    if (cfg && typeof cfg === 'object' && (cfg as Record<string, unknown>).mutate_in_place)
+      names.add(String(p.name));
+  }
+  return names;
+}
+
+/** Runs every scenario on every available host and compares the hosts' canonical views. */
 export async function runMatrix(scenarios: readonly Scenario[], base: RunOptions): Promise<MatrixReport> {
   const { hosts, unavailable } = await availableHosts();
   const rows: MatrixRow[] = [];
@@ -83,10 +101,11 @@ export async function runMatrix(scenarios: readonly Scenario[], base: RunOptions
     const ran = hosts.filter((h) => outs[h]);
     if (ran.length > 1) {
       const [first, ...rest] = ran as [HostName, ...HostName[]];
-      const v0 = canonicalView(outs[first] as unknown as Record<string, unknown>);
+      const opts = { hostDependentPlugins: inPlaceWriters(sc), managerViolationCoreOnly: true };
+      const v0 = canonicalView(outs[first] as unknown as Record<string, unknown>, opts);
       row.identical = true;
       for (const h of rest) {
-        const vh = canonicalView(outs[h] as unknown as Record<string, unknown>);
+        const vh = canonicalView(outs[h] as unknown as Record<string, unknown>, opts);
         for (const d of diffViews(v0, vh)) {
           if (HOST_DEPENDENT.some((re) => re.test(d.path))) continue;
           row.identical = false;
