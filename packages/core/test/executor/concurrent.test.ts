@@ -115,6 +115,7 @@ describe('concurrent: the first deny to complete wins and aborts the rest (ARCH 
     probe(m, new Trail(), 'early', { mode: 'concurrent' }, async (_p, ctx) => {
       await sleep(1);
       ctx.globalContext.state.early = true;
+      ctx.state.local = 'kept';
       return { metadata: { early: true } };
     });
     probe(m, new Trail(), 'denier', { mode: 'concurrent' }, async () => {
@@ -128,6 +129,7 @@ describe('concurrent: the first deny to complete wins and aborts the rest (ARCH 
     expect(r.violation?.pluginName).toBe('denier');
     expect(r.metadata).toEqual({ early: true });
     expect(g.state).toEqual({ early: true });
+    expect(r.contextTable?.toJSON().early?.state).toEqual({ local: 'kept' });
   });
 
   it("concurrent: the denier's own global writes and metadata are kept (ARCH s3 phase table; Python merges on deny)", async () => {

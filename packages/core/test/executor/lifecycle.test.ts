@@ -457,3 +457,29 @@ describe('bad invoke input: the context table (bad input gets a clear coded erro
     expect(err.message).toContain('contextTable');
   });
 });
+
+describe('plugin names (ARCH s2 register(); config errors name the YAML path)', () => {
+  it('two plugins with the same name are a coded error naming it, from code and from config (no silent replacement)', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'twin');
+    expect(() => probe(m, new Trail(), 'twin')).toThrow(/twin/);
+    const c = newManager();
+    const err = await rejectsWith(
+      c.loadConfig({
+        plugins: [
+          { name: 'twin', kind: 'x', hooks: ['tool_pre_invoke'] },
+          { name: 'twin', kind: 'x', hooks: ['tool_pre_invoke'] },
+        ],
+      }),
+      'CPEX_ERR_CONFIG_INVALID',
+    );
+    expect(err.message).toContain('plugins[1].name');
+    const both = newManager();
+    probe(both, new Trail(), 'twin');
+    const err2 = await rejectsWith(
+      both.loadConfig({ plugins: [{ name: 'twin', kind: 'x', hooks: ['tool_pre_invoke'] }] }),
+      'CPEX_ERR_DUPLICATE_PLUGIN',
+    );
+    expect(err2.message).toContain('twin');
+  });
+});

@@ -309,6 +309,20 @@ describe('phase table: audit (ARCH s3 "serial, read-only | no | no | no (metadat
     expect(overlap).toBe(false);
   });
 
+  it('audit: sees the payload as chained through sequential and transform (ARCH s3 phase table "serial, read-only")', async () => {
+    const m = newManager();
+    let saw: unknown;
+    probe(m, new Trail(), 'seq', {}, (p) => ({ modifiedPayload: { ...p, s: 1 } }));
+    probe(m, new Trail(), 'tra', { mode: 'transform' }, (p) => ({ modifiedPayload: { ...p, t: 1 } }));
+    probe(m, new Trail(), 'aud', { mode: 'audit' }, (p) => {
+      saw = JSON.parse(JSON.stringify(p));
+      return undefined;
+    });
+    await m.initialize();
+    await run(m, 'tool_pre_invoke', { q: 1 });
+    expect(saw).toEqual({ q: 1, s: 1, t: 1 });
+  });
+
   it('audit: cannot block — a deny is suppressed and its violation dropped (ARCH s3 phase table "may block: no")', async () => {
     const m = newManager();
     const t = new Trail();

@@ -244,4 +244,18 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
     expect(r2.errors).toEqual([]);
     expect(calls).toBe(1);
   });
+
+  it('the timeout is per plugin call, not a budget for the whole pipeline: serial plugins each under their timeout never time out (ARCH s3 "per-plugin timeout")', async () => {
+    const m = newManager({ pluginTimeout: 0.1 });
+    for (let i = 1; i <= 4; i++) {
+      probe(m, new Trail(), `p${i}`, { priority: i }, async () => {
+        await sleep(40);
+        return { metadata: { [`p${i}`]: true } };
+      });
+    }
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {});
+    expect(r.errors).toEqual([]);
+    expect(Object.keys(r.metadata)).toEqual(['p1', 'p2', 'p3', 'p4']);
+  });
 });
