@@ -7,6 +7,7 @@ import {
   type PluginFactory,
   type PluginHost,
 } from '@cpex/core';
+import { extensionCodec } from './extensions.js';
 import { defaultPython, type PythonHostOptions, WORKER_SCRIPT } from './options.js';
 import { PYTHON_HOST_CAPABILITIES, PythonPlugin, type PythonPluginSpec } from './python-plugin.js';
 import { defaultVenvCacheDir, ensureVenv } from './venv.js';
@@ -132,6 +133,8 @@ export function createPythonHost(options: PythonHostOptions = {}): PythonHost {
         if (typeof cfg.plugin_dir === 'string')
           spec.importRoots.unshift(resolve(ctx.baseDir, cfg.plugin_dir));
       }
+      spec.extensionsOut = extensionCodec.out;
+      spec.extensionsIn = extensionCodec.in;
       const plugin = new PythonPlugin(spec);
       plugins.add(plugin);
       // Start the processes now so several plugins boot in parallel; initialize() awaits them.

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { CpexError, PluginManager } from '@cpex/core';
+import { CpexError, type Extensions, MonotonicSet, PluginManager } from '@cpex/core';
 import { registerPythonHost } from '@cpex/host-python';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -79,6 +79,38 @@ for (const [label, python, origin] of pythons) {
         calls: ['tool_pre_invoke', 'tool_post_invoke'],
       });
       expect(post.modifiedPayload).toEqual({ name: 'calc', result: { trail: 'x>first' } });
+    });
+
+    it('converts extensions to the Python shapes, withholds credential headers, and maps edits back', async () => {
+      const { manager } = await setup(
+        `plugins:
+  - {name: ext, kind: pyref.plugins.probe.ExtensionsProbe, hooks: [tool_pre_invoke],
+     capabilities: [read_headers, append_labels, read_roles], config: {add_label: SCANNED}}`,
+        python!,
+      );
+      const extensions = {
+        http: { request_headers: { 'x-trace': 't1', Authorization: 'Bearer s3cret', Cookie: 'c=1' } },
+        security: {
+          labels: MonotonicSet.from(['PII']),
+          subject: { id: 'alice', subject_type: 'user', roles: ['admin'] },
+        },
+        custom: { tenant: 't' },
+      } as unknown as Extensions;
+      const r = await manager.invoke(
+        'tool_pre_invoke',
+        { name: 'calc', args: {} },
+        { globalContext: gc(), extensions },
+      );
+      expect(r.errors).toEqual([]);
+      const seen = r.metadata['ext.ext'] as Record<string, unknown>;
+      expect(seen.headers).toEqual({ 'x-trace': 't1' }); // Python shape http.headers, credentials withheld
+      expect(seen.labels).toEqual(['PII']);
+      expect(seen.subject).toMatchObject({ id: 'alice', roles: ['admin'] });
+      expect(seen.custom).toEqual({ tenant: 't' });
+      const ext = r.modifiedExtensions!;
+      expect([...(ext.security?.labels ?? [])].sort()).toEqual(['PII', 'SCANNED']);
+      // the withheld headers are not read as an edit: the slot comes back as it was sent
+      expect(ext.http?.request_headers).toEqual(extensions.http?.request_headers);
     });
 
     it('turns a Python exception into a plugin_error naming the plugin and the message', async () => {
