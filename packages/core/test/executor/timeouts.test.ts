@@ -258,4 +258,37 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
     expect(r.errors).toEqual([]);
     expect(Object.keys(r.metadata)).toEqual(['p1', 'p2', 'p3', 'p4']);
   });
+
+  it('AbortSignals are created lazily: plugins that never read context.signal cost no AbortController; reading it creates one (ARCH s3 "More decisions": lazily created AbortSignals)', async () => {
+    const Original = globalThis.AbortController;
+    let created = 0;
+    class CountingAbortController extends Original {
+      constructor() {
+        super();
+        created++;
+      }
+    }
+    const m = newManager();
+    probe(m, new Trail(), 'syncPass', { priority: 1 });
+    probe(m, new Trail(), 'asyncPass', { priority: 2 }, async () => undefined);
+    probe(m, new Trail(), 'conPass', { mode: 'concurrent' }, async () => undefined);
+    await m.initialize();
+    globalThis.AbortController = CountingAbortController;
+    try {
+      for (let i = 0; i < 10; i++) await run(m, 'tool_pre_invoke', {});
+      expect(created).toBe(0);
+      const reader = newManager();
+      let aborted: boolean | undefined;
+      probe(reader, new Trail(), 'reader', {}, (_p, ctx) => {
+        aborted = ctx.signal.aborted;
+        return undefined;
+      });
+      await reader.initialize();
+      await run(reader, 'tool_pre_invoke', {});
+      expect(aborted).toBe(false);
+      expect(created).toBe(1);
+    } finally {
+      globalThis.AbortController = Original;
+    }
+  });
 });
