@@ -15,6 +15,7 @@ import {
   type PipelineResult,
   type PluginErrorRecord,
   type PluginFactory,
+  PluginManager,
   type PluginViolation,
 } from '@cpex/core';
 import { evaluateExpect } from './match.js';
@@ -67,17 +68,6 @@ export const SHARED_PYTHON_ROOT = path.resolve(REPO_ROOT, '..', 'shared', 'confo
 /** Import roots always given to Python: the corpus's own probes, and the reference probes if present. */
 export function extraPythonRoots(): string[] {
   return [OWN_PYTHON_ROOT, ...(existsSync(SHARED_PYTHON_ROOT) ? [SHARED_PYTHON_ROOT] : [])];
-}
-
-type ManagerCtor = new (options?: ManagerOptions) => ManagerLike;
-
-async function managerClass(): Promise<ManagerCtor> {
-  const core = (await import('@cpex/core')) as Record<string, unknown>;
-  const ctor = core.PluginManager;
-  if (typeof ctor !== 'function') {
-    throw new CpexError('CPEX_ERR_HOST_UNAVAILABLE', '@cpex/core does not export PluginManager (yet)');
-  }
-  return ctor as ManagerCtor;
 }
 
 type RegisterPythonHost = (manager: unknown, options: { pythonPath: string[]; python: string }) => unknown;
@@ -314,8 +304,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<Scena
   };
   let manager: ManagerLike;
   try {
-    const Ctor = await managerClass();
-    manager = new Ctor(managerOptions(sc));
+    manager = new PluginManager(managerOptions(sc));
     await setupHost(manager, opts);
   } catch (e) {
     out.runner_error = { code: (e as CpexError).code ?? 'ERROR', message: (e as Error).message };
