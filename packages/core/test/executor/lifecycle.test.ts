@@ -239,6 +239,41 @@ describe('initialization (ARCH s3 "Further decisions")', () => {
   });
 });
 
+describe('registration after initialize() (DEVIATIONS "no half-registered plugins, nothing skipped silently")', () => {
+  it('a plugin registered after initialize() that fails to load is not skipped silently: with fail_on_plugin_error true the next invoke rejects with the coded load error naming it (never a silent allow)', async () => {
+    const m = newManager();
+    const t = new Trail();
+    probe(m, t, 'early');
+    await m.initialize();
+    m.register(
+      { name: 'lateGuard', tool_pre_invoke: () => void t.add('lateGuard') },
+      { hooks: ['tool_pre_invoke', 'tool_post_invoke'] },
+    );
+    const err = (await run(m, 'tool_pre_invoke', {}).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as CpexError | undefined;
+    expect(err).toBeInstanceOf(CpexError);
+    expect(err?.plugin).toBe('lateGuard');
+    expect(err?.message).toContain('tool_post_invoke');
+  });
+
+  it('fail_on_plugin_error false: a late registration that fails to load is skipped with a warning and the others run (ARCH s3 "turns per-plugin load failures into warnings")', async () => {
+    const m = newManager({ failOnPluginError: false });
+    const t = new Trail();
+    probe(m, t, 'early');
+    await m.initialize();
+    m.register(
+      { name: 'lateBroken', tool_pre_invoke: () => void t.add('lateBroken') },
+      { hooks: ['tool_pre_invoke', 'tool_post_invoke'] },
+    );
+    const r = await run(m, 'tool_pre_invoke', {});
+    expect(r.continueProcessing).toBe(true);
+    expect(t.ran).toEqual(['early']);
+    expect(m.warnings.some((w) => w.includes('lateBroken'))).toBe(true);
+  });
+});
+
 describe("the caller's AbortSignal (ARCH s2 InvokeOptions.signal)", () => {
   it("aborting the caller's signal rejects invoke with CPEX_ERR_ABORTED, aborts the running plugin's signal, and later plugins never run", async () => {
     const m = newManager();
