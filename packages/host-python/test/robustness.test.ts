@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,6 +181,21 @@ describe.skipIf(!py)('lifecycle', () => {
     const lines = readFileSync(log, 'utf8').trim().split('\n');
     expect(lines.filter((l) => l.startsWith('initialize'))).toHaveLength(2);
     expect(lines.filter((l) => l.startsWith('shutdown'))).toHaveLength(2);
+  });
+
+  it('a Node process that exits without shutdown() leaves no worker behind', async () => {
+    const script = join(FIXTURES, 'exit-without-shutdown.ts');
+    const out = execFileSync(
+      process.execPath,
+      ['--conditions=@cpex/source', '--import', 'tsx', script, py!, FIXTURES],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    const pids = JSON.parse(out.trim().split('\n').pop()!) as number[];
+    expect(pids).toHaveLength(2);
+    expect(await waitGone(pids, 3_000)).toEqual([]);
   });
 
   it('host.dispose() also stops workers, even when a plugin hangs in Python', async () => {
