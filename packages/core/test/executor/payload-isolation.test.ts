@@ -79,6 +79,25 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
     }
   });
 
+  it('strict: a caller\'s frozen (or sealed) payload is protected too — nested writes through its non-configurable properties are refused (DEVIATIONS "the caller\'s payload object is never changed, whatever a plugin does")', async () => {
+    for (const seal of [Object.freeze, Object.seal] as const) {
+      const m = newManager();
+      probe(m, new Trail(), 'nested', { onError: 'ignore' }, (p: Anyish) => {
+        p.args.q = 2;
+        p.args.list.push(3);
+        return undefined;
+      });
+      await m.initialize();
+      const input = seal({ name: 't', args: { q: 1, list: [1, 2] } });
+      const r = await run(m, 'tool_pre_invoke', input);
+      expect(input, seal.name).toEqual({ name: 't', args: { q: 1, list: [1, 2] } });
+      expect(
+        r.errors.map((e) => [e.pluginName, e.code]),
+        seal.name,
+      ).toEqual([['nested', 'payload_mutation']]);
+    }
+  });
+
   it('strict: a refused write from an audit plugin is recorded and never halts (ARCH s3 "More decisions": audit errors never halt)', async () => {
     const m = newManager();
     probe(m, new Trail(), 'aud', { mode: 'audit' }, (p: Anyish) => {
