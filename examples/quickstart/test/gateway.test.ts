@@ -31,7 +31,7 @@ interface Line {
   retry_delay_ms: number;
 }
 
-describe('quickstart gateway', () => {
+describe('quickstart gateway', { timeout: 90_000 }, () => {
   it('--json: every sample call gets the decision its plugins make', async () => {
     const r = await gateway('--json');
     expect(r.stderr).toBe('');

@@ -31,7 +31,7 @@ function cpex(...args: string[]): Promise<Run> {
   });
 }
 
-describe.concurrent('cpex --help / usage errors (exit 2)', () => {
+describe('cpex --help / usage errors (exit 2)', { timeout: 90_000 }, () => {
   it('--help lists the commands and exit codes; no command prints it to stderr with exit 2', async () => {
     const help = await cpex('--help');
     expect(help.code).toBe(0);
@@ -70,7 +70,7 @@ describe.concurrent('cpex --help / usage errors (exit 2)', () => {
   });
 });
 
-describe.concurrent('cpex validate', () => {
+describe('cpex validate', { timeout: 90_000 }, () => {
   it('a good config: exit 0 and a summary', async () => {
     const r = await cpex('validate', fx('good.yaml'));
     expect(r.stderr).toBe('');
@@ -132,6 +132,25 @@ describe.concurrent('cpex validate', () => {
     expect(s.stdout).toContain('(schema only)');
   });
 
+  it('a plugin skipped under fail_on_plugin_error: false still fails validation (CPEX_ERR_PLUGIN_LOAD)', async () => {
+    const r = await cpex('validate', fx('skipped.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error CPEX_ERR_PLUGIN_LOAD at plugins\[1\]: plugin ghost was skipped: .*module was not found/,
+    );
+    // invoke runs what loaded, and says what it skipped.
+    const i = await cpex(
+      'invoke',
+      fx('skipped.yaml'),
+      'tool_pre_invoke',
+      '--payload',
+      '{"name":"x","args":{}}',
+    );
+    expect(i.code).toBe(0);
+    expect(i.stderr).toMatch(/^warning: .*ghost/m);
+    expect(JSON.parse(i.stdout).metadata).toEqual({ checked_by: 'fine' });
+  });
+
   it('a node:// module that does not exist is CPEX_ERR_MODULE_NOT_FOUND naming plugin and path', async () => {
     const r = await cpex('validate', fx('missing-module.yaml'));
     expect(r.code).toBe(1);
@@ -140,7 +159,7 @@ describe.concurrent('cpex validate', () => {
   });
 });
 
-describe.concurrent('cpex invoke', () => {
+describe('cpex invoke', { timeout: 90_000 }, () => {
   it('prints the PipelineResult with wire keys, background errors included (exit 0)', async () => {
     const r = await cpex('invoke', fx('good.yaml'), 'tool_pre_invoke', '--payload', `@${fx('payload.json')}`);
     expect(r.code).toBe(0);
@@ -250,7 +269,7 @@ describe.concurrent('cpex invoke', () => {
   });
 });
 
-describe.concurrent('cpex plugins', () => {
+describe('cpex plugins', { timeout: 90_000 }, () => {
   it('shows each hook by phase in run order with mode, priority, timeout, on_error and capabilities', async () => {
     const r = await cpex('plugins', fx('good.yaml'));
     expect(r.code).toBe(0);
@@ -296,7 +315,9 @@ describe.concurrent('cpex plugins', () => {
   });
 });
 
-describe('Python plugins through @cpex/host-python (real Python worker processes)', () => {
+describe('Python plugins through @cpex/host-python (real Python worker processes)', {
+  timeout: 90_000,
+}, () => {
   it('validate and invoke the examples/python-plugin config', async () => {
     const v = await cpex('validate', 'examples/python-plugin/config.yaml');
     expect(v.stderr).toBe('');

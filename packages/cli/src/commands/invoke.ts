@@ -97,7 +97,7 @@ export async function invokeCommand(argv: string[], io: CliIo): Promise<number> 
   }
   const { manager } = loaded;
   try {
-    for (const w of [...new Set([...manager.warnings, ...loaded.warnings])]) io.err(`warning: ${w}\n`);
+    for (const w of [...new Set(loaded.warnings)]) io.err(`warning: ${w}\n`);
     if (!manager.hasHooksFor(hook)) io.err(`warning: no plugin in ${loaded.file} handles hook "${hook}"\n`);
     const result = await manager.invoke(hook, payload, {
       globalContext,

@@ -141,7 +141,7 @@ export async function pluginsCommand(argv: string[], io: CliIo): Promise<number>
         `${JSON.stringify({ hooks, disabled: disabled.map((e) => ({ name: e.name, hooks: e.hooks, kind: e.kind })) }, null, 2)}\n`,
       );
     } else {
-      for (const w of [...new Set([...manager.warnings, ...loaded.warnings])]) io.err(`warning: ${w}\n`);
+      for (const w of [...new Set(loaded.warnings)]) io.err(`warning: ${w}\n`);
       io.out(`${render(lineups, disabled)}\n`);
     }
     return EXIT.ok;

@@ -1,3 +1,4 @@
+import { ConfigError } from '@cpex/core';
 import { parseCommandArgs, positionals } from '../args.js';
 import { type CliIo, EXIT, formatError } from '../io.js';
 import { loadConfigForCli } from '../load.js';
@@ -34,9 +35,28 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
     if (!values['schema-only']) {
       await manager.initialize();
       hooks = manager.hookNames();
+      // With fail_on_plugin_error: false the manager skips plugins that fail to load; a validator
+      // must not call that valid.
+      const running = new Set(manager.pluginNames());
+      const skipped = entries.filter((e) => e.mode !== 'disabled' && !running.has(e.name));
+      if (skipped.length > 0) {
+        const why = (name: string) =>
+          manager.warnings.find((w) => w.includes(`"${name}"`) || w.includes(` ${name} `));
+        throw new ConfigError(
+          'CPEX_ERR_PLUGIN_LOAD',
+          `${skipped.length} plugin(s) failed to load and were skipped (fail_on_plugin_error: false)`,
+          {
+            ...(loaded.file ? { file: loaded.file } : {}),
+            issues: skipped.map((e) => ({
+              path: `plugins[${entries.indexOf(e)}]`,
+              message: `plugin ${e.name} was skipped: ${why(e.name)?.replace(/^skipped: /, '') ?? 'it failed to load'}`,
+            })),
+          },
+        );
+      }
     }
     const active = entries.filter((e) => e.mode !== 'disabled').length;
-    const warnings = [...new Set([...(manager.warnings ?? []), ...loaded.warnings])];
+    const warnings = [...new Set(loaded.warnings)];
     if (values.json) {
       io.out(
         `${JSON.stringify({ ok: true, plugins: active, disabled: entries.length - active, hooks, warnings })}\n`,
