@@ -1,10 +1,33 @@
 /**
- * `pnpm bench [--quick]`: every benchmark, each measured against its baseline in the same run.
- * Results are ratios (the machine is noisy); absolute numbers are for orientation only.
+ * `pnpm bench [--quick] [--only core|python]`: every benchmark, each against its baseline measured
+ * in the same run. Results are ratios (the machine is noisy); absolute numbers are for orientation.
  */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { benchCore } from './core.js';
 
-const quick = process.argv.includes('--quick');
-const { ok } = await benchCore({ quick });
-console.log(ok ? '\ncore: all targets met' : '\ncore: some targets missed');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const onlyIdx = argv.indexOf('--only');
+const only = onlyIdx >= 0 ? argv[onlyIdx + 1] : undefined;
+let ok = true;
+
+if (!only || only === 'core') {
+  const r = await benchCore({ quick });
+  console.log(r.ok ? '\ncore: all targets met' : '\ncore: some targets missed');
+  ok &&= r.ok;
+}
+if (!only || only === 'python') {
+  // The Python host bench runs in its own process (worker processes, pythonia's global bridge).
+  const r = spawnSync(
+    process.execPath,
+    ['--conditions=@cpex/source', '--import', 'tsx', path.join(here, 'python-host.ts')],
+    {
+      stdio: 'inherit',
+    },
+  );
+  ok &&= r.status === 0;
+}
 process.exitCode = ok ? 0 : 1;
