@@ -11,6 +11,7 @@
  * The testing harness lives in `@cpex/sdk/testing`.
  */
 export * from '@cpex/core';
+/** Core's plugin-object interface (`Plugin` in @cpex/core); in the sdk, `Plugin` is the base class. */
 export type { Plugin as PluginObject } from '@cpex/core';
 export { definePlugin, hookHandler, pluginSet } from './define.js';
 export type { DefinedPlugin, PluginDefinition, PluginSetMember } from './define.js';
