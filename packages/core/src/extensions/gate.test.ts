@@ -300,6 +300,13 @@ describe('one test per capability', () => {
     expect(
       rejected(mergeExtensions(base, view, rewritten as Extensions, caps('append_delegation'))),
     ).toContain('rewritten');
+    // derived bookkeeping cannot be forged, with or without a new hop
+    const forged = { ...view, delegation: { ...view.delegation, origin_subject_id: 'mallory' } };
+    expect(rejected(mergeExtensions(base, view, forged, caps('append_delegation')))).toContain(
+      'delegation.origin_subject_id',
+    );
+    const deeper = { ...view, delegation: { ...view.delegation, depth: 7 } };
+    expect(rejected(mergeExtensions(base, view, deeper, caps('append_delegation')))).toContain('derived');
     const shortened = { ...view, delegation: { ...view.delegation, chain: [] } };
     expect(rejected(mergeExtensions(base, view, shortened, caps('append_delegation')))).toContain(
       'append-only',

@@ -331,16 +331,45 @@ function sameHop(a: DelegationHop, b: DelegationHop): boolean {
   );
 }
 
+const DELEGATION_FIELDS = new Set([
+  'chain',
+  'depth',
+  'origin_subject_id',
+  'actor_subject_id',
+  'delegated',
+  'age_seconds',
+]);
+
 function mergeDelegation(
   c: Obj | undefined,
   r: unknown,
   has: ReadonlySet<CapabilityName>,
 ): DelegationExtension | null {
   if (!isPlainObject(r)) refuse('delegation', 'must be an object');
-  if (r.chain == null) return null;
-  if (!Array.isArray(r.chain)) refuse('delegation.chain', 'must be a list of hops');
+  const out = r.chain == null ? null : mergeChain(c, r.chain, has);
+  // depth, delegated, actor and origin are derived from the chain: a returned value must agree
+  // with the result (age_seconds is time-dependent and simply kept from the canonical value).
+  const result: Obj = (out as Obj | null) ?? c ?? {};
+  for (const [field, value] of Object.entries(r)) {
+    if (!DELEGATION_FIELDS.has(field)) refuse(`delegation.${field}`, 'unknown delegation field');
+    if (field === 'chain' || field === 'age_seconds' || value == null) continue;
+    // a value carried over from the canonical object (a plain spread of the view) is fine too
+    const fallback = field === 'depth' ? 0 : field === 'delegated' ? false : undefined;
+    if (!dataEqual(value, result[field] ?? fallback) && !dataEqual(value, c?.[field] ?? fallback)) {
+      refuse(`delegation.${field}`, 'the field is derived from the chain and cannot be set');
+    }
+  }
+  return out;
+}
+
+function mergeChain(
+  c: Obj | undefined,
+  returnedChain: unknown,
+  has: ReadonlySet<CapabilityName>,
+): DelegationExtension | null {
+  if (!Array.isArray(returnedChain)) refuse('delegation.chain', 'must be a list of hops');
   const current = (c?.chain as DelegationHop[] | undefined) ?? [];
-  const chain = r.chain as unknown[];
+  const chain = returnedChain as unknown[];
   if (chain.length < current.length) {
     refuse('delegation.chain', `the chain is append-only: ${current.length - chain.length} hop(s) removed`);
   }

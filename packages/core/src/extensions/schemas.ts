@@ -340,9 +340,23 @@ export function parseExtensions(value: unknown, where?: string): Extensions {
 
 /**
  * Plain JSON data for extensions (labels as an array), e.g. for MessagePack encoders that do
- * not honour `toJSON`.
+ * not honour `toJSON`. Raw credential `token` strings are left out (as Rust never serializes
+ * them) unless `includeTokens` is set for an in-process hand-off.
  * @example encode(extensionsToJSON(result.modifiedExtensions))
  */
-export function extensionsToJSON(ext: Extensions): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(ext)) as Record<string, unknown>;
+export function extensionsToJSON(
+  ext: Extensions,
+  options: { includeTokens?: boolean } = {},
+): Record<string, unknown> {
+  const out = JSON.parse(JSON.stringify(ext)) as Record<string, unknown>;
+  const rc = out.raw_credentials as
+    | Record<string, Record<string, Record<string, unknown>> | undefined>
+    | undefined;
+  if (rc && !options.includeTokens) {
+    for (const map of [rc.inbound_tokens, rc.delegated_tokens]) {
+      for (const entry of Object.values(map ?? {}))
+        if (entry && typeof entry === 'object') delete entry.token;
+    }
+  }
+  return out;
 }

@@ -27,6 +27,18 @@ describe('Rust-shaped JSON round-trips through the zod schemas unchanged', () =>
     expect(extensionsToJSON(parsed)).toEqual(rust);
     expect(JSON.parse(JSON.stringify(ExtensionsSchema.parse(rust)))).toEqual(rust);
   });
+  it('extensionsToJSON never puts raw token strings on the wire (unless asked for in-process)', () => {
+    const withToken = parseExtensions({
+      raw_credentials: {
+        inbound_tokens: { user: { token: 'eyJ.secret', source_header: 'Authorization', kind: 'jwt' } },
+      },
+      custom: { token: 'not-a-credential' },
+    });
+    const wire = JSON.stringify(extensionsToJSON(withToken));
+    expect(wire).not.toContain('eyJ.secret');
+    expect(wire).toContain('not-a-credential');
+    expect(JSON.stringify(extensionsToJSON(withToken, { includeTokens: true }))).toContain('eyJ.secret');
+  });
   it('accepts null for optional fields (Python dumps None as null)', () => {
     const e = parseExtensions({
       request: { request_id: null },
