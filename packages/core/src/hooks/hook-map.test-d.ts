@@ -29,6 +29,15 @@ describe('typed hooks', () => {
     // @ts-expect-error camelCase does not exist
     p.toolName;
   });
+  it('HookMap types the CMF and Rust-family hooks', () => {
+    expectTypeOf<PayloadOf<'cmf.llm_input'>>().toEqualTypeOf<MessagePayload>();
+    expectTypeOf<PayloadOf<'evaluate'>>().toEqualTypeOf<MessagePayload>();
+    expectTypeOf<ResultOf<'cmf.tool_post_invoke'>>().toEqualTypeOf<PluginResult<MessagePayload>>();
+    expectTypeOf<PayloadOf<'identity.resolve'>>().toEqualTypeOf<
+      BuiltinHookMap['identity.resolve']['payload']
+    >();
+    expectTypeOf<PayloadOf<'elicit'>['operation']>().toEqualTypeOf<'dispatch' | 'check' | 'validate'>();
+  });
   it('custom hooks added to HookMap are typed; unknown hooks are generic', () => {
     expectTypeOf<PayloadOf<'ext.typetest.hook'>>().toEqualTypeOf<{ q: string }>();
     expectTypeOf<ResultOf<'ext.typetest.hook'>>().toEqualTypeOf<PluginResult<{ q: string }>>();

@@ -1,7 +1,7 @@
 /**
  * `BuiltinHookMap`: every built-in hook's payload and result types. `HookMap` (hooks/types.ts)
- * extends it once the executor tests pass typed payloads (see the lead request in the report);
- * until then typed handlers can use `BuiltinHookMap` directly. Custom hooks are added to
+ * extends the CMF, `evaluate`, `identity.resolve`, `token.delegate` and `elicit` entries; the
+ * legacy names join once every caller passes typed payloads for them. Custom hooks are added to
  * `HookMap` by declaration merging:
  *
  * ```ts
