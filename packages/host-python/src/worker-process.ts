@@ -3,6 +3,7 @@
  * cancellation with a grace period, and failure of every call in flight when it dies.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { CpexError, type Logger } from '@cpex/core';
 import { errorFromWire } from './wire.js';
 
@@ -40,6 +41,8 @@ interface Pending {
 }
 
 const live = new Set<ChildProcessWithoutNullStreams>();
+/** PIDs of forked workers (not our children: the fork server's); killed on exit too. */
+export const livePids = new Set<number>();
 let exitHookInstalled = false;
 
 /** Kill every worker if the Node process exits without shutting the manager down (no orphans). */
@@ -48,13 +51,55 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.once('exit', () => {
     for (const child of live) child.kill('SIGKILL');
+    for (const pid of livePids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
   });
 }
 
 const STDERR_TAIL = 20;
 
+/** How a WorkerProcess talks to its process: a spawned child's pipes, or a forked worker's sockets. */
+export interface WorkerTransport {
+  readonly pid: number | undefined;
+  /** Frames to the worker. */
+  readonly input: Writable;
+  /** Frames from the worker. */
+  readonly output: Readable;
+  /** The worker's stdout+stderr (logged). */
+  readonly stderr: Readable | undefined;
+  kill(): void;
+  onExit(cb: (code: number | null, signal: string | null) => void): void;
+  onError(cb: (err: NodeJS.ErrnoException) => void): void;
+}
+
+function spawnTransport(opts: WorkerSpawnOptions): WorkerTransport {
+  const child = spawn(opts.python, ['-u', opts.script], {
+    env: opts.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+  });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+  return {
+    get pid() {
+      return child.pid;
+    },
+    input: child.stdin,
+    output: child.stdout,
+    stderr: child.stderr,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+    onExit: (cb) => child.on('exit', (code, signal) => cb(code, signal)),
+    onError: (cb) => child.on('error', cb),
+  };
+}
+
 export class WorkerProcess {
-  readonly child: ChildProcessWithoutNullStreams;
+  readonly transport: WorkerTransport;
   hello: WorkerHello | undefined;
   private readonly opts: WorkerSpawnOptions;
   private readonly pending = new Map<number, Pending>();
@@ -72,23 +117,21 @@ export class WorkerProcess {
   exited = false;
   readonly exitPromise: Promise<void>;
 
-  constructor(opts: WorkerSpawnOptions) {
+  constructor(opts: WorkerSpawnOptions, transport?: WorkerTransport, initialData?: Buffer) {
     this.opts = opts;
     installExitHook();
-    this.child = spawn(opts.python, ['-u', opts.script], {
-      env: opts.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-    });
-    live.add(this.child);
-    this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (s: string) => this.onStderr(s));
+    this.transport = transport ?? spawnTransport(opts);
+    const t = this.transport;
+    t.output.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (t.stderr) {
+      t.stderr.setEncoding('utf8');
+      t.stderr.on('data', (s: string) => this.onStderr(s));
+    }
     // EPIPE when the worker died between our check and the write; the exit handler reports it.
-    this.child.stdin.on('error', () => {});
+    t.input.on('error', () => {});
     let resolveExit!: () => void;
     this.exitPromise = new Promise((r) => (resolveExit = r));
-    this.child.on('error', (err: NodeJS.ErrnoException) => {
+    t.onError((err: NodeJS.ErrnoException) => {
       const e =
         err.code === 'ENOENT'
           ? new CpexError(
@@ -107,23 +150,24 @@ export class WorkerProcess {
       this.die(e);
       resolveExit();
     });
-    this.child.on('exit', (code, signal) => {
+    t.onExit((code, signal) => {
       this.flushStderr();
-      const how = signal ? `signal ${signal}` : `exit code ${code}`;
+      const how = signal ? `signal ${signal}` : code === null ? 'connection lost' : `exit code ${code}`;
       const tail = this.stderrTail.length ? `; last stderr: ${this.stderrTail.slice(-5).join(' | ')}` : '';
       this.die(
         new CpexError(
           this.hello ? 'CPEX_ERR_WORKER_DIED' : 'CPEX_ERR_WORKER_START',
-          `Python worker of plugin "${opts.plugin}" (pid ${this.child.pid}) ${this.hello ? 'died' : 'exited during startup'} (${how})${tail}`,
+          `Python worker of plugin "${opts.plugin}" (pid ${t.pid}) ${this.hello ? 'died' : 'exited during startup'} (${how})${tail}`,
           { plugin: opts.plugin, details: { exitCode: code, signal, stderrTail: [...this.stderrTail] } },
         ),
       );
       resolveExit();
     });
+    if (initialData?.length) this.onData(initialData);
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.transport.pid;
   }
 
   get inFlight(): number {
@@ -189,7 +233,8 @@ export class WorkerProcess {
   private readonly flush = (): void => {
     const lines = this.outbox;
     this.outbox = [];
-    if (!this.exited && lines.length) this.child.stdin.write(lines.length === 1 ? lines[0]! : lines.join(''));
+    if (!this.exited && lines.length)
+      this.transport.input.write(lines.length === 1 ? lines[0]! : lines.join(''));
   };
 
   allocId(): number {
@@ -219,14 +264,14 @@ export class WorkerProcess {
 
   /** SIGKILL; every call in flight fails with CPEX_ERR_WORKER_DIED through the exit handler. */
   kill(): void {
-    if (!this.exited) this.child.kill('SIGKILL');
+    if (!this.exited) this.transport.kill();
   }
 
   /** Closes stdin (the worker exits when its plugin's shutdown is done) and kills it after `ms`. */
   async stop(ms: number): Promise<void> {
     this.stopping = true;
     if (this.exited) return;
-    this.child.stdin.end();
+    this.transport.input.end();
     const timer = setTimeout(() => this.kill(), ms);
     await this.exitPromise;
     clearTimeout(timer);
@@ -239,7 +284,6 @@ export class WorkerProcess {
   private die(err: CpexError): void {
     if (this.exited) return;
     this.exited = true;
-    live.delete(this.child);
     const failure = this.stopping ? undefined : err;
     this.deathError = err;
     if (this.helloWaiter) this.helloWaiter.reject(err);

@@ -574,17 +574,118 @@ async def _main() -> None:
     await runner.stopping
 
 
-def main() -> None:
-    hello = _hello_or_exit()
-    _send(hello)
-    if "error" in hello:
-        sys.stderr.flush()
-        os._exit(3)
+def _serve() -> None:
     try:
         asyncio.run(_main())
     finally:
         sys.stderr.flush()
     os._exit(0)
+
+
+def main() -> None:
+    hello = _hello_or_exit()
+    if "--zygote" in sys.argv and "error" not in hello:
+        hello["zygote"] = True
+        _send(hello)
+        _zygote()
+        return
+    _send(hello)
+    if "error" in hello:
+        sys.stderr.flush()
+        os._exit(3)
+    _serve()
+
+
+# --------------------------------------------------------------------------- fork server
+#
+# With --zygote the process imports pydantic and cpex once, then forks one worker per request:
+#   host -> zygote: {"id", "op": "fork", "socket": <unix socket path>, "token"}
+#   zygote -> host: {"id", "ok": true, "result": {"pid"}}      and later {"op": "exited", pid, code|signal}
+# The forked worker connects twice to the host's socket: the protocol channel (its first frame
+# is the usual hello, plus "token") and a stdio channel (first line {"stdio": token}) that
+# becomes its fd 1 and fd 2. Plugin modules are only ever imported in the forked workers.
+
+
+def _zygote() -> None:
+    import select
+    import signal as _signal
+
+    buf = b""
+    while True:
+        ready, _, _ = select.select([_PROTO_IN], [], [], 0.05)
+        _reap()
+        if not ready:
+            continue
+        chunk = os.read(_PROTO_IN, 65536)
+        if not chunk:  # the host closed our stdin: stop (forked workers live on their own sockets)
+            _flush()
+            os._exit(0)
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            if not line.strip():
+                continue
+            try:
+                frame = _loads(line)
+            except Exception as exc:  # noqa: BLE001
+                _write_all(_dumps({"id": None, "ok": False, "error": _error("protocol", f"unparseable frame: {exc}")}) + b"\n")
+                continue
+            if frame.get("op") != "fork":
+                _write_all(_dumps({"id": frame.get("id"), "ok": False, "error": _error("protocol", "zygote only forks")}) + b"\n")
+                continue
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+                _become_worker(str(frame["socket"]), str(frame["token"]))
+                return  # not reached
+            _write_all(_dumps({"id": frame.get("id"), "ok": True, "result": {"pid": pid}}) + b"\n")
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        info: dict[str, Any] = {"op": "exited", "pid": pid}
+        if os.WIFSIGNALED(status):
+            import signal as _signal
+
+            info["signal"] = _signal.Signals(os.WTERMSIG(status)).name
+        else:
+            info["code"] = os.WEXITSTATUS(status)
+        _write_all(_dumps(info) + b"\n")
+
+
+def _become_worker(path: str, token: str) -> None:
+    global _PROTO_IN, _PROTO_OUT
+    import socket
+
+    try:
+        os.close(_PROTO_IN)
+        os.close(_PROTO_OUT)
+        proto = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        proto.connect(path)
+        stdio = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        stdio.connect(path)
+        stdio.sendall(_dumps({"stdio": token}) + b"\n")
+        os.dup2(stdio.fileno(), 1)
+        os.dup2(stdio.fileno(), 2)
+        stdio.close()
+        fd = os.dup(proto.fileno())
+        proto.close()
+        _PROTO_IN, _PROTO_OUT = fd, os.dup(fd)
+        _outbox.clear()
+        hello = _hello_or_exit()  # cheap: everything is imported already
+        hello["token"] = token
+        _write_all(_dumps(hello) + b"\n")
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+        os._exit(4)
+    _serve()
 
 
 if __name__ == "__main__":
