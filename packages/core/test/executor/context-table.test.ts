@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ContextTable } from '../../src/index.js';
-import { gctx, newManager, probe, Trail, run } from './helpers.js';
+import { gctx, newManager, probe, run, sleep, Trail } from './helpers.js';
 
 describe('context table (ARCH s3 rule "Context table")', () => {
   it('the returned context table is null when no plugin is registered for the hook (ARCH s3 "Further decisions")', async () => {
@@ -188,6 +188,57 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
     await r.background.wait();
     expect(g.state).toEqual({ sequential: true, transform: true, concurrent: true });
     expect(g.metadata).toEqual({ sequential: true, transform: true, concurrent: true });
+  });
+
+  it('audit and fire_and_forget global writes are dropped, nested ones too: an audit plugin cannot change state.auth.roles in place (ARCH s3 "Further decisions": audit\'s and fire_and_forget\'s global writes are dropped)', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'aud', { mode: 'audit', onError: 'ignore' }, (_p, ctx) => {
+      try {
+        (ctx.globalContext.state.auth as { roles: string[] }).roles.push('admin');
+        (ctx.globalContext.metadata.trace as Record<string, unknown>).audited = true;
+      } catch {
+        /* a refused write is fine; a leaked one is not */
+      }
+      return undefined;
+    });
+    probe(m, new Trail(), 'faf', { mode: 'fire_and_forget' }, (_p, ctx) => {
+      try {
+        (ctx.globalContext.state.auth as { user: string }).user = 'mallory';
+      } catch {
+        /* refused is fine */
+      }
+      return undefined;
+    });
+    await m.initialize();
+    const g = gctx('r', { state: { auth: { user: 'alice', roles: ['reader'] } }, metadata: { trace: {} } });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
+    await r.background.wait();
+    expect(g.state).toEqual({ auth: { user: 'alice', roles: ['reader'] } });
+    expect(g.metadata).toEqual({ trace: {} });
+  });
+
+  it('an aborted concurrent sibling\'s nested global writes after the halt never reach the caller (DEVIATIONS "nothing they do after the halt reaches ... the caller\'s global context")', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'denier', { mode: 'concurrent' }, async () => {
+      await sleep(2);
+      return { continueProcessing: false };
+    });
+    probe(m, new Trail(), 'late', { mode: 'concurrent' }, async (_p, ctx) => {
+      const auth = ctx.globalContext.state.auth as { roles: string[] };
+      await sleep(30);
+      try {
+        auth.roles.push('admin');
+      } catch {
+        /* refused is fine */
+      }
+      return undefined;
+    });
+    await m.initialize();
+    const g = gctx('r', { state: { auth: { roles: ['reader'] } } });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
+    expect(r.continueProcessing).toBe(false);
+    await sleep(50);
+    expect(g.state).toEqual({ auth: { roles: ['reader'] } });
   });
 
   it('a plugin sees the global writes of the plugins that ran before it (ARCH s3 "merge into the caller\'s context")', async () => {

@@ -80,7 +80,7 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
   });
 
   it('strict: a caller\'s frozen (or sealed) payload is protected too — nested writes through its non-configurable properties are refused (DEVIATIONS "the caller\'s payload object is never changed, whatever a plugin does")', async () => {
-    for (const seal of [Object.freeze, Object.seal] as const) {
+    for (const seal of [Object.freeze, Object.seal] as Array<<T extends object>(o: T) => T>) {
       const m = newManager();
       probe(m, new Trail(), 'nested', { onError: 'ignore' }, (p: Anyish) => {
         p.args.q = 2;
