@@ -36,8 +36,15 @@ export function dataEqual(a: unknown, b: unknown): boolean {
 /** Recursively freezes plain objects and arrays (MonotonicSets are already immutable). */
 export function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  if (!Array.isArray(value) && !isPlainObject(value)) return value;
+  if (Array.isArray(value)) {
+    Object.freeze(value);
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
+    return value;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
   Object.freeze(value);
-  for (const v of Object.values(value as object)) deepFreeze(v);
+  const obj = value as Record<string, unknown>;
+  for (const k in obj) deepFreeze(obj[k]);
   return value;
 }
