@@ -426,6 +426,21 @@ describe('mergeExtensions', () => {
     );
     expect(bad.ok === false && bad.details?.code).toBe('CPEX_ERR_EXTENSION_VIOLATION');
   });
+  it('a returned object that throws while being read is a refusal, not a crash', () => {
+    const base = fixture();
+    const hostile = Object.defineProperty({}, 'custom', {
+      enumerable: true,
+      get() {
+        throw new Error('boom');
+      },
+    });
+    expect(rejected(mergeExtensions(base, undefined, hostile, caps()))).toContain('boom');
+  });
+  it('custom values that are not plain data are kept as given (no lossy copy)', () => {
+    const when = new Date(0);
+    const out = merged(fixture(), [], (v) => withCustom(v, { when }));
+    expect(out.ok && out.value.custom?.when).toBe(when);
+  });
   it('works when the caller passed no extensions', () => {
     const out = mergeExtensions(undefined, undefined, withLabels(undefined, 'PII'), caps('append_labels'));
     expect(out.ok && out.value.security?.labels?.has('pii')).toBe(true);

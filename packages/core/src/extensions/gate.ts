@@ -146,8 +146,9 @@ function refuse(where: string, reason: string, capability?: CapabilityName): nev
 }
 
 function cloneData<T>(v: T): T {
-  if (v instanceof MonotonicSet || typeof v !== 'object' || v === null) return v;
+  if (typeof v !== 'object' || v === null) return v;
   if (Array.isArray(v)) return v.map(cloneData) as T;
+  if (!isPlainObject(v)) return v; // MonotonicSet, Date, …: kept as they are
   const out: Obj = {};
   for (const [k, x] of Object.entries(v as Obj)) if (x !== undefined) out[k] = cloneData(x);
   return out as T;
@@ -190,7 +191,13 @@ export function mergeExtensions(
     };
   } catch (e) {
     if (e instanceof Refusal) return { ok: false, message: e.message, details: e.details };
-    throw e;
+    // e.g. a throwing getter on the returned object: still a refusal, never a crash
+    const reason = e instanceof Error ? e.message : String(e);
+    return {
+      ok: false,
+      message: `extension edit rejected: modifiedExtensions could not be read (${reason})`,
+      details: { code: 'CPEX_ERR_EXTENSION_VIOLATION', path: 'extensions', reason },
+    };
   }
 }
 
@@ -260,11 +267,8 @@ function merge(
       default: {
         // immutable slots (agent is additionally gated by read_agent)
         if (v[slot] == null) {
-          refuse(
-            slot,
-            c[slot] == null ? 'a plugin cannot add an immutable slot' : 'the slot is hidden from this plugin',
-            policy.read ?? undefined,
-          );
+          if (c[slot] == null) refuse(slot, 'a plugin cannot add an immutable slot');
+          refuse(slot, 'the slot is hidden from this plugin', policy.read ?? undefined);
         }
         if (!dataEqual(r, v[slot])) refuse(slot, 'the slot is immutable');
       }
