@@ -104,6 +104,7 @@ export function createPythonHost(options: PythonHostOptions = {}): PythonHost {
         shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5_000,
         maxRestarts: options.maxRestarts ?? 5,
         restartWindowMs: options.restartWindowMs ?? 60_000,
+        fork: options.fork ?? process.platform !== 'win32',
         logger,
       };
       if (entry.kind === 'isolated_venv') {

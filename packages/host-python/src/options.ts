@@ -25,6 +25,12 @@ export interface PythonHostOptions {
   venvCacheDir?: string;
   /** Timeout of one `pip install` for an `isolated_venv` plugin (ms). Default 600 000. */
   pipTimeoutMs?: number;
+  /**
+   * Start workers by forking a shared fork server that has already imported pydantic and cpex
+   * (milliseconds per worker instead of a Python start plus imports). Default true except on
+   * Windows; falls back to starting a process when the fork server is unavailable.
+   */
+  fork?: boolean;
   /** Logger for worker stderr and lifecycle; default: the manager's logger. */
   logger?: Logger;
   /** Extra environment for workers (merged over `process.env`). */

@@ -14,6 +14,7 @@ import {
   type PluginResult,
 } from '@cpex/core';
 import { type WorkerHello, WorkerProcess } from './worker-process.js';
+import { zygoteFor } from './zygote.js';
 import { applyContext, contextToWire, entryToPluginConfig, errorFromWire, resultFromWire } from './wire.js';
 
 export const PYTHON_HOST_CAPABILITIES: HostCapabilities = Object.freeze({
@@ -40,6 +41,8 @@ export interface PythonPluginSpec {
   maxRestarts: number;
   restartWindowMs: number;
   logger: Logger;
+  /** Fork workers from a shared fork server (POSIX) instead of starting an interpreter each. */
+  fork: boolean;
   /** Runs before the first worker starts (e.g. builds an isolated venv and sets `python`). */
   prepare?: () => Promise<void>;
   extensionsOut?: (ext: Extensions | undefined) => unknown;
@@ -172,9 +175,10 @@ export class PythonPlugin implements PluginInstance {
 
   // ------------------------------------------------------------------ workers
 
-  private spawn(): WorkerProcess {
+  /** A new worker: forked from the shared fork server when possible, else a fresh process. */
+  private async spawn(): Promise<WorkerProcess> {
     const s = this.spec;
-    return new WorkerProcess({
+    const opts = {
       python: s.python,
       script: s.script,
       env: s.env,
@@ -183,13 +187,32 @@ export class PythonPlugin implements PluginInstance {
       // Frames carry an envelope (ids, context) around the payload: allow slack beyond the payload limit.
       maxLineBytes: s.maxPayloadBytes + 1_048_576,
       startTimeoutMs: s.startTimeoutMs,
-    });
+    };
+    if (s.fork) {
+      const z = zygoteFor(opts);
+      z.acquire();
+      try {
+        const { transport, initial } = await z.fork(s.startTimeoutMs);
+        const w = new WorkerProcess(opts, transport, initial);
+        void w.exitPromise.then(() => z.release());
+        return w;
+      } catch (e) {
+        z.release();
+        s.logger.debug(
+          `Python plugin "${this.name}": fork server unavailable (${(e as Error).message}); starting a process`,
+          {
+            plugin: this.name,
+          },
+        );
+      }
+    }
+    return new WorkerProcess(opts);
   }
 
   /** Spawns a worker, waits for its handshake and loads the plugin class; `init` also runs initialize(). */
   private async startWorker(slot: Slot, init: boolean): Promise<WorkerProcess> {
     const s = this.spec;
-    const w = this.spawn();
+    const w = await this.spawn();
     slot.worker = w;
     w.onExit((err) => this.onWorkerExit(slot, w, err));
     const hello = await w.waitHello();

@@ -163,6 +163,8 @@ export class WorkerProcess {
       );
       resolveExit();
     });
+    t.output.resume();
+    t.stderr?.resume();
     if (initialData?.length) this.onData(initialData);
   }
 

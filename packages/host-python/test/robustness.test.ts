@@ -13,155 +13,166 @@ const py = shimPython() ?? realCpexPython();
 const CHAOS = (name: string, extra = '') =>
   `  - {name: ${name}, kind: hp_plugins.chaos.Chaos, hooks: [tool_pre_invoke], on_error: ignore, conditions: [{tools: [${name}]}]${extra}}`;
 
-describe.skipIf(!py)('robustness: the gateway survives what plugins do', () => {
-  let manager: PluginManager;
-  let host: PythonHost;
-  let logger: Awaited<ReturnType<typeof managerWith>>['logger'];
+for (const fork of [true, false]) {
+  describe.skipIf(!py)(
+    `robustness: the gateway survives what plugins do (${fork ? 'forked from the fork server' : 'spawned processes'})`,
+    () => {
+      let manager: PluginManager;
+      let host: PythonHost;
+      let logger: Awaited<ReturnType<typeof managerWith>>['logger'];
 
-  beforeAll(async () => {
-    ({ manager, host, logger } = await managerWith(
-      [
-        'plugins:',
-        CHAOS('chaos'),
-        CHAOS('slowpoke', ', timeout: 0.5'),
-        CHAOS('pool', ', mode: concurrent, workers: 3'),
-      ].join('\n'),
-      { python: py!, pythonPath: [FIXTURES], cancelGraceMs: 300, maxPayloadBytes: 200_000 },
-    ));
-  });
-  afterAll(async () => {
-    await manager?.shutdown();
-  });
+      beforeAll(async () => {
+        ({ manager, host, logger } = await managerWith(
+          [
+            'plugins:',
+            CHAOS('chaos'),
+            CHAOS('slowpoke', ', timeout: 0.5'),
+            CHAOS('pool', ', mode: concurrent, workers: 3'),
+          ].join('\n'),
+          { python: py!, pythonPath: [FIXTURES], cancelGraceMs: 300, maxPayloadBytes: 200_000, fork },
+        ));
+      });
+      afterAll(async () => {
+        await manager?.shutdown();
+      });
 
-  const call = (action: string, extra: Record<string, unknown> = {}, plugin = 'chaos') =>
-    manager.invoke('tool_pre_invoke', { name: plugin, args: { action, ...extra } }, { globalContext: gc() });
-  const pidOf = (name: string) => [...host.plugins].find((p) => p.name === name)!.pids;
-  const ok = async (plugin = 'chaos') => {
-    // A replacement worker may still be starting (imports take time); the call would wait for it.
-    await [...host.plugins].find((p) => p.name === plugin)!.whenReady();
-    const r = await call('ok', {}, plugin);
-    if (r.errors.length) console.error('ok() failed', r.errors);
-    expect(r.errors).toEqual([]);
-    return r;
-  };
-  // Each plugin's condition restricts it to calls that name it (so one manager holds them all).
-  beforeAll(() => {
-    for (const p of host.plugins) expect(p.pids.length).toBeGreaterThan(0);
-  });
+      const call = (action: string, extra: Record<string, unknown> = {}, plugin = 'chaos') =>
+        manager.invoke(
+          'tool_pre_invoke',
+          { name: plugin, args: { action, ...extra } },
+          { globalContext: gc() },
+        );
+      const pidOf = (name: string) => [...host.plugins].find((p) => p.name === name)!.pids;
+      const ok = async (plugin = 'chaos') => {
+        // A replacement worker may still be starting (imports take time); the call would wait for it.
+        await [...host.plugins].find((p) => p.name === plugin)!.whenReady();
+        const r = await call('ok', {}, plugin);
+        if (r.errors.length) console.error('ok() failed', r.errors);
+        expect(r.errors).toEqual([]);
+        return r;
+      };
+      // Each plugin's condition restricts it to calls that name it (so one manager holds them all).
+      beforeAll(() => {
+        for (const p of host.plugins) expect(p.pids.length).toBeGreaterThan(0);
+      });
 
-  it('a Python exception fails only that call, with the message; the worker keeps running', async () => {
-    const before = pidOf('chaos');
-    const r = await call('raise', { message: 'kaboom' });
-    const err = r.errors.find((e) => e.pluginName === 'chaos')!;
-    expect(err.message).toContain('ValueError: chaos: kaboom');
-    expect(pidOf('chaos')).toEqual(before);
-  });
+      it('a Python exception fails only that call, with the message; the worker keeps running', async () => {
+        const before = pidOf('chaos');
+        const r = await call('raise', { message: 'kaboom' });
+        const err = r.errors.find((e) => e.pluginName === 'chaos')!;
+        expect(err.message).toContain('ValueError: chaos: kaboom');
+        expect(pidOf('chaos')).toEqual(before);
+      });
 
-  for (const [action, what] of [
-    ['exit', 'os._exit'],
-    ['segv', 'a segfault'],
-  ] as const) {
-    it(`${what} fails the call in flight with CPEX_ERR_WORKER_DIED and the worker is restarted`, async () => {
-      const [before] = pidOf('chaos');
-      const r = await call(action);
-      const err = r.errors.find((e) => e.pluginName === 'chaos')!;
-      expect(err.errorCode ?? err.code).toMatch(/WORKER_DIED|plugin_error/);
-      expect(err.message).toMatch(action === 'exit' ? /exit code 7/ : /SIGSEGV/);
-      expect(await waitGone([before!])).toEqual([]);
-      await ok();
-      expect(pidOf('chaos')[0]).not.toBe(before);
-    });
-  }
+      for (const [action, what] of [
+        ['exit', 'os._exit'],
+        ['segv', 'a segfault'],
+      ] as const) {
+        it(`${what} fails the call in flight with CPEX_ERR_WORKER_DIED and the worker is restarted`, async () => {
+          const [before] = pidOf('chaos');
+          const r = await call(action);
+          const err = r.errors.find((e) => e.pluginName === 'chaos')!;
+          expect(err.errorCode ?? err.code).toMatch(/WORKER_DIED|plugin_error/);
+          expect(err.message).toMatch(action === 'exit' ? /exit code 7/ : /SIGSEGV/);
+          expect(await waitGone([before!])).toEqual([]);
+          await ok();
+          expect(pidOf('chaos')[0]).not.toBe(before);
+        });
+      }
 
-  it('a hung plugin (blocking sleep) times out; the stuck worker is killed and replaced', async () => {
-    const [before] = pidOf('slowpoke');
-    const r = await call('hang', {}, 'slowpoke');
-    const err = r.errors.find((e) => e.pluginName === 'slowpoke')!;
-    expect(err.code).toBe('plugin_timeout');
-    expect(await waitGone([before!])).toEqual([]);
-    await ok('slowpoke');
-    expect(pidOf('slowpoke')[0]).not.toBe(before);
-    expect(logger.lines.some((l) => /did not stop within 300 ms of its cancel/.test(l.msg))).toBe(true);
-  });
+      it('a hung plugin (blocking sleep) times out; the stuck worker is killed and replaced', async () => {
+        const [before] = pidOf('slowpoke');
+        const r = await call('hang', {}, 'slowpoke');
+        const err = r.errors.find((e) => e.pluginName === 'slowpoke')!;
+        expect(err.code).toBe('plugin_timeout');
+        expect(await waitGone([before!])).toEqual([]);
+        await ok('slowpoke');
+        expect(pidOf('slowpoke')[0]).not.toBe(before);
+        expect(logger.lines.some((l) => /did not stop within 300 ms of its cancel/.test(l.msg))).toBe(true);
+      });
 
-  it('a cooperative overrun (async sleep) is cancelled inside the worker, which survives', async () => {
-    const [before] = pidOf('slowpoke');
-    const r = await call('sleep', { seconds: 3 }, 'slowpoke');
-    expect(r.errors.find((e) => e.pluginName === 'slowpoke')!.code).toBe('plugin_timeout');
-    await ok('slowpoke');
-    expect(pidOf('slowpoke')).toEqual([before]);
-  });
+      it('a cooperative overrun (async sleep) is cancelled inside the worker, which survives', async () => {
+        const [before] = pidOf('slowpoke');
+        const r = await call('sleep', { seconds: 3 }, 'slowpoke');
+        expect(r.errors.find((e) => e.pluginName === 'slowpoke')!.code).toBe('plugin_timeout');
+        await ok('slowpoke');
+        expect(pidOf('slowpoke')).toEqual([before]);
+      });
 
-  it('an oversized response is refused with CPEX_ERR_RESPONSE_TOO_LARGE and the worker survives', async () => {
-    const [before] = pidOf('chaos');
-    const r = await call('huge', { size: 500_000 });
-    const err = r.errors.find((e) => e.pluginName === 'chaos')!;
-    expect(err.message).toMatch(/exceeds max_payload_bytes 200000/);
-    expect(err.errorCode ?? 'CPEX_ERR_RESPONSE_TOO_LARGE').toBe('CPEX_ERR_RESPONSE_TOO_LARGE');
-    await ok();
-    expect(pidOf('chaos')).toEqual([before]);
-  });
+      it('an oversized response is refused with CPEX_ERR_RESPONSE_TOO_LARGE and the worker survives', async () => {
+        const [before] = pidOf('chaos');
+        const r = await call('huge', { size: 500_000 });
+        const err = r.errors.find((e) => e.pluginName === 'chaos')!;
+        expect(err.message).toMatch(/exceeds max_payload_bytes 200000/);
+        expect(err.errorCode ?? 'CPEX_ERR_RESPONSE_TOO_LARGE').toBe('CPEX_ERR_RESPONSE_TOO_LARGE');
+        await ok();
+        expect(pidOf('chaos')).toEqual([before]);
+      });
 
-  it('an oversized request is refused before it is sent (CPEX_ERR_PAYLOAD_TOO_LARGE)', async () => {
-    const r = await call('ok', { blob: 'y'.repeat(300_000) });
-    const err = r.errors.find((e) => e.pluginName === 'chaos')!;
-    expect(err.message).toMatch(/exceeds max_payload_bytes 200000/);
-    expect(err.errorCode ?? 'CPEX_ERR_PAYLOAD_TOO_LARGE').toBe('CPEX_ERR_PAYLOAD_TOO_LARGE');
-  });
+      it('an oversized request is refused before it is sent (CPEX_ERR_PAYLOAD_TOO_LARGE)', async () => {
+        const r = await call('ok', { blob: 'y'.repeat(300_000) });
+        const err = r.errors.find((e) => e.pluginName === 'chaos')!;
+        expect(err.message).toMatch(/exceeds max_payload_bytes 200000/);
+        expect(err.errorCode ?? 'CPEX_ERR_PAYLOAD_TOO_LARGE').toBe('CPEX_ERR_PAYLOAD_TOO_LARGE');
+      });
 
-  it('prints and raw writes to fd 1 never reach the protocol; they are logged with the plugin name', async () => {
-    const [before] = pidOf('chaos');
-    const r = await call('print');
-    expect(r.errors).toEqual([]);
-    expect(pidOf('chaos')).toEqual([before]);
-    const deadline = Date.now() + 2_000;
-    const lines = () =>
-      logger.lines.filter((l) => l.fields?.stream === 'stderr' && l.fields?.plugin === 'chaos');
-    while (lines().length < 4 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
-    const text = lines()
-      .map((l) => l.msg)
-      .join('\n');
-    for (const s of ['hello from print()', 'raw bytes on fd 1', 'sys.stdout.write', 'to stderr'])
-      expect(text).toContain(s);
-    expect(text).toContain('[python:chaos]');
-  });
+      it('prints and raw writes to fd 1 never reach the protocol; they are logged with the plugin name', async () => {
+        const [before] = pidOf('chaos');
+        const r = await call('print');
+        expect(r.errors).toEqual([]);
+        expect(pidOf('chaos')).toEqual([before]);
+        const deadline = Date.now() + 2_000;
+        const lines = () =>
+          logger.lines.filter((l) => l.fields?.stream === 'stderr' && l.fields?.plugin === 'chaos');
+        while (lines().length < 4 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+        const text = lines()
+          .map((l) => l.msg)
+          .join('\n');
+        for (const s of ['hello from print()', 'raw bytes on fd 1', 'sys.stdout.write', 'to stderr'])
+          expect(text).toContain(s);
+        expect(text).toContain('[python:chaos]');
+      });
 
-  it('a malformed frame on the protocol fd fails the call with CPEX_ERR_PROTOCOL and restarts the worker', async () => {
-    const [before] = pidOf('chaos');
-    const r = await call('garbage');
-    const err = r.errors.find((e) => e.pluginName === 'chaos')!;
-    expect(err.message).toMatch(/malformed frame/);
-    expect(err.errorCode ?? 'CPEX_ERR_PROTOCOL').toBe('CPEX_ERR_PROTOCOL');
-    expect(await waitGone([before!])).toEqual([]);
-    await ok();
-  });
+      it('a malformed frame on the protocol fd fails the call with CPEX_ERR_PROTOCOL and restarts the worker', async () => {
+        const [before] = pidOf('chaos');
+        const r = await call('garbage');
+        const err = r.errors.find((e) => e.pluginName === 'chaos')!;
+        expect(err.message).toMatch(/malformed frame/);
+        expect(err.errorCode ?? 'CPEX_ERR_PROTOCOL').toBe('CPEX_ERR_PROTOCOL');
+        expect(await waitGone([before!])).toEqual([]);
+        await ok();
+      });
 
-  it('a result that is not a PluginResult, or state that is not JSON, is CPEX_ERR_INVALID_RESULT', async () => {
-    for (const action of ['bad_result', 'bad_state']) {
-      const r = await call(action);
-      const err = r.errors.find((e) => e.pluginName === 'chaos')!;
-      expect(err.message).toMatch(/expected a PluginResult|not JSON-serializable/);
-      expect(err.errorCode ?? 'CPEX_ERR_INVALID_RESULT').toBe('CPEX_ERR_INVALID_RESULT');
-    }
-    await ok();
-  });
+      it('a result that is not a PluginResult, or state that is not JSON, is CPEX_ERR_INVALID_RESULT', async () => {
+        for (const action of ['bad_result', 'bad_state']) {
+          const r = await call(action);
+          const err = r.errors.find((e) => e.pluginName === 'chaos')!;
+          expect(err.message).toMatch(/expected a PluginResult|not JSON-serializable/);
+          expect(err.errorCode ?? 'CPEX_ERR_INVALID_RESULT').toBe('CPEX_ERR_INVALID_RESULT');
+        }
+        await ok();
+      });
 
-  it('runs many calls in flight at once: one worker pipelines, a pool of 3 spreads them', async () => {
-    // 6 calls that each sleep in one worker: pipelined, they are inside the plugin at the same time.
-    const rs = await Promise.all(Array.from({ length: 6 }, () => call('overlap', { seconds: 0.4 })));
-    for (const r of rs) expect(r.errors).toEqual([]);
-    expect(Math.max(...rs.map((r) => r.metadata.peak as number))).toBeGreaterThan(1);
-    const pool = [...host.plugins].find((p) => p.name === 'pool')!;
-    expect(pool.pids).toHaveLength(3);
-    const seen = new Set<number>();
-    const calls = await Promise.all(Array.from({ length: 9 }, () => call('sleep', { seconds: 0.2 }, 'pool')));
-    for (const r of calls) {
-      expect(r.errors).toEqual([]);
-      seen.add(r.metadata.pid as number);
-    }
-    expect(seen.size).toBe(3);
-  });
-});
+      it('runs many calls in flight at once: one worker pipelines, a pool of 3 spreads them', async () => {
+        // 6 calls that each sleep in one worker: pipelined, they are inside the plugin at the same time.
+        const rs = await Promise.all(Array.from({ length: 6 }, () => call('overlap', { seconds: 0.4 })));
+        for (const r of rs) expect(r.errors).toEqual([]);
+        expect(Math.max(...rs.map((r) => r.metadata.peak as number))).toBeGreaterThan(1);
+        const pool = [...host.plugins].find((p) => p.name === 'pool')!;
+        expect(pool.pids).toHaveLength(3);
+        const seen = new Set<number>();
+        const calls = await Promise.all(
+          Array.from({ length: 9 }, () => call('sleep', { seconds: 0.2 }, 'pool')),
+        );
+        for (const r of calls) {
+          expect(r.errors).toEqual([]);
+          seen.add(r.metadata.pid as number);
+        }
+        expect(seen.size).toBe(3);
+      });
+    },
+  );
+}
 
 describe.skipIf(!py)('lifecycle', () => {
   it('shutdown() runs each plugin shutdown() and leaves no worker process behind', async () => {
