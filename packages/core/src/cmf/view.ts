@@ -221,14 +221,20 @@ export function* messageViews(message: Message, options: MessageViewOptions = {}
   for (let i = 0; i < n; i++) yield new MessageView(message, i, options);
 }
 
-/** The text of all text parts joined (as Rust's `get_text_content`); null when there is none. */
+/**
+ * The text of all text parts joined (as Rust's `get_text_content`); null when there is none.
+ * @example textOf(payload.message)?.includes('password')
+ */
 export function textOf(message: Message): string | null {
   const texts: string[] = [];
   for (const p of message.content ?? []) if (p.content_type === 'text') texts.push(p.text);
   return texts.length ? texts.join('') : null;
 }
 
-/** The parts of one kind, typed. */
+/**
+ * The parts of one kind, typed.
+ * @example for (const call of partsOf(message, 'tool_call')) console.log(call.content.name);
+ */
 export function partsOf<K extends ContentType>(message: Message, kind: K): PartOf<K>[] {
   return (message.content ?? []).filter((p): p is PartOf<K> => p.content_type === kind);
 }

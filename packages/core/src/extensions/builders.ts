@@ -21,12 +21,18 @@ function withSlot<K extends keyof Extensions>(
   return deepFreeze({ ...(ext ?? {}), [slot]: value } as Extensions);
 }
 
-/** The labels of `ext` (empty when none or hidden). */
+/**
+ * The labels of `ext` (empty when none or hidden).
+ * @example [...labelsOf(result.modifiedExtensions)] // ['PII']
+ */
 export function labelsOf(ext: Extensions | null | undefined): MonotonicSet {
   return toLabelSet(ext?.security?.labels) ?? MonotonicSet.EMPTY;
 }
 
-/** True when `ext` carries `label` (case-insensitive). Needs `read_labels` to see any labels. */
+/**
+ * True when `ext` carries `label` (case-insensitive). Needs `read_labels` to see any labels.
+ * @example if (hasLabel(ext, 'pii')) return deny('pii', 'PII may not leave');
+ */
 export function hasLabel(ext: Extensions | null | undefined, label: string): boolean {
   return labelsOf(ext).has(label);
 }
@@ -96,7 +102,10 @@ export function setHeaders(
   return withSlot(ext, 'http', { ...(ext?.http ?? {}), [field]: current });
 }
 
-/** A header value by name, case-insensitive (needs `read_headers`). */
+/**
+ * A header value by name, case-insensitive (needs `read_headers`).
+ * @example getHeader(ext, 'X-Tenant') // 'acme'
+ */
 export function getHeader(
   ext: Extensions | null | undefined,
   name: string,
@@ -126,7 +135,10 @@ export function withCustom(
   return withSlot(ext, 'custom', custom);
 }
 
-/** Replaces the candidate constraint (needs `write_candidate_constraint`). */
+/**
+ * Replaces the candidate constraint (needs `write_candidate_constraint`).
+ * @example withCandidateConstraint(ext, { ...ext.candidate_constraint, allow_regions: ['eu-west-1'] })
+ */
 export function withCandidateConstraint(
   ext: Extensions | null | undefined,
   constraint: CandidateConstraintExtension,
