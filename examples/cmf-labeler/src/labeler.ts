@@ -5,14 +5,7 @@
  *
  * Needs capability `append_labels` in its config entry.
  */
-import {
-  allow,
-  definePlugin,
-  type Extensions,
-  type MessagePayload,
-  messageViews,
-  withLabels,
-} from '@cpex/sdk';
+import { allow, definePlugin, messageViews, withLabels } from '@cpex/sdk';
 
 const DETECTORS: Record<string, RegExp> = {
   email: /[\w.+-]+@[\w-]+\.[\w.-]+/,

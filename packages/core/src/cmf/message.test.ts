@@ -10,6 +10,7 @@ import { MessageView, messageViews, partsOf, textOf } from './view.js';
 
 const rust = JSON.parse(
   readFileSync(new URL('./fixtures/rust-message.json', import.meta.url), 'utf8'),
+  // biome-ignore lint/suspicious/noExplicitAny: test data poked at on purpose
 ) as Record<string, any>;
 
 describe('CMF message schemas', () => {

@@ -87,6 +87,7 @@ describe('extensionsView', () => {
   });
   it('is read-only: in-place writes throw and never reach the canonical object', () => {
     const ext = fixture();
+    // biome-ignore lint/suspicious/noExplicitAny: test data poked at on purpose
     const view = extensionsView(ext, caps('read_headers', 'read_labels')) as any;
     expect(() => {
       view.custom.x = 2;

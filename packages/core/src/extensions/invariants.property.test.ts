@@ -118,6 +118,7 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
 
 /** Apply an edit the way a (possibly hostile) plugin would: build a new object from its view. */
 function applyEdit(view: Extensions, e: Edit): Extensions {
+  // biome-ignore lint/suspicious/noExplicitAny: test data poked at on purpose
   const v = view as Record<string, any>;
   switch (e.kind) {
     case 'addLabels':

@@ -92,6 +92,7 @@ describe('Python cpex 0.1.x shapes (documented mapping)', () => {
   it('a Python-side change comes back as a change the merge can judge', () => {
     const caps = compileCapabilities(['append_labels', 'write_headers']);
     const view = extensionsView(ext, caps)!;
+    // biome-ignore lint/suspicious/noExplicitAny: test data poked at on purpose
     const sent = extensionsToPython(view) as any;
     const edited = {
       ...sent,
@@ -126,6 +127,7 @@ describe('Python cpex 0.1.x shapes (documented mapping)', () => {
     ].join('\n');
     const dumped = runPython(py, code, extensionsToPython(ext)) as Record<string, unknown>;
     // Python filled its defaults (nulls, empty collections) and may reorder sets
+    // biome-ignore lint/suspicious/noExplicitAny: test data poked at on purpose
     expect((dumped.http as any).headers).toEqual({ 'content-type': 'application/json', 'x-tenant': 'acme' });
     const back = extensionsFromPython(dumped, ext);
     for (const slot of Object.keys(rust) as (keyof Extensions)[]) expect(back[slot], slot).toBe(ext[slot]);

@@ -20,7 +20,7 @@ export type TypedBuiltinHooks = Pick<
   >
 >;
 
-// biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging
+/** Hook name → { payload, result }; extended by declaration merging. */
 export interface HookMap extends TypedBuiltinHooks {}
 
 /** A JSON-ish payload for hooks with no declared type. */
