@@ -429,12 +429,11 @@ function safe<T>(f: () => T, fallback: T): T {
 export function applyExpectations(sc: Scenario, out: ScenarioOutput): ScenarioOutput {
   let ok = out.runner_error === undefined;
   for (const [i, st] of sc.steps.entries()) {
-    if (!st.expect) continue;
     const step = out.steps[i] ?? null;
-    const r = evaluateExpect(st.expect, step, out);
+    const r = st.expect ? evaluateExpect(st.expect, step, out) : { ok: true, mismatches: [], unknown: [] };
     if (step) {
       step.expect_ok = r.ok;
-      if (r.mismatches.length > 0) step.expect_mismatches = r.mismatches;
+      step.expect_mismatches = r.mismatches;
       if (r.unknown.length > 0) step.expect_unknown = r.unknown;
     }
     if (!r.ok) ok = false;
