@@ -1,3 +1,5 @@
+import { CpexError } from '../errors/cpex-error.js';
+
 /**
  * A set of security labels that can only grow.
  *
@@ -50,7 +52,10 @@ export class MonotonicSet implements Iterable<string> {
     let keys: Set<string> | undefined;
     for (const label of labels) {
       if (typeof label !== 'string')
-        throw new TypeError(`a security label must be a string, got ${typeof label}`);
+        throw new CpexError(
+          'CPEX_ERR_INVALID_ARGUMENT',
+          `a security label must be a string, got ${typeof label}`,
+        );
       const key = label.toLowerCase();
       if ((keys ?? this.#keys).has(key)) continue;
       items ??= [...this.#items];
@@ -92,6 +97,11 @@ export class MonotonicSet implements Iterable<string> {
   /** The labels in insertion order (a fresh array). */
   toArray(): string[] {
     return [...this.#items];
+  }
+
+  /** `MonotonicSet(2) [ 'PII', 'internal' ]` in console.log / util.inspect. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `MonotonicSet(${this.#items.length}) ${JSON.stringify(this.#items)}`;
   }
 
   /** Labels serialize as a JSON array, as in Rust and Python cpex. */
