@@ -134,6 +134,23 @@ export async function benchCore(opts: { quick?: boolean } = {}): Promise<{ ok: b
       target: { ratio: 4.5, on: 'p50', text: '≤ 4.5× of 5' },
     });
   }
+  // Extensions passed, nobody edits them: capability views are cached, nothing is copied.
+  {
+    const hs = fns(5);
+    const m = await managerWith(hs);
+    const ext = {
+      request: { request_id: 'r-1', environment: 'prod' },
+      security: { labels: ['PII'], subject: { id: 'alice', type: 'user', roles: ['admin'] } },
+      http: { request_headers: { 'x-tenant': 'a' } },
+      custom: { k: 1 },
+    };
+    const r = await compare(
+      () => m.invoke('tool_pre_invoke', small, { extensions: ext }),
+      () => m.invoke('tool_pre_invoke', small),
+      cfg,
+    );
+    rows.push({ name: '5 plugins + extensions (read-only)', ...r, baselineName: '5 plugins, no extensions' });
+  }
   // 1 MB nested payload vs 200 B, both through 5 sequential passthrough plugins.
   {
     const big = nested(1_000_000);

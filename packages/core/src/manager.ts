@@ -138,6 +138,8 @@ export class PluginManager {
   private readonly _warnings: string[] = [];
   private readonly runtimeDisabledNames = new Set<string>();
   private readonly activations = new Set<Promise<void>>();
+  /** A registration made after initialize() that failed to load: invokes fail closed until it is disposed. */
+  private activationFailure: { error: unknown; added: PendingPlugin[] } | undefined;
   private readonly engine: Engine;
   private invocations = 0;
   private routing: RoutingConfig = { groups: {}, defaults: {}, routes: [] };
@@ -286,8 +288,16 @@ export class PluginManager {
     return this.hooks.define(name, options);
   }
 
-  /** Register a plugin object (or a nestable PluginSet). Active once the manager is initialized. */
-  register(pluginOrSet: Plugin | PluginSet, entry: Partial<PluginEntry> = {}): Disposable {
+  /**
+   * Register a plugin object (or a nestable PluginSet). Active once the manager is initialized;
+   * registered after initialize(), it is created and initialized at once — `ready` settles when it
+   * is active (or rejects with its load error, which then also fails every invoke until disposed
+   * when fail_on_plugin_error is true).
+   */
+  register(
+    pluginOrSet: Plugin | PluginSet,
+    entry: Partial<PluginEntry> = {},
+  ): Disposable & { ready: Promise<void> } {
     this.assertOpen();
     const added: PendingPlugin[] = [];
     const collect = (p: Plugin | PluginSet, e: Partial<PluginEntry>) => {
@@ -313,7 +323,11 @@ export class PluginManager {
   }
 
   /** Register a single function as a plugin for one hook. */
-  registerHook(hook: string, handler: Handler, entry: Partial<PluginEntry> = {}): Disposable {
+  registerHook(
+    hook: string,
+    handler: Handler,
+    entry: Partial<PluginEntry> = {},
+  ): Disposable & { ready: Promise<void> } {
     this.assertOpen();
     if (typeof handler !== 'function')
       throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', 'registerHook: handler must be a function');
@@ -355,7 +369,7 @@ export class PluginManager {
     return out;
   }
 
-  private addInCode(added: PendingPlugin[]): Disposable {
+  private addInCode(added: PendingPlugin[]): Disposable & { ready: Promise<void> } {
     const names = new Set(this.pending.map((p) => p.entry.name));
     for (const p of added) {
       if (names.has(p.entry.name)) {
@@ -366,17 +380,23 @@ export class PluginManager {
       names.add(p.entry.name);
     }
     this.pending.push(...added.filter((p) => p.entry.mode !== 'disabled'));
+    let ready: Promise<void> = Promise.resolve();
     if (this._initialized) {
-      const a = this.activate(added).catch((e) => {
-        this.logger.error(`registration failed: ${describeCause(e)}`);
+      ready = this.activate(added);
+      const a = ready.catch((e) => {
+        // fail_on_plugin_error true (else activate() skipped it with a warning): fail closed.
+        this.activationFailure = { error: e, added };
+        this.logger.error(`late registration failed: ${describeCause(e)}`);
       });
       this.activations.add(a);
       a.finally(() => this.activations.delete(a));
+      ready.catch(() => {}); // the failure is also reported through invoke()
     }
     let disposed = false;
     const dispose = async () => {
       if (disposed) return;
       disposed = true;
+      if (this.activationFailure?.added === added) this.activationFailure = undefined;
       for (const p of added) {
         const i = this.pending.indexOf(p);
         if (i >= 0) this.pending.splice(i, 1);
@@ -387,7 +407,7 @@ export class PluginManager {
       }
       this.lineups = buildLineups(this.regs);
     };
-    return { dispose, [Symbol.asyncDispose]: dispose };
+    return { dispose, [Symbol.asyncDispose]: dispose, ready };
   }
 
   /** Create and initialize every plugin; fails (coded, naming the plugin) unless fail_on_plugin_error is false. */
@@ -597,6 +617,7 @@ export class PluginManager {
     if (!this._initialized) return Promise.reject(this.notInitialized(hook));
     if (this.activations.size > 0)
       return Promise.all(this.activations).then(() => this.invoke(hook, payload, options));
+    if (this.activationFailure) return Promise.reject(this.activationFailure.error);
     let lineup = this.lineups.get(hook);
     if (lineup !== undefined && this.routeTable !== undefined) {
       lineup = this.routeTable.select(lineup, hook, options.extensions?.meta as RequestMeta | undefined);

@@ -58,10 +58,20 @@ export class CallContext implements PluginContext {
     e.metadata = l.metadata;
   }
 
+  /**
+   * This plugin's copy of the caller's GlobalContext, made on first access. `state` and `metadata`
+   * are deep copies of their plain data (objects and arrays; other values are shared), so a nested
+   * in-place write reaches the caller only through the phase's merge — never from audit,
+   * fire_and_forget, a timed-out or an aborted call.
+   */
   get globalContext(): GlobalContext {
     if (this.globalCopy === undefined) {
       const c = this.caller;
-      this.globalCopy = { ...c, state: { ...c.state }, metadata: { ...c.metadata } };
+      this.globalCopy = {
+        ...c,
+        state: copyPlain(c.state) as Record<string, unknown>,
+        metadata: copyPlain(c.metadata) as Record<string, unknown>,
+      };
     }
     return this.globalCopy;
   }
@@ -97,4 +107,15 @@ export class CallContext implements PluginContext {
     Object.assign(this.caller.state, g.state);
     Object.assign(this.caller.metadata, g.metadata);
   }
+}
+
+/** Deep copy of plain objects and arrays; anything else (class instances, functions) is shared. */
+function copyPlain(v: unknown, depth = 0): unknown {
+  if (v === null || typeof v !== 'object' || depth > 64) return v;
+  if (Array.isArray(v)) return v.map((x) => copyPlain(x, depth + 1));
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = copyPlain((v as Record<string, unknown>)[k], depth + 1);
+  return out;
 }

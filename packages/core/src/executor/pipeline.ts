@@ -302,6 +302,14 @@ export class Invocation<P = unknown> {
     this.ext = options.extensions;
     this.id = engine.nextInvocationId();
     this.gc = normalizeGlobalContext(options.globalContext, this.id);
+    const prev = options.contextTable;
+    if (prev != null && !(prev instanceof ContextTable)) {
+      throw new CpexError(
+        'CPEX_ERR_INVALID_ARGUMENT',
+        `invoke(${hook}): options.contextTable must be the contextTable a previous invoke() returned (got ${Array.isArray(prev) ? 'an array' : typeof prev})`,
+        { hook },
+      );
+    }
     this.table = new ContextTable(this.gc.requestId, options.contextTable);
     this.tracing =
       hookStartChannel.hasSubscribers ||
@@ -595,7 +603,7 @@ export class Invocation<P = unknown> {
       if (out.abandoned) outcome = 'aborted';
       else if (out.failure) outcome = out.failure.code === 'plugin_timeout' ? 'timeout' : 'error';
       else if (out.result?.continueProcessing === false) outcome = 'deny';
-      else outcome = out.result?.modifiedPayload !== undefined ? 'modify' : 'allow';
+      else outcome = out.result?.modifiedPayload != null ? 'modify' : 'allow';
       pluginEndChannel.publish({
         manager: this.engine.owner,
         invocationId: this.id,
@@ -700,7 +708,7 @@ export class Invocation<P = unknown> {
         this.extModified = true;
       }
     }
-    if (r.modifiedPayload !== undefined) {
+    if (r.modifiedPayload !== undefined && r.modifiedPayload !== null) {
       const returned = unwrapViews(r.modifiedPayload);
       const policy = this.engine.policies.get(this.hook);
       const outcome = applyPolicy(

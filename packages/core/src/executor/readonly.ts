@@ -60,7 +60,15 @@ export function readonlyView<T>(value: T): T {
   if (targetOf.has(value)) return value; // already a view
   let v = viewOf.get(value);
   if (v === undefined) {
-    v = new Proxy(value, handler);
+    // A frozen object's properties bind the Proxy to return them raw (a Proxy invariant), which
+    // would let nested writes through: view a shallow shadow copy instead (made once, cached).
+    // Its values are the frozen object's own, which can never change.
+    const target = Object.isFrozen(value)
+      ? Array.isArray(value)
+        ? [...value]
+        : { ...(value as object) }
+      : value;
+    v = new Proxy(target as object, handler);
     viewOf.set(value, v);
     targetOf.set(v, value);
   }
