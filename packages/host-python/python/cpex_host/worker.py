@@ -253,7 +253,9 @@ class Runner:
         op = frame.get("op")
         fid = frame.get("id")
         if op == "call":
-            self.tasks[fid] = self.loop.create_task(self.call(fid, frame))
+            task = self.loop.create_task(self.call(fid, frame))
+            if not task.done():  # an eager task (3.12+) may already have answered
+                self.tasks[fid] = task
         elif op == "cancel":
             task = self.tasks.get(frame.get("target"))
             if task is not None:
@@ -567,8 +569,12 @@ class _FrameReader(asyncio.Protocol):
 
 
 async def _main() -> None:
-    runner = Runner()
     loop = asyncio.get_running_loop()
+    eager = getattr(asyncio, "eager_task_factory", None)
+    if eager is not None and os.environ.get("CPEX_HOST_EAGER_TASKS", "1") != "0":
+        # Python 3.12+: a call that completes without suspending never gets scheduled as a task.
+        loop.set_task_factory(eager)
+    runner = Runner()
     reader = os.fdopen(_PROTO_IN, "rb", buffering=0)
     await loop.connect_read_pipe(lambda: _FrameReader(runner), reader)
     await runner.stopping
