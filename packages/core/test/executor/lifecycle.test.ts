@@ -258,6 +258,63 @@ describe('registration after initialize() (DEVIATIONS "no half-registered plugin
     expect(err?.message).toContain('tool_post_invoke');
   });
 
+  it('a failed late registration: register().ready rejects with the load error, and disposing it lets invokes run again (DEVIATIONS "nothing skipped silently")', async () => {
+    const m = newManager();
+    const t = new Trail();
+    probe(m, t, 'early');
+    await m.initialize();
+    const late = m.register(
+      { name: 'lateGuard', tool_pre_invoke: () => void t.add('lateGuard') },
+      { hooks: ['tool_pre_invoke', 'tool_post_invoke'] },
+    );
+    const readyErr = await late.ready.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(readyErr).toBeInstanceOf(CpexError);
+    expect((readyErr as CpexError).plugin).toBe('lateGuard');
+    await rejectsWith(run(m, 'tool_pre_invoke', {}), (readyErr as CpexError).code);
+    await late.dispose();
+    const r = await run(m, 'tool_pre_invoke', {});
+    expect(r.continueProcessing).toBe(true);
+    expect(t.ran).toEqual(['early']);
+  });
+
+  it('two failed late registrations: disposing one still fails closed for the other (DEVIATIONS "nothing skipped silently")', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'early');
+    await m.initialize();
+    const a = m.register(
+      { name: 'guardA', tool_pre_invoke: () => undefined },
+      { hooks: ['tool_pre_invoke', 'hook_a'] },
+    );
+    const b = m.register(
+      { name: 'guardB', tool_pre_invoke: () => undefined },
+      { hooks: ['tool_pre_invoke', 'hook_b'] },
+    );
+    await Promise.allSettled([a.ready, b.ready]);
+    await b.dispose();
+    const err = (await run(m, 'tool_pre_invoke', {}).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as CpexError | undefined;
+    expect(err).toBeInstanceOf(CpexError);
+    expect(err?.plugin).toBe('guardA');
+    await a.dispose();
+    expect((await run(m, 'tool_pre_invoke', {})).continueProcessing).toBe(true);
+  });
+
+  it('a late registration that loads fine: register().ready resolves and the plugin runs at its priority (ARCH s3 "computed ... when plugins are registered")', async () => {
+    const m = newManager();
+    const t = new Trail();
+    probe(m, t, 'p50', { priority: 50 });
+    await m.initialize();
+    const late = m.register({ name: 'p10', tool_pre_invoke: () => void t.add('p10') }, { priority: 10 });
+    await late.ready;
+    await run(m, 'tool_pre_invoke', {});
+    expect(t.ran).toEqual(['p10', 'p50']);
+  });
+
   it('fail_on_plugin_error false: a late registration that fails to load is skipped with a warning and the others run (ARCH s3 "turns per-plugin load failures into warnings")', async () => {
     const m = newManager({ failOnPluginError: false });
     const t = new Trail();
