@@ -241,6 +241,27 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
     expect(g.state).toEqual({ auth: { roles: ['reader'] } });
   });
 
+  it('sequential, transform and concurrent nested global writes are kept: the changed value is merged into the caller\'s context (ARCH s3 "global state writes from sequential, transform and concurrent plugins merge")', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'seq', {}, (_p, ctx) => {
+      (ctx.globalContext.state.auth as { roles: string[] }).roles.push('seq');
+      return undefined;
+    });
+    probe(m, new Trail(), 'tra', { mode: 'transform' }, (_p, ctx) => {
+      (ctx.globalContext.state.auth as { roles: string[] }).roles.push('tra');
+      return undefined;
+    });
+    probe(m, new Trail(), 'con', { mode: 'concurrent' }, async (_p, ctx) => {
+      (ctx.globalContext.metadata.trace as Record<string, unknown>).con = true;
+      return undefined;
+    });
+    await m.initialize();
+    const g = gctx('r', { state: { auth: { roles: ['reader'] } }, metadata: { trace: {} } });
+    await run(m, 'tool_pre_invoke', {}, { globalContext: g });
+    expect(g.state).toEqual({ auth: { roles: ['reader', 'seq', 'tra'] } });
+    expect(g.metadata).toEqual({ trace: { con: true } });
+  });
+
   it('a plugin sees the global writes of the plugins that ran before it (ARCH s3 "merge into the caller\'s context")', async () => {
     const m = newManager();
     let seen: unknown;
