@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,6 +208,33 @@ describe.skipIf(!py)('lifecycle', () => {
     expect(pids).toHaveLength(2);
     expect(await waitGone(pids, 3_000)).toEqual([]);
   });
+
+  it.skipIf(process.platform !== 'linux')(
+    'a gateway killed with SIGKILL while a plugin hangs leaves no worker behind',
+    async () => {
+      const script = join(FIXTURES, 'killed-while-hanging.ts');
+      const child = spawn(
+        process.execPath,
+        ['--conditions=@cpex/source', '--import', 'tsx', script, py!, FIXTURES],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) resolve(out.trim());
+        });
+        child.on('exit', () => reject(new Error(`fixture exited early: ${out}`)));
+      });
+      const pids = JSON.parse(line) as number[];
+      expect(pids).toHaveLength(2);
+      for (const pid of pids) expect(pidAlive(pid)).toBe(true);
+      child.kill('SIGKILL');
+      expect(await waitGone(pids, 5_000)).toEqual([]);
+    },
+  );
 
   it('host.dispose() also stops workers, even when a plugin hangs in Python', async () => {
     const { manager, host } = await managerWith(

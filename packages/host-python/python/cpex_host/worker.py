@@ -588,7 +588,26 @@ def _serve() -> None:
     os._exit(0)
 
 
+def _die_with_parent() -> None:
+    """Linux: get SIGKILLed when the parent (the host, or the fork server) dies, even by SIGKILL,
+    so a plugin stuck in a blocking call never outlives the gateway."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal as _signal
+
+        parent = os.getppid()
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(_signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+
+
 def main() -> None:
+    _die_with_parent()
     hello = _hello_or_exit()
     if "--zygote" in sys.argv and "error" not in hello:
         hello["zygote"] = True
@@ -671,6 +690,7 @@ def _become_worker(path: str, token: str) -> None:
     import socket
 
     try:
+        _die_with_parent()
         os.close(_PROTO_IN)
         os.close(_PROTO_OUT)
         proto = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
