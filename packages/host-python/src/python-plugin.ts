@@ -62,7 +62,15 @@ class Slot {
   }
 }
 
-/** The PluginInstance of one Python plugin entry. */
+/**
+ * The PluginInstance of one Python plugin entry: its worker processes and their lifecycle.
+ * Created by the Python host's factory; the manager calls `initialize()`, `handler(hook)` and
+ * `shutdown()`. `runtime`, `pids` and `whenReady()` are there for operators and tests.
+ * @example
+ * const plugin = [...host.plugins].find((p) => p.name === 'pii')!;
+ * await plugin.whenReady();
+ * console.log(plugin.pids, plugin.runtime?.cpex?.origin); // [12345] 'installed'
+ */
 export class PythonPlugin implements PluginInstance {
   readonly host = PYTHON_HOST_CAPABILITIES;
   private readonly spec: PythonPluginSpec;
@@ -79,6 +87,7 @@ export class PythonPlugin implements PluginInstance {
     this.spec = spec;
   }
 
+  /** The plugin entry's name. */
   get name(): string {
     return this.spec.entry.name;
   }
@@ -119,6 +128,7 @@ export class PythonPlugin implements PluginInstance {
     return this.booted;
   }
 
+  /** Waits for the workers, then runs the plugin's `initialize()` in each; any failure is a coded load error. */
   async initialize(): Promise<void> {
     await this.boot();
     const results = await Promise.allSettled(this.slots.map((slot) => this.initSlot(slot)));
@@ -130,6 +140,7 @@ export class PythonPlugin implements PluginInstance {
     this.initialized = true;
   }
 
+  /** The handler for `hook`, or undefined when the Python plugin does not implement it. */
   handler(hook: string): Handler | undefined {
     if (this.hooks ? !this.hooks.has(hook) : !this.spec.entry.hooks.includes(hook)) return undefined;
     let h = this.handlers.get(hook);
@@ -140,6 +151,7 @@ export class PythonPlugin implements PluginInstance {
     return h;
   }
 
+  /** Runs the plugin's `shutdown()` in each worker, then stops the workers (killed if they do not exit). */
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;

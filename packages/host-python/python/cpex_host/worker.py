@@ -243,6 +243,7 @@ class Runner:
         self.GlobalContext = GlobalContext
         self.PluginContext = PluginContext
         self.Extensions: Any = None
+        self.warned_user_context = False
 
     # -- frames
 
@@ -463,6 +464,19 @@ class Runner:
         try:
             return self.PluginContext.model_validate(raw)
         except Exception as exc:
+            gc = raw.get("global_context") if isinstance(raw, dict) else None
+            if isinstance(gc, dict) and gc.get("user_context") is not None:
+                # A gateway's user_context that Python cpex's UserContext cannot model must not
+                # fail every Python plugin: drop it (plugins see user_context None) and say so.
+                try:
+                    ctx = self.PluginContext.model_validate({**raw, "global_context": {**gc, "user_context": None}})
+                except Exception:
+                    pass
+                else:
+                    if not self.warned_user_context:
+                        self.warned_user_context = True
+                        print(f"cpex-ts: global_context.user_context dropped for Python plugins: {exc}", file=sys.stderr)
+                    return ctx
             raise _Coded("invalid_payload", f"context is invalid: {exc}") from exc
 
     def _extensions(self, raw: Any) -> Any:

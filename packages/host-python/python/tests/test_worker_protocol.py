@@ -123,3 +123,19 @@ def test_refused_modules_and_bad_paths(worker):
 def test_stdin_eof_ends_the_worker(worker):
     worker.proc.stdin.close()
     assert worker.proc.wait(timeout=10) == 0
+
+
+def test_user_context_is_modelled_or_dropped_never_fatal(worker):
+    worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])
+    good = {**CTX, "global_context": {**CTX["global_context"], "user_context": {"user_id": "u1", "email": "a@example.com"}}}
+    r = worker.request({**call(20, "ok"), "context": good})
+    assert r["ok"] is True and r["result"]["metadata"]["user_email"] == "a@example.com"
+    odd = {**CTX, "global_context": {**CTX["global_context"], "user": "bob", "user_context": {"email": "no-user-id"}}}
+    r = worker.request({**call(21, "ok"), "context": odd})
+    assert r["ok"] is True and r["result"]["metadata"]["user_email"] == "bob"
+
+
+def test_context_without_request_id_is_invalid_payload(worker):
+    worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])
+    r = worker.request({**call(22, "ok"), "context": {"state": {}, "global_context": {}}})
+    assert r["ok"] is False and r["error"]["code"] == "invalid_payload" and "request_id" in r["error"]["message"]
