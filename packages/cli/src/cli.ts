@@ -42,7 +42,7 @@ const BUILTIN: CliCommand[] = [
 /** Packages whose `/cli` entry may contribute subcommands when installed. */
 const EXTENSION_PACKAGES = ['@cpex/ffi', '@cpex/host-python', '@cpex/host-wasm', '@cpex/host-native'];
 
-async function extensionCommands(): Promise<CliCommand[]> {
+async function installedCommands(): Promise<CliCommand[]> {
   const found: CliCommand[] = [];
   for (const pkg of EXTENSION_PACKAGES) {
     try {
@@ -86,14 +86,26 @@ Exit codes: 0 ok, 1 invalid config or plugin load error, 2 usage error,
 Docs: docs/cli.md`;
 }
 
+/** Options of `runCli`. */
+export interface RunCliOptions {
+  /** Extra subcommands (e.g. a gateway embedding the CLI); they come after the built-in ones. */
+  commands?: readonly CliCommand[];
+}
+
 /**
  * Run the CLI with `argv` (without `node` and the script) and return the exit code.
  *
  * @example
  * process.exitCode = await runCli(['validate', 'plugins.yaml'], nodeIo());
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  options: RunCliOptions = {},
+): Promise<number> {
   const [first, ...rest] = argv;
+  const given = options.commands ?? [];
+  const extensionCommands = async () => [...given, ...(await installedCommands())];
   try {
     if (first === undefined || first === '-h' || first === '--help') {
       const all = [...BUILTIN, ...(await extensionCommands())];
