@@ -9,7 +9,7 @@
 // pythonia (the bridge the original plan named). Targets (docs/adr/0001-python-host.md):
 // host p50 <= 1/2 of pythonia's, pipelined throughput >= 5x pythonia's.
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '2000' },
     inflight: { type: 'string', default: '100' },
     rounds: { type: 'string', default: '3' },
+    pool: { type: 'string' },
   },
 });
 const venv = path.join(repo, '.venv/bin/python');
@@ -41,6 +42,8 @@ const CALLS = Number(args.calls);
 const INFLIGHT = Number(args.inflight);
 const ROUNDS = Number(args.rounds);
 const THROUGHPUT_MS = 600;
+// Pool size for the throughput row: one worker per core (at least 2, at most 4).
+const POOL = Number(args.pool ?? Math.max(2, Math.min(4, availableParallelism())));
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 interface Row {
@@ -259,7 +262,7 @@ interface CaseResult {
 async function runCase(c: Case): Promise<CaseResult> {
   const subjects = [
     await hostSubject(c, 1),
-    await hostSubject(c, 2),
+    await hostSubject(c, POOL),
     await managerSubject(c),
     await pythoniaSubject(c),
   ];
@@ -284,7 +287,7 @@ async function runCase(c: Case): Promise<CaseResult> {
   for (const s of subjects) await s.close();
   const rows = subjects.map((s) => best.get(s.name)!);
   const base = rows[rows.length - 1]!;
-  // p50: one worker (a call is a call); throughput: the host as configured for it (1 or 2 workers).
+  // p50: one worker (a call is a call); throughput: the host as configured for it (1 worker or a pool).
   const hostTput = Math.max(rows[0]!.pipelined_calls_per_s, rows[1]!.pipelined_calls_per_s);
   return {
     plugin: c.label,
