@@ -138,6 +138,24 @@ describe('createTestManager', () => {
     expect(t.backgroundErrors).toHaveLength(1);
     expect(t.backgroundErrors[0]).toMatchObject({ pluginName: 'bg', code: 'plugin_error' });
     expect(t.backgroundErrors[0]?.message).toMatch(/telemetry down/);
+    expect(tm.logs).toEqual([]); // a logger was given in settings
+  });
+
+  it('collects what the manager logs instead of printing it', async () => {
+    const bg = definePlugin({
+      name: 'bg',
+      hooks: {
+        tool_pre_invoke() {
+          throw new Error('sink down');
+        },
+      },
+    });
+    await using tm = await createTestManager({
+      plugins: [{ plugin: bg, entry: { mode: 'fire_and_forget' } }],
+    });
+    const r = await tm.invoke('tool_pre_invoke', { name: 'x', args: {} });
+    expect(r.backgroundErrors).toHaveLength(1);
+    expect(tm.logs.some((l) => l.startsWith('warn: ') && l.includes('sink down'))).toBe(true);
   });
 
   it('passes a partial global context through and numbers request ids', async () => {

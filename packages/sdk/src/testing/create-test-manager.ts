@@ -6,6 +6,7 @@ import {
   CpexError,
   type GlobalContext,
   type InvokeOptions,
+  type Logger,
   type ManagerOptions,
   type PayloadOf,
   type PipelineResult,
@@ -32,7 +33,7 @@ export interface TestManagerOptions {
   configFile?: string;
   /** Directory relative `node://` kinds resolve against when `config` is given as text or object. */
   baseDir?: string;
-  /** Manager options (override the config's `plugin_settings`). */
+  /** Manager options (override the config's `plugin_settings`). Without a `logger`, log lines are collected in `logs`. */
   settings?: ManagerOptions;
 }
 
@@ -50,6 +51,8 @@ export type TestInvokeResult<P> = PipelineResult<P> & { backgroundErrors: Plugin
 /** What `createTestManager` returns. `await using tm = await createTestManager(...)` shuts it down. */
 export interface TestManager {
   readonly manager: PluginManager;
+  /** Warnings and errors the manager logged (`"warn: ..."`, `"error: ..."`), unless `settings.logger` was given. */
+  readonly logs: string[];
   /** Run a hook through the real executor; waits for fire-and-forget work unless told not to. */
   invoke<H extends string>(
     hook: H,
@@ -79,7 +82,14 @@ function isEntryWrapper(
  * await tm.shutdown();
  */
 export async function createTestManager(options: TestManagerOptions = {}): Promise<TestManager> {
-  const manager = new PluginManager(options.settings ?? {});
+  const logs: string[] = [];
+  const logger: Logger = {
+    debug() {},
+    info() {},
+    warn: (msg) => void logs.push(`warn: ${msg}`),
+    error: (msg) => void logs.push(`error: ${msg}`),
+  };
+  const manager = new PluginManager({ logger, ...options.settings });
   if (options.configFile !== undefined) {
     await manager.loadConfig(options.configFile);
   } else if (typeof options.config === 'string') {
@@ -106,6 +116,7 @@ export async function createTestManager(options: TestManagerOptions = {}): Promi
   const shutdown = () => manager.shutdown();
   return {
     manager,
+    logs,
     async invoke<H extends string>(hook: H, payload: PayloadOf<H>, opts: TestInvokeOptions = {}) {
       const { globalContext, waitForBackground = true, ...rest } = opts;
       counter += 1;
