@@ -156,16 +156,24 @@ function printSummary(outputs: readonly ScenarioOutput[]): void {
 function printReference(reports: readonly ReferenceReport[]): void {
   for (const r of reports) {
     const undocumented = r.differences.filter((d) => !d.documented);
+    const documented = r.differences.filter((d) => d.documented);
     const mark = r.ok ? '✓' : '✗';
     process.stdout.write(
       `${mark} ${r.scenario}: ${r.differences.length} difference(s) from Python cpex, ${undocumented.length} undocumented` +
         `${r.cpex_ts_expect_ok ? '' : '; cpex-ts expectations FAILED'}${r.reference_error ? `; reference error: ${r.reference_error}` : ''}\n`,
     );
-    for (const d of r.differences) {
-      const tag = d.documented ? `documented (${d.reason})` : 'UNDOCUMENTED';
+    if (documented.length > 0) {
+      const reasons = [...new Set(documented.map((d) => d.reason))];
+      process.stdout.write(`    documented: ${documented.map((d) => d.path).join(', ')}\n`);
+      for (const why of reasons) process.stdout.write(`      why: ${why}\n`);
+    }
+    for (const d of undocumented) {
       process.stdout.write(
-        `    ${d.path}: ${tag}; cpex-ts ${JSON.stringify(d.cpex_ts)} vs python ${JSON.stringify(d.python)}\n`,
+        `    UNDOCUMENTED ${d.path}: cpex-ts ${JSON.stringify(d.cpex_ts)} vs python ${JSON.stringify(d.python)}\n`,
       );
+    }
+    if (r.unused_deviations.length > 0) {
+      process.stdout.write(`    note: documented but not observed: ${r.unused_deviations.join(', ')}\n`);
     }
   }
   const bad = reports.filter((r) => !r.ok).length;

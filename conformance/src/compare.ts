@@ -183,6 +183,8 @@ export interface ReferenceReport {
   cpex_ts_expect_ok: boolean;
   reference_error?: string;
   differences: ReferenceDifference[];
+  /** deviations.yaml paths of this scenario that no difference matched (stale documentation). */
+  unused_deviations: string[];
 }
 
 /** Compares a cpex-ts run with the Python reference run of the same scenario. */
@@ -199,6 +201,7 @@ export function compareWithReference(
     ok: ts.expect_ok,
     cpex_ts_expect_ok: ts.expect_ok,
     differences: [],
+    unused_deviations: [],
   };
   if (!ref.ok || !ref.output) {
     report.reference_error = ref.error ?? 'no output';
@@ -216,6 +219,12 @@ export function compareWithReference(
       ...(dev ? { reason: dev.reason } : {}),
     });
     if (!dev) report.ok = false;
+  }
+  for (const d of devs) {
+    if (d.scenario !== sc.name) continue;
+    for (const p of d.paths) {
+      if (!diffs.some((x) => pathMatches(p, x.path))) report.unused_deviations.push(p);
+    }
   }
   return report;
 }
