@@ -124,14 +124,31 @@ describe('Python cpex 0.1.x shapes (documented mapping)', () => {
       'import json, sys',
       'from cpex.framework.extensions.extensions import Extensions',
       'docs = json.load(sys.stdin)',
-      'print(json.dumps([json.loads(Extensions.model_validate(d).model_dump_json()) for d in docs]))',
+      'out = [Extensions.model_validate(d) for d in docs]',
+      '# what a Python plugin does: add a label, or (wrongly) drop one, on the frozen models',
+      's = out[1].security',
+      'out.append(out[1].model_copy(update={"security": s.model_copy(update={"labels": s.labels | {"PII"}})}))',
+      'out.append(out[1].model_copy(update={"security": s.model_copy(update={"labels": frozenset({"internal"})})}))',
+      'print(json.dumps([json.loads(e.model_dump_json()) for e in out]))',
     ].join('\n');
     const caps = compileCapabilities(['read_labels']);
     const view = extensionsView(ext, caps)!;
-    const [dumped, dumpedView] = runPython(py, code, [
+    const [dumped, dumpedView, added, removed] = runPython(py, code, [
       extensionsToPython(ext),
       extensionsToPython(view),
     ]) as Record<string, unknown>[];
+    // a real Python edit goes through the same merge: an append needs append_labels, a removal never passes
+    const appendCaps = compileCapabilities(['append_labels']);
+    const appendView = extensionsView(ext, appendCaps)!;
+    const appended = mergeExtensions(ext, appendView, extensionsFromPython(added, appendView), appendCaps);
+    expect(appended.ok && [...(appended.value.security?.labels ?? [])]).toEqual([
+      'CONFIDENTIAL',
+      'internal',
+      'PII',
+    ]);
+    expect(mergeExtensions(ext, view, extensionsFromPython(added, view), caps).ok).toBe(false);
+    const dropped = mergeExtensions(ext, appendView, extensionsFromPython(removed, appendView), appendCaps);
+    expect(dropped.ok === false && dropped.message).toContain('CONFIDENTIAL');
     // Python filled its defaults (nulls, empty collections) and may reorder sets
     expect((dumped!.http as { headers: unknown }).headers).toEqual({
       'content-type': 'application/json',
