@@ -35,17 +35,28 @@ export function deviationsTable(): string {
   return ['| scenario | differing fields | why cpex-ts differs |', '|---|---|---|', ...rows].join('\n');
 }
 
+/** One row per scenario of the corpus: file, name and description. */
+export function scenariosTable(
+  scenarios: ReadonlyArray<{ file: string; name: string; description: string }>,
+): string {
+  const rows = scenarios.map(
+    (s) => `| ${path.basename(s.file, path.extname(s.file))} | ${s.description.replace(/\|/g, '\\|')} |`,
+  );
+  return ['| scenario | what it checks |', '|---|---|', ...rows].join('\n');
+}
+
 async function generate(argv: readonly string[]): Promise<void> {
   const pythonPath: string[] = [];
   for (let i = 0; i < argv.length; i++)
     if (argv[i] === '--python-path' && argv[i + 1]) pythonPath.push(path.resolve(argv[++i] as string));
   let doc = await readFile(DOC, 'utf8');
   doc = replaceBlock(doc, 'deviations', deviationsTable());
+  const scenarios = [];
+  for (const f of await collectScenarioFiles([path.join(REPO, 'conformance', 'scenarios')])) {
+    scenarios.push(await loadScenarioFile(f));
+  }
+  doc = replaceBlock(doc, 'scenarios', scenariosTable(scenarios));
   if (!argv.includes('--no-run')) {
-    const scenarios = [];
-    for (const f of await collectScenarioFiles([path.join(REPO, 'conformance', 'scenarios')])) {
-      scenarios.push(await loadScenarioFile(f));
-    }
     const m = await runMatrix(scenarios, { host: 'ts', pythonPath, python: defaultPython() });
     const notes = Object.entries(m.unavailable).map(([h, why]) => `- ${h}: not run (${why})`);
     const diffs = m.differences.map((d) => `- ${d.scenario}: \`${d.path}\` differs between hosts`);
