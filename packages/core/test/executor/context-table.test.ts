@@ -5,6 +5,11 @@
  * decisions" (table null without plugins; an entry for every plugin that ran or was scheduled),
  * and section 2 ContextTable.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ContextTable } from '../../src/index.js';
 import { gctx, newManager, probe, run, sleep, Trail } from './helpers.js';
@@ -371,4 +376,58 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
     expect(got).toEqual([undefined, 'fallback', 'v', 'v', 'p', 'tool_pre_invoke', 'sequential']);
     expect(r.contextTable?.toJSON().p?.state).toEqual({ k: 'v' });
   });
+});
+
+describe('caller state that is not a tree (bad input never crashes or hangs)', () => {
+  it('a GlobalContext whose state holds a cyclic plain object (two back-references) does not hang a plugin that reads its global context; writes still merge (ARCH s3 "global state writes ... merge")', async () => {
+    // Run in a child process: a hang must fail this test, not freeze the test worker.
+    const core = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/index.ts');
+    const dir = await mkdtemp(path.join(tmpdir(), 'cpex-cycle-'));
+    const script = path.join(dir, 'cycle.mts');
+    await writeFile(
+      script,
+      [
+        `import { PluginManager } from ${JSON.stringify(core)};`,
+        'const m = new PluginManager({ env: {} });',
+        "m.registerHook('tool_pre_invoke', (_p, ctx) => {",
+        '  const node = ctx.globalContext.state.node as Record<string, unknown>;',
+        '  ctx.globalContext.state.sawCycle = node.x === node || (node.x as Record<string, unknown>).y !== undefined;',
+        '  return undefined;',
+        "}, { name: 'reader' });",
+        'await m.initialize();',
+        'const node: Record<string, unknown> = { label: "n" };',
+        'node.x = node;',
+        'node.y = node;',
+        "const g = { requestId: 'r', state: { node } as Record<string, unknown>, metadata: {} };",
+        "await m.invoke('my.hook', {});",
+        "await m.invoke('tool_pre_invoke', { name: 't', args: {} } as never, { globalContext: g });",
+        'process.stdout.write(JSON.stringify({ sawCycle: g.state.sawCycle, label: (g.state.node as { label: string }).label }));',
+        'await m.shutdown();',
+      ].join('\n'),
+    );
+    try {
+      const out = await new Promise<{ code: number | null; killed: boolean; stdout: string; stderr: string }>(
+        (resolve) => {
+          execFile(
+            process.execPath,
+            ['--conditions=@cpex/source', '--import', 'tsx', script],
+            { cwd: path.resolve(path.dirname(core), '../../..'), timeout: 10_000 },
+            (err, stdout, stderr) =>
+              resolve({
+                code: err ? ((err as { code?: number }).code ?? 1) : 0,
+                killed: err?.killed === true,
+                stdout,
+                stderr,
+              }),
+          );
+        },
+      );
+      expect(out.killed, 'the child process hung and was killed after 10 s').toBe(false);
+      expect(out.stderr, out.stderr).toBe('');
+      expect(out.code).toBe(0);
+      expect(JSON.parse(out.stdout)).toEqual({ sawCycle: true, label: 'n' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
