@@ -314,11 +314,9 @@ describe('one test per capability', () => {
     );
   });
 
-  it('read_inbound_credentials / read_delegated_tokens: one sub-map each; immutable', () => {
+  it('read_inbound_credentials: the inbound tokens only; immutable; the other sub-map cannot be fabricated', () => {
     const inbound = extensionsView(base, caps('read_inbound_credentials'))!;
     expect(Object.keys(inbound.raw_credentials!)).toEqual(['inbound_tokens']);
-    const delegated = extensionsView(base, caps('read_delegated_tokens'))!;
-    expect(Object.keys(delegated.raw_credentials!)).toEqual(['delegated_tokens']);
     expect(none.raw_credentials).toBeUndefined();
     rejected(
       merged(base, ['read_inbound_credentials'], (v) => ({
@@ -326,7 +324,6 @@ describe('one test per capability', () => {
         raw_credentials: { inbound_tokens: { user: { source_header: 'X-Other', kind: 'opaque' } } },
       })),
     );
-    // asking for the other sub-map is a fabrication
     rejected(
       merged(base, ['read_inbound_credentials'], (v) => ({
         ...v,
@@ -342,6 +339,24 @@ describe('one test per capability', () => {
       'delegated_tokens',
       'inbound_tokens',
     ]);
+  });
+
+  it('read_delegated_tokens: the delegated tokens only; immutable', () => {
+    const delegated = extensionsView(base, caps('read_delegated_tokens'))!;
+    expect(Object.keys(delegated.raw_credentials!)).toEqual(['delegated_tokens']);
+    expect(
+      rejected(
+        merged(base, ['read_delegated_tokens'], (v) => ({ ...v, raw_credentials: { delegated_tokens: {} } })),
+      ),
+    ).toContain('immutable');
+    rejected(
+      merged(base, ['read_delegated_tokens'], (v) => ({
+        ...v,
+        raw_credentials: { ...v.raw_credentials, inbound_tokens: {} },
+      })),
+    );
+    const both = extensionsView(base, caps('read_delegated_tokens', 'read_inbound_credentials'))!;
+    expect(both.raw_credentials).toBe(base.raw_credentials);
   });
 
   it('write_candidate_constraint: everyone sees the constraint, only this capability changes it', () => {
