@@ -47,6 +47,8 @@ class Zygote {
   users = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   dead = false;
+  /** Asked to exit (idle); a new fork server is started for the next worker. */
+  stopping = false;
 
   constructor(
     python: string,
@@ -196,14 +198,23 @@ class Zygote {
 
   private async forkNow(timeoutMs: number): Promise<{ transport: WorkerTransport; initial: Buffer }> {
     await this.ready;
+    if (this.dead || this.stopping) throw new Error('fork server is stopping');
     const token = randomBytes(12).toString('hex');
     const id = this.nextId++;
     const channels = new Promise<{ proto: Socket; stdio: Socket; initial: Buffer }>((resolve, reject) => {
       this.byToken.set(token, { resolve, reject });
     });
-    const reply = new Promise<Record<string, unknown>>((r) => this.replies.set(id, r));
+    let replyTimer: NodeJS.Timeout | undefined;
+    const reply = new Promise<Record<string, unknown>>((r) => {
+      this.replies.set(id, r);
+      replyTimer = setTimeout(() => {
+        this.replies.delete(id);
+        r({ ok: false, error: { message: `no answer within ${timeoutMs} ms` } });
+      }, timeoutMs);
+    });
     this.child.stdin.write(`${JSON.stringify({ id, op: 'fork', socket: this.socketPath, token })}\n`);
     const r = await reply;
+    clearTimeout(replyTimer);
     const pid = (r.result as { pid?: number } | undefined)?.pid;
     if (r.ok !== true || typeof pid !== 'number') {
       this.byToken.delete(token);
@@ -294,7 +305,8 @@ class Zygote {
   }
 
   stop(): void {
-    if (this.users > 0) return;
+    if (this.users > 0 || this.stopping) return;
+    this.stopping = true;
     this.child.stdin.end();
     setTimeout(() => {
       if (!this.dead) this.child.kill('SIGKILL');
@@ -313,7 +325,7 @@ let exitHook = false;
 export function zygoteFor(opts: WorkerSpawnOptions): Zygote {
   const key = JSON.stringify([opts.python, opts.script, opts.env]);
   let z = zygotes.get(key);
-  if (!z || z.dead) {
+  if (!z || z.dead || z.stopping) {
     const created = new Zygote(opts.python, opts.script, opts.env, opts.logger, () => {
       if (zygotes.get(key) === created) zygotes.delete(key);
     });
