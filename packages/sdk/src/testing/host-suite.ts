@@ -354,6 +354,36 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
     );
 
     it(
+      'honours timeouts as its capabilities say: cooperative hosts abort the timed-out plugin',
+      async () => {
+        const host = await freshHost();
+        const manager = await managerWith(host, [
+          entry('probe_slow', { kind: 'sleep', ms: 30_000 }, { timeout: 0.3, on_error: 'ignore' }),
+        ]);
+        const r = await manager.invoke(HOOK, samplePayload(), { globalContext: gc() });
+        expect(r.errors[0]?.code).toBe('plugin_timeout');
+        if (host.capabilities.supportsTimeouts === 'preemptive') {
+          // Pre-emption is the host's own business (kill + restart); the outcome was checked above.
+          expect(host.capabilities.isolated).toBe(true);
+          return;
+        }
+        // Cooperative: the manager stopped waiting and must have fired the plugin's signal.
+        if (options.probe.events === undefined) {
+          throw new Error(
+            `${options.name}: a host with cooperative timeouts needs probe.events() for this check`,
+          );
+        }
+        let seen: readonly string[] = [];
+        for (let i = 0; i < 100 && !seen.includes('aborted'); i++) {
+          seen = await options.probe.events('probe_slow');
+          if (!seen.includes('aborted')) await new Promise((res) => setTimeout(res, 20));
+        }
+        expect(seen).toEqual(['sleep-start', 'aborted']);
+      },
+      timeout,
+    );
+
+    it(
       'dispose() resolves and is idempotent',
       async () => {
         const host = await options.makeHost();

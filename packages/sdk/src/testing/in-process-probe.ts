@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostProbe } from './probe.js';
+import { probeEvents } from './probe-plugin.js';
 
 /**
  * Probe entries `{ kind, config: { behaviour, hooks } }` for an in-process host: `kind` defaults to
@@ -18,6 +19,7 @@ export function inProcessProbe(kind: 'in-process' | 'node://' = 'in-process'): H
   if (kind === 'in-process') {
     return {
       entry: (behaviour, hooks) => ({ kind: 'in-process', config: { behaviour, hooks: [...hooks] } }),
+      events: probeEvents,
     };
   }
   const here = fileURLToPath(import.meta.url);
@@ -25,5 +27,6 @@ export function inProcessProbe(kind: 'in-process' | 'node://' = 'in-process'): H
   const modulePath = path.join(path.dirname(here), `probe-plugin${path.extname(here)}`);
   return {
     entry: (behaviour, hooks) => ({ kind: `node://${modulePath}`, config: { behaviour, hooks: [...hooks] } }),
+    events: probeEvents,
   };
 }

@@ -17,5 +17,5 @@ export type {
 export { testHost } from './host-suite.js';
 export type { HostSuiteOptions, SuiteApi } from './host-suite.js';
 export { inProcessProbe } from './in-process-probe.js';
-export { default as probePlugin } from './probe-plugin.js';
+export { default as probePlugin, probeEvents } from './probe-plugin.js';
 export type { HostProbe, ProbeBehaviour, ProbeEntry } from './probe.js';

@@ -30,14 +30,45 @@ function handlerFor(b: ProbeBehaviour): Handler {
     case 'sleep':
       return (_payload, context) =>
         new Promise((resolve) => {
-          const timer = setTimeout(() => resolve(allow()), b.ms);
+          record(context.pluginName, 'sleep-start');
+          const timer = setTimeout(() => {
+            record(context.pluginName, 'slept');
+            resolve(allow());
+          }, b.ms);
           // Cooperative cancellation: stop sleeping when the manager gives up on us.
           context.signal.addEventListener('abort', () => {
             clearTimeout(timer);
+            record(context.pluginName, 'aborted');
             resolve(allow({ aborted: true }));
           });
         });
   }
+}
+
+// Shared through globalThis: the probe module may be loaded twice (directly and via node://).
+const EVENTS_KEY = Symbol.for('cpex.testing.probe-events');
+function eventLog(): Map<string, string[]> {
+  const g = globalThis as { [EVENTS_KEY]?: Map<string, string[]> };
+  g[EVENTS_KEY] ??= new Map();
+  return g[EVENTS_KEY];
+}
+
+function record(pluginName: string, event: string): void {
+  const log = eventLog();
+  const list = log.get(pluginName) ?? [];
+  list.push(event);
+  log.set(pluginName, list);
+}
+
+/**
+ * What in-process probe plugins named `pluginName` observed (`sleep-start`, `slept`, `aborted`),
+ * since the last probe of that name was created.
+ *
+ * @example
+ * expect(probeEvents('probe_slow')).toContain('aborted');
+ */
+export function probeEvents(pluginName: string): readonly string[] {
+  return [...(eventLog().get(pluginName) ?? [])];
 }
 
 /**
@@ -51,6 +82,7 @@ export default function probePlugin(config: Record<string, unknown> | null, entr
   const where = `probe plugin ${entry?.name ?? '?'}`;
   const behaviour = behaviourOf(config, where);
   const hooks = Array.isArray(config?.hooks) ? (config.hooks as string[]) : (entry?.hooks ?? []);
+  if (entry?.name) eventLog().delete(entry.name);
   const handler = handlerFor(behaviour);
   const map: Record<string, Handler> = {};
   for (const h of hooks) map[h] = handler;

@@ -34,4 +34,10 @@ export interface HostProbe {
   entry(behaviour: ProbeBehaviour, hooks: readonly string[]): ProbeEntry;
   /** Directory relative kinds in probe entries resolve against (default: process.cwd()). */
   baseDir?: string;
+  /**
+   * What the probe plugin named `pluginName` observed: `sleep-start`, then `slept` or `aborted`
+   * (its cancellation signal fired). Required for hosts whose timeouts are cooperative, so the suite
+   * can check that a timed-out plugin is told to stop.
+   */
+  events?(pluginName: string): readonly string[] | Promise<readonly string[]>;
 }
