@@ -7,6 +7,7 @@ import {
   type Extensions,
   type Handler,
   type HostCapabilities,
+  HookRegistry,
   type Logger,
   type PluginContext,
   type PluginEntry,
@@ -16,6 +17,9 @@ import {
 import { type WorkerHello, WorkerProcess } from './worker-process.js';
 import { zygoteFor } from './zygote.js';
 import { applyContext, contextToWire, entryToPluginConfig, errorFromWire, resultFromWire } from './wire.js';
+
+/** Schemas of the built-in hooks, for the modified payloads Python plugins return. */
+const builtinHooks = new HookRegistry();
 
 export const PYTHON_HOST_CAPABILITIES: HostCapabilities = Object.freeze({
   supportsTimeouts: 'preemptive',
@@ -395,6 +399,18 @@ export class PythonPlugin implements PluginInstance {
     const result = resultFromWire(res.result, where, (ext) =>
       s.extensionsIn ? s.extensionsIn(ext, extensions) : ext,
     );
+    if (result.modifiedPayload !== undefined) {
+      // Ingress check in this direction too: model_copy(update=...) in Python does not validate.
+      try {
+        result.modifiedPayload = builtinHooks.validateResult(hook, result.modifiedPayload);
+      } catch (e) {
+        throw new CpexError(
+          'CPEX_ERR_INVALID_RESULT',
+          `Python plugin "${this.name}" on ${hook}: ${(e as Error).message}`,
+          { ...where, cause: e },
+        );
+      }
+    }
     applyContext(context, res.context, where);
     return result;
   }

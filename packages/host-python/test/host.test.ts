@@ -125,6 +125,17 @@ for (const [label, python, origin] of pythons) {
       expect(JSON.stringify(r.violation)).toContain('database unavailable');
     });
 
+    it('validates modified payloads coming back (model_copy does not validate in Python)', async () => {
+      const { manager } = await setup(
+        `plugins:\n  - {name: bad_edit, kind: pyref.plugins.probe.Probe, hooks: [tool_pre_invoke], on_error: ignore, config: {set_fields: {name: 123}}}`,
+        python!,
+      );
+      const r = await manager.invoke('tool_pre_invoke', { name: 'calc', args: {} }, { globalContext: gc() });
+      expect(r.payloadModified).toBe(false);
+      expect(r.errors[0]?.errorCode).toBe('CPEX_ERR_INVALID_RESULT');
+      expect(r.errors[0]?.message).toMatch(/bad_edit.*tool_pre_invoke.*name/);
+    });
+
     it('validates payloads at ingress on the Python side (coded CPEX_ERR_INVALID_PAYLOAD through on_error)', async () => {
       const { manager } = await setup(
         `plugins:\n  - {name: p, kind: pyref.plugins.probe.Probe, hooks: [tool_pre_invoke], on_error: ignore, config: {}}`,
