@@ -79,10 +79,10 @@ function entry(kind: string, config: Record<string, unknown> | null = null): Plu
   };
 }
 
-function ctx(baseDir = dir): FactoryContext {
+function ctx(baseDir = dir, pluginDirs: string[] = []): FactoryContext {
   return {
     baseDir,
-    pluginDirs: [],
+    pluginDirs,
     settings: {} as FactoryContext['settings'],
     logger: { debug() {}, info() {}, warn() {}, error() {} },
   };
@@ -167,6 +167,19 @@ describe('node:// factory: the export contract', () => {
     expect(await inst.handler('tool_pre_invoke')?.(payload, pctx, undefined)).toEqual({
       metadata: { pkg: true },
     });
+  });
+
+  it('finds a bare specifier under plugin_dirs before looking for a package', async () => {
+    const inst = await createNodeModuleFactory().create(
+      entry('node://nested.mjs'),
+      ctx(dir, [path.join(dir, 'sub')]),
+    );
+    expect(inst.plugin?.name).toBe('nested');
+    const viaPackage = await createNodeModuleFactory().create(
+      entry('node://fake-cpex-plugin'),
+      ctx(dir, ['sub']),
+    );
+    expect(viaPackage.plugin?.name).toBe('pkg');
   });
 
   it('imports TypeScript modules when a TS loader is active', async () => {
@@ -268,6 +281,18 @@ describe('node:// through the PluginManager', () => {
     const blocked = await m.invoke('tool_pre_invoke', { name: 'rm', args: {} }, { globalContext: gc() });
     expect(blocked.continueProcessing).toBe(false);
     expect(blocked.violation?.pluginName).toBe('guard');
+    await m.shutdown();
+  });
+
+  it("resolves node://<name> under the config's plugin_dirs", async () => {
+    const m = new PluginManager();
+    await m.loadConfigText(
+      'plugin_dirs: [sub]\nplugins:\n  - {name: n, kind: "node://nested.mjs", hooks: [tool_pre_invoke]}\n',
+      { baseDir: dir },
+    );
+    await m.initialize();
+    const r = await m.invoke('tool_pre_invoke', { name: 'search', args: {} }, { globalContext: gc() });
+    expect(r.metadata).toEqual({ nested: true });
     await m.shutdown();
   });
 

@@ -2,7 +2,8 @@
  * The `node://` kind: a TypeScript/JavaScript plugin module, imported in-process.
  *
  * `kind: node://<module specifier or path>[#export]` — relative paths resolve against the config
- * file's directory (`FactoryContext.baseDir`); bare specifiers resolve like an import from there.
+ * file's directory (`FactoryContext.baseDir`); a bare specifier is a file under one of the
+ * `plugin_dirs` when one exists there, else a package resolved like an import from `baseDir`.
  * The export (default, or the one named after `#`) is one of:
  * - a plugin object (`definePlugin({...})`, or any object with `name` / `hooks`);
  * - a class (e.g. extending the sdk's `Plugin`), constructed as `new C(entry.config, entry)`;
@@ -43,11 +44,20 @@ function isPathLike(spec: string): boolean {
 }
 
 /** The URL to import for a specifier, resolved relative to `baseDir`; `found` when it exists on disk. */
-function resolveModuleUrl(specifier: string, baseDir: string): { url: string; found: boolean } {
+function resolveModuleUrl(
+  specifier: string,
+  baseDir: string,
+  pluginDirs: readonly string[],
+): { url: string; found: boolean } {
   if (specifier.startsWith('file:')) return { url: specifier, found: existsSync(new URL(specifier)) };
   if (isPathLike(specifier)) {
     const file = path.resolve(baseDir, specifier);
     return { url: pathToFileURL(file).href, found: existsSync(file) };
+  }
+  // plugin_dirs are import roots (as for Python): `node://pii/redactor.ts` may live in one of them.
+  for (const dir of pluginDirs) {
+    const file = path.resolve(baseDir, dir, specifier);
+    if (existsSync(file)) return { url: pathToFileURL(file).href, found: true };
   }
   try {
     // Resolve a package as code in baseDir would; falls back to the import() resolver below.
@@ -74,7 +84,7 @@ async function importModule(entry: PluginEntry, specifier: string, ctx: FactoryC
       },
     );
   }
-  const { url, found } = resolveModuleUrl(specifier, ctx.baseDir);
+  const { url, found } = resolveModuleUrl(specifier, ctx.baseDir, ctx.pluginDirs ?? []);
   const shown = url.startsWith('file:') ? decodeURIComponent(new URL(url).pathname) : specifier;
   try {
     return { module: (await import(url)) as Record<string, unknown>, shown };
