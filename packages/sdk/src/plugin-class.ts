@@ -27,7 +27,8 @@ export const PLUGIN_CLASS: unique symbol = Symbol.for('cpex.plugin-class') as ne
  * @example
  * export default class AllowList extends Plugin<{ tools: string[] }> {
  *   async tool_pre_invoke(payload: PayloadOf<'tool_pre_invoke'>) {
- *     return this.config.tools.includes(payload.name) ? allow() : deny('tool_not_allowed', payload.name);
+ *     const tool = String(payload.name);
+ *     return this.config.tools.includes(tool) ? allow() : deny('tool_not_allowed', tool);
  *   }
  * }
  */

@@ -45,7 +45,7 @@ export function allow(
  * Halts in `sequential` and `concurrent`; ignored (recorded) in `transform`, `audit` and `fire_and_forget`.
  *
  * @example
- * if (!allowed.has(payload.name)) return deny('tool_not_allowed', `tool ${payload.name} is not on the allow-list`);
+ * if (!allowed.has(String(payload.name))) return deny('tool_not_allowed', `tool ${payload.name} is not on the allow-list`);
  */
 export function deny(violation: PluginViolation, extra?: ResultExtras): PluginResult<never>;
 export function deny(
@@ -82,7 +82,7 @@ export function deny(
  * Continue with a changed payload (build a new object; the payload you were given is read-only).
  *
  * @example
- * return modify({ ...payload, args: { ...payload.args, email: '[REDACTED]' } }, { metadata: { redacted: 1 } });
+ * return modify({ ...payload, name: 'search_v2' }, { metadata: { rerouted: true } });
  */
 export function modify<P>(payload: P, extra?: ResultExtras): PluginResult<P> {
   return withExtras({ continueProcessing: true, modifiedPayload: payload }, extra);
