@@ -6,7 +6,8 @@
  */
 import { types } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { newManager, probe, snapshot, Trail, run } from './helpers.js';
+import { PluginManager } from '../../src/index.js';
+import { captureLogger, newManager, probe, run, snapshot, Trail } from './helpers.js';
 
 describe('PipelineResult on success (ARCH s2 "Result")', () => {
   it('success without modification: continueProcessing true, modifiedPayload null, payloadModified false, no violation, no errors (ARCH s2 "Result")', async () => {
@@ -363,4 +364,84 @@ describe('modifiedPayload: null (ARCH s2 "Result")', () => {
     expect(r.payloadModified).toBe(false);
     expect(r.modifiedPayload).toBeNull();
   });
+});
+
+describe('hostile plugin results: throwing getters, throwing thenables (bad plugin output is a coded error, never a crash or a hang)', () => {
+  const hostile: Array<[string, () => unknown]> = [
+    [
+      'a thenable whose then() throws',
+      () => ({
+        // biome-ignore lint/suspicious/noThenProperty: the point of the test
+        then() {
+          throw new Error('bad thenable');
+        },
+      }),
+    ],
+    [
+      'an object whose then getter throws',
+      () => ({
+        // biome-ignore lint/suspicious/noThenProperty: the point of the test
+        get then() {
+          throw new Error('then getter');
+        },
+      }),
+    ],
+    [
+      'a result whose continueProcessing getter throws',
+      () => ({
+        get continueProcessing() {
+          throw new Error('field getter');
+        },
+      }),
+    ],
+    [
+      'a promise of a result whose metadata getter throws',
+      async () => ({
+        get metadata() {
+          throw new Error('async field getter');
+        },
+      }),
+    ],
+    [
+      'a Proxy result whose traps throw',
+      () =>
+        new Proxy(
+          {},
+          {
+            get() {
+              throw new Error('proxy trap');
+            },
+            has() {
+              throw new Error('has trap');
+            },
+          },
+        ),
+    ],
+  ];
+  for (const mode of ['sequential', 'concurrent'] as const) {
+    for (const [what, handler] of hostile) {
+      it(`${mode}: a plugin returning ${what} halts with plugin_error naming it; invoke resolves (never rejects raw, never hangs)`, async () => {
+        const m = newManager();
+        probe(m, new Trail(), 'hostile', { mode }, handler as never);
+        await m.initialize();
+        const r = await run(m, 'tool_pre_invoke', {});
+        expect(r.continueProcessing).toBe(false);
+        expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'hostile' });
+        expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'hostile', code: 'plugin_error' })]);
+      }, 3_000);
+    }
+  }
+  for (const [what, handler] of hostile) {
+    it(`fire_and_forget: a plugin returning ${what} is reported by background.wait() as plugin_error (never an unhandled rejection or a hang)`, async () => {
+      // Not newManager(): if background work never settles, its shutdown() would hang the afterEach hook.
+      const m = new PluginManager({ env: {}, logger: captureLogger() });
+      probe(m, new Trail(), 'hostile', { mode: 'fire_and_forget' }, handler as never);
+      await m.initialize();
+      const r = await run(m, 'tool_pre_invoke', {});
+      expect(r.continueProcessing).toBe(true);
+      const bg = await r.background.wait();
+      expect(bg).toEqual([expect.objectContaining({ pluginName: 'hostile', code: 'plugin_error' })]);
+      await m.shutdown();
+    }, 3_000);
+  }
 });
