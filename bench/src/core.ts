@@ -6,7 +6,7 @@
  * 0 plugins ≤ 2× an empty async call; a 1 MB passthrough payload within 10% of a 200 B one;
  * 20 plugins ≤ 4.5× the cost of 5.
  */
-import { type Mode, type PluginResult, PluginManager } from '@cpex/core';
+import { type Mode, MonotonicSet, type PluginResult, PluginManager } from '@cpex/core';
 import { type AsyncFn, compare, printTable, type Row } from './harness.js';
 
 const ALLOW: PluginResult = { continueProcessing: true };
@@ -140,7 +140,10 @@ export async function benchCore(opts: { quick?: boolean } = {}): Promise<{ ok: b
     const m = await managerWith(hs);
     const ext = {
       request: { request_id: 'r-1', environment: 'prod' },
-      security: { labels: ['PII'], subject: { id: 'alice', type: 'user', roles: ['admin'] } },
+      security: {
+        labels: MonotonicSet.of('PII'),
+        subject: { id: 'alice', subject_type: 'user' as const, roles: ['admin'] },
+      },
       http: { request_headers: { 'x-tenant': 'a' } },
       custom: { k: 1 },
     };

@@ -139,7 +139,7 @@ export class PluginManager {
   private readonly runtimeDisabledNames = new Set<string>();
   private readonly activations = new Set<Promise<void>>();
   /** A registration made after initialize() that failed to load: invokes fail closed until it is disposed. */
-  private activationFailure: { error: unknown; added: PendingPlugin[] } | undefined;
+  private readonly activationFailures: Array<{ error: unknown; added: PendingPlugin[] }> = [];
   private readonly engine: Engine;
   private invocations = 0;
   private routing: RoutingConfig = { groups: {}, defaults: {}, routes: [] };
@@ -385,7 +385,7 @@ export class PluginManager {
       ready = this.activate(added);
       const a = ready.catch((e) => {
         // fail_on_plugin_error true (else activate() skipped it with a warning): fail closed.
-        this.activationFailure = { error: e, added };
+        this.activationFailures.push({ error: e, added });
         this.logger.error(`late registration failed: ${describeCause(e)}`);
       });
       this.activations.add(a);
@@ -396,7 +396,8 @@ export class PluginManager {
     const dispose = async () => {
       if (disposed) return;
       disposed = true;
-      if (this.activationFailure?.added === added) this.activationFailure = undefined;
+      const f = this.activationFailures.findIndex((x) => x.added === added);
+      if (f >= 0) this.activationFailures.splice(f, 1);
       for (const p of added) {
         const i = this.pending.indexOf(p);
         if (i >= 0) this.pending.splice(i, 1);
@@ -617,7 +618,7 @@ export class PluginManager {
     if (!this._initialized) return Promise.reject(this.notInitialized(hook));
     if (this.activations.size > 0)
       return Promise.all(this.activations).then(() => this.invoke(hook, payload, options));
-    if (this.activationFailure) return Promise.reject(this.activationFailure.error);
+    if (this.activationFailures.length > 0) return Promise.reject(this.activationFailures[0]!.error);
     let lineup = this.lineups.get(hook);
     if (lineup !== undefined && this.routeTable !== undefined) {
       lineup = this.routeTable.select(lineup, hook, options.extensions?.meta as RequestMeta | undefined);

@@ -109,13 +109,21 @@ export class CallContext implements PluginContext {
   }
 }
 
-/** Deep copy of plain objects and arrays; anything else (class instances, functions) is shared. */
-function copyPlain(v: unknown, depth = 0): unknown {
-  if (v === null || typeof v !== 'object' || depth > 64) return v;
-  if (Array.isArray(v)) return v.map((x) => copyPlain(x, depth + 1));
+/** Deep copy of plain objects and arrays (cycles and shared references preserved); other values are shared. */
+function copyPlain(v: unknown, seen: Map<object, unknown> = new Map()): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const done = seen.get(v);
+  if (done !== undefined) return done;
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    seen.set(v, out);
+    for (const x of v) out.push(copyPlain(x, seen));
+    return out;
+  }
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return v;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = copyPlain((v as Record<string, unknown>)[k], depth + 1);
+  seen.set(v, out);
+  for (const k of Object.keys(v)) out[k] = copyPlain((v as Record<string, unknown>)[k], seen);
   return out;
 }

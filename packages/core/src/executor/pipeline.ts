@@ -71,68 +71,32 @@ interface Outcome {
 const TIMEOUT = Symbol('cpex.timeout');
 const ABANDONED = Symbol('cpex.abandoned');
 
-/** An in-flight async plugin call racing its deadline. */
-class PendingCall implements Deadline {
+/** An in-flight async call of the concurrent or fire_and_forget phase (one object, no wrapper promise). */
+class AsyncCall implements Deadline {
   deadline: number;
   timeoutMs: number;
-  private settled = false;
-  private rejectFn!: (e: unknown) => void;
-  readonly promise: Promise<unknown>;
-
+  done = false;
   constructor(
-    thenable: PromiseLike<unknown>,
-    start: number,
-    timeoutMs: number,
-    private readonly ctx: CallContext,
-    private readonly watchdog: Watchdog,
+    private readonly inv: Invocation<unknown>,
+    readonly reg: Registration,
+    readonly ctx: CallContext,
+    readonly phase: Phase,
+    readonly start: number,
+    readonly onOutcome: (o: Outcome) => void,
   ) {
-    this.deadline = start + timeoutMs;
-    this.timeoutMs = timeoutMs;
-    this.promise = new Promise((resolve, reject) => {
-      this.rejectFn = reject;
-      thenable.then(
-        (v) => {
-          if (this.settled) return;
-          this.settled = true;
-          watchdog.untrack(this);
-          // Settled after its deadline but before the watchdog noticed: still a timeout.
-          if (performance.now() > this.deadline) reject(TIMEOUT);
-          else resolve(v);
-        },
-        (e) => {
-          if (this.settled) return;
-          this.settled = true;
-          watchdog.untrack(this);
-          reject(e);
-        },
-      );
-    });
-    watchdog.track(this);
+    this.timeoutMs = reg.timeoutMs;
+    this.deadline = start + reg.timeoutMs;
   }
-
   expire(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.ctx.abort(new CpexError('CPEX_ERR_PLUGIN_TIMEOUT', `plugin ${this.ctx.pluginName} timed out`));
-    this.rejectFn(TIMEOUT);
+    this.ctx.abort(new CpexError('CPEX_ERR_PLUGIN_TIMEOUT', `plugin ${this.reg.name} timed out`));
+    this.inv.finishAsync(this, undefined, TIMEOUT);
   }
-
   /** Stop waiting (sibling deny, caller abort) and abort the plugin's signal. */
   abandon(reason: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.watchdog.untrack(this);
+    if (this.done) return;
     this.ctx.abort(reason);
-    this.rejectFn(ABANDONED);
+    this.inv.finishAsync(this, undefined, ABANDONED);
   }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (
-    v !== null &&
-    (typeof v === 'object' || typeof v === 'function') &&
-    typeof (v as { then?: unknown }).then === 'function'
-  );
 }
 
 const EMPTY_BACKGROUND: BackgroundWork = Object.freeze({
@@ -156,44 +120,61 @@ export function emptyResult<P>(): PipelineResult<P> {
   };
 }
 
-/** Validate a handler's return value cheaply; returns an error message or undefined. */
-function checkResult(r: unknown): string | undefined {
+/**
+ * Read a handler's return value exactly once, into a plain snapshot, and validate it. Hostile
+ * values (throwing getters, proxies) become an error message instead of escaping the executor.
+ */
+function readResult(r: unknown): PluginResult | string {
   if (typeof r !== 'object' || r === null || Array.isArray(r)) {
     return `expected a PluginResult object (or nothing), got ${Array.isArray(r) ? 'an array' : typeof r}`;
   }
-  const x = r as Record<string, unknown>;
-  if (x.continueProcessing !== undefined && typeof x.continueProcessing !== 'boolean') {
-    return `continueProcessing must be a boolean, got ${typeof x.continueProcessing}`;
+  let out: PluginResult;
+  try {
+    const x = r as Record<string, unknown>;
+    const cp = x.continueProcessing;
+    if (cp !== undefined && typeof cp !== 'boolean')
+      return `continueProcessing must be a boolean, got ${typeof cp}`;
+    if (cp === undefined && ('continue_processing' in x || 'modified_payload' in x)) {
+      return 'snake_case result fields (continue_processing, modified_payload) are not read in TypeScript: use continueProcessing / modifiedPayload';
+    }
+    const v = x.violation;
+    if (
+      v !== undefined &&
+      v !== null &&
+      (typeof v !== 'object' || typeof (v as { code?: unknown }).code !== 'string')
+    ) {
+      return 'violation must be an object with a string code';
+    }
+    const md = x.metadata;
+    if (md !== undefined && md !== null && (typeof md !== 'object' || Array.isArray(md)))
+      return 'metadata must be an object';
+    const rd = x.retryDelayMs;
+    if (rd !== undefined && !(typeof rd === 'number' && rd >= 0)) return 'retryDelayMs must be a number >= 0';
+    const me = x.modifiedExtensions;
+    if (me !== undefined && me !== null && typeof me !== 'object')
+      return 'modifiedExtensions must be an object';
+    out = {};
+    if (cp !== undefined) out.continueProcessing = cp;
+    if (x.modifiedPayload !== undefined) out.modifiedPayload = x.modifiedPayload;
+    if (me != null) out.modifiedExtensions = me as Extensions;
+    if (v != null) out.violation = { ...(v as PluginViolation) };
+    if (md != null) out.metadata = { ...(md as Record<string, unknown>) };
+    if (rd !== undefined) out.retryDelayMs = rd;
+  } catch (e) {
+    return `reading the result threw: ${describeCause(e)}`;
   }
-  if (x.continueProcessing === undefined && ('continue_processing' in x || 'modified_payload' in x)) {
-    return 'snake_case result fields (continue_processing, modified_payload) are not read in TypeScript: use continueProcessing / modifiedPayload';
+  return out;
+}
+
+/** `then` of a thenable, read once; a throwing getter becomes the call's failure. */
+function thenOf(v: unknown): { then: PromiseLike<unknown>['then'] } | undefined | { error: unknown } {
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return undefined;
+  try {
+    const t = (v as { then?: unknown }).then;
+    return typeof t === 'function' ? { then: t as PromiseLike<unknown>['then'] } : undefined;
+  } catch (error) {
+    return { error };
   }
-  const v = x.violation;
-  if (
-    v !== undefined &&
-    v !== null &&
-    (typeof v !== 'object' || typeof (v as { code?: unknown }).code !== 'string')
-  ) {
-    return 'violation must be an object with a string code';
-  }
-  if (
-    x.metadata !== undefined &&
-    x.metadata !== null &&
-    (typeof x.metadata !== 'object' || Array.isArray(x.metadata))
-  ) {
-    return 'metadata must be an object';
-  }
-  if (x.retryDelayMs !== undefined && !(typeof x.retryDelayMs === 'number' && x.retryDelayMs >= 0)) {
-    return 'retryDelayMs must be a number >= 0';
-  }
-  if (
-    x.modifiedExtensions !== undefined &&
-    x.modifiedExtensions !== null &&
-    typeof x.modifiedExtensions !== 'object'
-  ) {
-    return 'modifiedExtensions must be an object';
-  }
-  return undefined;
 }
 
 const LOWER: Partial<Record<CpexErrorCode, string>> = {
@@ -279,7 +260,7 @@ export class Invocation<P = unknown> {
   private halted = false;
   private executed = 0;
   private decisionPlugin: string | undefined;
-  private pending: Set<PendingCall> | undefined;
+  private pending: Set<AsyncCall> | undefined;
   private current: SerialCall | undefined;
   private abortError: CpexError | undefined;
   private stopAbortListener: (() => void) | undefined;
@@ -445,14 +426,30 @@ export class Invocation<P = unknown> {
       this.applyOutcome(this.settle(reg, phase, ctx, start, undefined, e, true), phase);
       return false;
     }
-    if (isThenable(r)) {
+    const t = thenOf(r);
+    if (t !== undefined) {
+      if ('error' in t) {
+        this.applyOutcome(this.settle(reg, phase, ctx, start, undefined, t.error, true), phase);
+        return false;
+      }
       const call = new SerialCall(this as Invocation<unknown>, reg, ctx, phase, start);
       this.current = call;
       this.engine.watchdog.track(call);
-      r.then(
-        (v) => this.settleSerial(call, v, NO_ERROR),
-        (e) => this.settleSerial(call, undefined, e),
-      );
+      try {
+        t.then.call(
+          r,
+          (v) => this.settleSerial(call, v, NO_ERROR),
+          (e) => this.settleSerial(call, undefined, e),
+        );
+      } catch (e) {
+        // A hostile then(): if it already settled the call, the machine has moved on.
+        if (call.done) return true;
+        call.done = true;
+        this.current = undefined;
+        this.engine.watchdog.untrack(call);
+        this.applyOutcome(this.settle(reg, phase, ctx, start, undefined, e, true), phase);
+        return false;
+      }
       return true;
     }
     // A synchronous handler cannot be pre-empted: if it overran, its result is discarded as timed out.
@@ -522,13 +519,14 @@ export class Invocation<P = unknown> {
     );
   }
 
-  /** Start one plugin call. Returns the outcome synchronously when the handler did not return a thenable. */
+  /** Start one concurrent/fire_and_forget call; `done` gets its outcome (synchronously if the handler was sync). */
   private call(
     reg: Registration,
     phase: Phase,
     ctx: CallContext,
     payload: unknown,
-  ): Outcome | Promise<Outcome> {
+    done: (o: Outcome) => void,
+  ): void {
     const handler = reg.handlers.get(this.hook)!;
     const view = this.payloadView(reg, payload);
     const ext = this.ext === undefined ? undefined : extensionsView(this.ext, reg.caps);
@@ -547,26 +545,48 @@ export class Invocation<P = unknown> {
     try {
       r = handler(view, ctx, ext);
     } catch (e) {
-      return this.settle(reg, phase, ctx, start, undefined, e);
+      return done(this.settle(reg, phase, ctx, start, undefined, e));
     }
-    if (isThenable(r)) {
-      const pc = new PendingCall(r, start, reg.timeoutMs, ctx, this.engine.watchdog);
-      (this.pending ??= new Set()).add(pc);
-      return pc.promise.then(
-        (v) => {
-          this.pending!.delete(pc);
-          return this.settle(reg, phase, ctx, start, v, undefined, false);
-        },
-        (e) => {
-          this.pending!.delete(pc);
-          return this.settle(reg, phase, ctx, start, undefined, e, true);
-        },
-      );
+    const t = thenOf(r);
+    if (t !== undefined) {
+      if ('error' in t) return done(this.settle(reg, phase, ctx, start, undefined, t.error, true));
+      const ac = new AsyncCall(this as Invocation<unknown>, reg, ctx, phase, start, done);
+      (this.pending ??= new Set()).add(ac);
+      this.engine.watchdog.track(ac);
+      try {
+        t.then.call(
+          r,
+          (v) => this.finishAsync(ac, v, NO_ERROR),
+          (e) => this.finishAsync(ac, undefined, e),
+        );
+      } catch (e) {
+        this.finishAsync(ac, undefined, e);
+      }
+      return;
     }
     // A synchronous handler cannot be pre-empted: if it overran, its result is discarded as timed out.
     if (performance.now() - start > reg.timeoutMs)
-      return this.settle(reg, phase, ctx, start, undefined, TIMEOUT, true);
-    return this.settle(reg, phase, ctx, start, r, undefined, false);
+      return done(this.settle(reg, phase, ctx, start, undefined, TIMEOUT, true));
+    done(this.settle(reg, phase, ctx, start, r, undefined, false));
+  }
+
+  /** @internal An async concurrent/fire_and_forget call settled, timed out or was abandoned. */
+  finishAsync(ac: AsyncCall, value: unknown, error: unknown): void {
+    if (ac.done) return;
+    ac.done = true;
+    this.engine.watchdog.untrack(ac);
+    this.pending?.delete(ac);
+    try {
+      ac.onOutcome(
+        error === NO_ERROR
+          ? this.settle(ac.reg, ac.phase, ac.ctx, ac.start, value, undefined, false)
+          : this.settle(ac.reg, ac.phase, ac.ctx, ac.start, undefined, error, true),
+      );
+    } catch (e) {
+      this.engine.logger.error(`executor error after plugin ${ac.reg.name}: ${describeCause(e)}`, {
+        hook: this.hook,
+      });
+    }
   }
 
   private settle(
@@ -583,18 +603,19 @@ export class Invocation<P = unknown> {
     else if (failed) out = { reg, ctx, failure: failureOf(error, reg, reg.timeoutMs) };
     else if (value === undefined || value === null) out = { reg, ctx, result: {} };
     else {
-      const bad = checkResult(value);
-      out = bad
-        ? {
-            reg,
-            ctx,
-            failure: {
-              code: 'plugin_error',
-              message: `invalid result from plugin ${reg.name}: ${bad}`,
-              errorCode: 'CPEX_ERR_INVALID_RESULT',
-            },
-          }
-        : { reg, ctx, result: value as PluginResult };
+      const res = readResult(value);
+      out =
+        typeof res === 'string'
+          ? {
+              reg,
+              ctx,
+              failure: {
+                code: 'plugin_error',
+                message: `invalid result from plugin ${reg.name}: ${res}`,
+                errorCode: 'CPEX_ERR_INVALID_RESULT',
+              },
+            }
+          : { reg, ctx, result: res };
     }
     // Local-state writes of a call that timed out or was abandoned never reach the table.
     if (!out.abandoned && error !== TIMEOUT && !this.abortError) ctx.commit();
@@ -805,9 +826,7 @@ export class Invocation<P = unknown> {
           const ctx = new CallContext(this.table, reg, this.gc, this.hook, 'concurrent');
           contexts.push(ctx);
           inflight++;
-          const o = this.call(reg, 'concurrent', ctx, snapshot);
-          if (o instanceof Promise) o.then(onOutcome);
-          else onOutcome(o);
+          this.call(reg, 'concurrent', ctx, snapshot, onOutcome);
         }
         if (!done && inflight === 0 && next >= eligible.length) finish();
       };
@@ -860,9 +879,7 @@ export class Invocation<P = unknown> {
         while (next < eligible.length && (pool === 0 || inflight < pool)) {
           const i = next++;
           inflight++;
-          const o = this.call(eligible[i]!, 'fire_and_forget', ctxs[i]!, payload);
-          if (o instanceof Promise) o.then(onOutcome);
-          else onOutcome(o);
+          this.call(eligible[i]!, 'fire_and_forget', ctxs[i]!, payload, onOutcome);
         }
       };
       // Start after the caller has its result: background work never delays the pipeline.
