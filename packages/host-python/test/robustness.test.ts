@@ -236,6 +236,24 @@ describe.skipIf(!py)('lifecycle', () => {
     },
   );
 
+  it('a worker that keeps crashing is given up after maxRestarts (CPEX_ERR_WORKER_START), not restarted forever', async () => {
+    const { manager, host } = await managerWith(
+      `plugins:\n  - {name: c, kind: hp_plugins.chaos.Chaos, hooks: [tool_pre_invoke], on_error: ignore}`,
+      { python: py!, pythonPath: [FIXTURES], maxRestarts: 1 },
+    );
+    const plugin = [...host.plugins][0]!;
+    const crash = () =>
+      manager.invoke('tool_pre_invoke', { name: 'c', args: { action: 'exit' } }, { globalContext: gc() });
+    expect((await crash()).errors[0]?.errorCode).toBe('CPEX_ERR_WORKER_DIED');
+    await plugin.whenReady(); // restarted once
+    expect((await crash()).errors[0]?.errorCode).toBe('CPEX_ERR_WORKER_DIED');
+    const r = await manager.invoke('tool_pre_invoke', { name: 'c', args: {} }, { globalContext: gc() });
+    expect(r.errors[0]?.errorCode).toBe('CPEX_ERR_WORKER_START');
+    expect(r.errors[0]?.message).toMatch(/not restarting/);
+    expect(plugin.pids).toEqual([]);
+    await manager.shutdown();
+  });
+
   it('host.dispose() also stops workers, even when a plugin hangs in Python', async () => {
     const { manager, host } = await managerWith(
       `plugins:\n  - {name: c, kind: hp_plugins.chaos.Chaos, hooks: [tool_pre_invoke], on_error: ignore, timeout: 30}`,
