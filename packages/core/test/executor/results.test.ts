@@ -417,6 +417,28 @@ describe('hostile plugin results: throwing getters, throwing thenables (bad plug
           },
         ),
     ],
+    [
+      'metadata with a throwing getter',
+      () => ({
+        metadata: {
+          get k() {
+            throw new Error('metadata getter');
+          },
+        },
+      }),
+    ],
+    [
+      'a violation with a throwing getter',
+      () => ({
+        continueProcessing: false,
+        violation: {
+          code: 'X',
+          get reason() {
+            throw new Error('violation getter');
+          },
+        },
+      }),
+    ],
   ];
   for (const mode of ['sequential', 'concurrent'] as const) {
     for (const [what, handler] of hostile) {
@@ -431,6 +453,23 @@ describe('hostile plugin results: throwing getters, throwing thenables (bad plug
       }, 3_000);
     }
   }
+  for (const mode of ['sequential', 'transform'] as const) {
+    it(`${mode}: a plugin returning a modifiedPayload with a throwing getter halts with plugin_error naming it (the payload is read to apply it); invoke resolves`, async () => {
+      const m = newManager();
+      probe(m, new Trail(), 'hostile', { mode }, () => ({
+        modifiedPayload: {
+          get q() {
+            throw new Error('payload getter');
+          },
+        },
+      }));
+      await m.initialize();
+      const r = await run(m, 'tool_pre_invoke', { q: 1 });
+      expect(r.continueProcessing).toBe(false);
+      expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'hostile' });
+    }, 3_000);
+  }
+
   for (const [what, handler] of hostile) {
     it(`fire_and_forget: a plugin returning ${what} is reported by background.wait() as plugin_error (never an unhandled rejection or a hang)`, async () => {
       // Not newManager(): if background work never settles, its shutdown() would hang the afterEach hook.
