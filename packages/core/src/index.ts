@@ -33,3 +33,4 @@ export {
   HOOK_METHODS,
 } from './host/in-process.js';
 export * from './public-extensions.js';
+export { createNodeModuleFactory, parseNodeKind, NODE_MODULE_SCHEME } from './host/node-module.js';
