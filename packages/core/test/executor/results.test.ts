@@ -470,6 +470,22 @@ describe('hostile plugin results: throwing getters, throwing thenables (bad plug
     }, 3_000);
   }
 
+  it('sequential: a plugin returning modifiedExtensions with a throwing getter halts with plugin_error or extension_violation naming it; invoke resolves', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'hostile', {}, () => ({
+      modifiedExtensions: {
+        get custom() {
+          throw new Error('extensions getter');
+        },
+      } as never,
+    }));
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {}, { extensions: { custom: { a: 1 } } as never });
+    expect(r.continueProcessing).toBe(false);
+    expect(['plugin_error', 'extension_violation']).toContain(r.violation?.code);
+    expect(r.violation?.pluginName).toBe('hostile');
+  }, 3_000);
+
   for (const [what, handler] of hostile) {
     it(`fire_and_forget: a plugin returning ${what} is reported by background.wait() as plugin_error (never an unhandled rejection or a hang)`, async () => {
       // Not newManager(): if background work never settles, its shutdown() would hang the afterEach hook.
