@@ -5,7 +5,7 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { CHANNEL_NAMES } from '../../src/index.js';
-import { newManager, probe, sleep, traceOf, Trail, run } from './helpers.js';
+import { aborted, newManager, probe, run, sleep, traceOf, Trail } from './helpers.js';
 
 describe('tracing channels (cpex:hook:start/end, cpex:plugin:start/end)', () => {
   it('the four channel names are exported (tracing contract)', () => {
@@ -169,5 +169,34 @@ describe('tracing channels (cpex:hook:start/end, cpex:plugin:start/end)', () => 
     }
     expect(ta.messages.map((x) => x.msg.plugin)).toEqual(['pa']);
     expect(tb.messages.map((x) => x.msg.plugin)).toEqual(['pb']);
+  });
+
+  it('every hook:start is matched by a hook:end — also when the caller aborts or violationsAsExceptions throws (tracing contract: spans always close)', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'slow', {}, async (_p, ctx) => {
+      await aborted(ctx.signal);
+      return undefined;
+    });
+    probe(m, new Trail(), 'denier', { hook: 'tool_post_invoke' }, () => ({ continueProcessing: false }));
+    await m.initialize();
+    const trace = traceOf(m, ['cpex:hook:start', 'cpex:hook:end']);
+    try {
+      const ac = new AbortController();
+      const p = run(m, 'tool_pre_invoke', {}, { signal: ac.signal });
+      await sleep(5);
+      ac.abort();
+      await p.catch(() => undefined);
+      await run(m, 'tool_post_invoke', {}, { violationsAsExceptions: true }).catch(() => undefined);
+    } finally {
+      trace.stop();
+    }
+    const pairs = trace.messages.map((x) => [x.channel, x.msg.hook]);
+    expect(pairs).toEqual([
+      ['cpex:hook:start', 'tool_pre_invoke'],
+      ['cpex:hook:end', 'tool_pre_invoke'],
+      ['cpex:hook:start', 'tool_post_invoke'],
+      ['cpex:hook:end', 'tool_post_invoke'],
+    ]);
+    expect(trace.messages[1]?.msg.continueProcessing).toBe(false);
   });
 });
