@@ -7,9 +7,9 @@ import type { Mismatch } from './match.js';
 export interface ViolationOut {
   code: string;
   reason: string;
-  description?: string;
-  details?: Record<string, unknown>;
-  plugin_name?: string;
+  description: string | null;
+  details: Record<string, unknown>;
+  plugin_name: string | null;
   mcp_error_code?: number;
   http_status_code?: number;
   http_headers?: Record<string, string>;

@@ -109,10 +109,14 @@ export function managerOptions(sc: Scenario): ManagerOptions {
 
 function violationOut(v: PluginViolation | null | undefined): ViolationOut | null {
   if (!v) return null;
-  const out: ViolationOut = { code: v.code, reason: v.reason };
-  if (v.description !== undefined) out.description = v.description;
-  if (v.details !== undefined) out.details = plainCopy(v.details);
-  if (v.pluginName !== undefined) out.plugin_name = v.pluginName;
+  // code, reason, description, details and plugin_name are always present (README output contract).
+  const out: ViolationOut = {
+    code: v.code,
+    reason: v.reason,
+    description: v.description ?? null,
+    details: v.details === undefined ? {} : plainCopy(v.details),
+    plugin_name: v.pluginName ?? null,
+  };
   if (v.mcpErrorCode !== undefined) out.mcp_error_code = v.mcpErrorCode;
   if (v.httpStatusCode !== undefined) out.http_status_code = v.httpStatusCode;
   if (v.httpHeaders !== undefined) out.http_headers = { ...v.httpHeaders };

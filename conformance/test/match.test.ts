@@ -15,6 +15,7 @@ function step(over: Partial<StepOutput> = {}): StepOutput {
         code: 'FORBIDDEN',
         reason: 'Tool Not Allowed',
         description: 'gate says no',
+        details: {},
         plugin_name: 'gate',
       },
       metadata: { count: 1, 'observer.saw': { args: { x: 1 } }, flag: true },
@@ -173,7 +174,13 @@ describe('expect keys', () => {
       error: {
         type: 'PluginViolationError',
         message: 'tool_pre_invoke blocked',
-        violation: { code: 'NOPE', reason: 'not today', plugin_name: 'seq_deny' },
+        violation: {
+          code: 'NOPE',
+          reason: 'not today',
+          description: null,
+          details: {},
+          plugin_name: 'seq_deny',
+        },
       },
     });
     expect(
