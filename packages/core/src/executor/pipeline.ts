@@ -358,6 +358,20 @@ export class Invocation<P = unknown> {
 
   private finishWith(value: PipelineResult<P> | undefined, error: unknown): void {
     this.stopAbortListener?.();
+    // Every hook:start gets its hook:end: success, halt, violationsAsExceptions, abort or error.
+    if (this.tracing && hookEndChannel.hasSubscribers) {
+      hookEndChannel.publish({
+        manager: this.engine.owner,
+        invocationId: this.id,
+        hook: this.hook,
+        requestId: this.gc.requestId,
+        plugins: this.lineup.ordered.length,
+        continueProcessing: value !== undefined ? value.continueProcessing : false,
+        stoppedBy: this.violation?.pluginName ?? null,
+        executed: this.executed,
+        durationMs: performance.now() - this.t0,
+      });
+    }
     if (this.inRun) {
       this.syncResult = error !== undefined ? { error } : { value: value! };
     } else if (error !== undefined) this.rejectFn!(error);
@@ -370,19 +384,6 @@ export class Invocation<P = unknown> {
       ? this.fireAndForget(this.lineup.phases.fire_and_forget)
       : EMPTY_BACKGROUND;
     const result = this.buildResult(background);
-    if (this.tracing && hookEndChannel.hasSubscribers) {
-      hookEndChannel.publish({
-        manager: this.engine.owner,
-        invocationId: this.id,
-        hook: this.hook,
-        requestId: this.gc.requestId,
-        plugins: this.lineup.ordered.length,
-        continueProcessing: !this.halted,
-        stoppedBy: this.violation?.pluginName ?? null,
-        executed: this.executed,
-        durationMs: performance.now() - this.t0,
-      });
-    }
     if (this.halted && this.options.violationsAsExceptions) {
       return this.finishWith(
         undefined,
@@ -697,6 +698,26 @@ export class Invocation<P = unknown> {
   /** sequential / transform: chained; sequential may halt, transform's deny is ignored (its edits kept). */
   private applySerial(o: Outcome, phase: 'sequential' | 'transform' | Phase): void {
     if (o.failure) return this.fail(o, phase);
+    try {
+      this.applyResult(o, phase);
+    } catch (e) {
+      // Applying the plugin's edits read its returned objects: a hostile value is that plugin's error.
+      this.fail(
+        {
+          reg: o.reg,
+          ctx: o.ctx,
+          failure: {
+            code: 'plugin_error',
+            message: `invalid result from plugin ${o.reg.name}: reading its edits threw: ${describeCause(e)}`,
+            errorCode: 'CPEX_ERR_INVALID_RESULT',
+          },
+        },
+        phase,
+      );
+    }
+  }
+
+  private applyResult(o: Outcome, phase: Phase): void {
     const r = o.result!;
     const reg = o.reg;
     this.mergeMetadata(r);

@@ -20,8 +20,11 @@ export type TypedBuiltinHooks = Pick<
   >
 >;
 
-/** Hook name → { payload, result }; extended by declaration merging. */
-export interface HookMap extends TypedBuiltinHooks {}
+/**
+ * Hook name → { payload, result } for every built-in hook of Python and Rust cpex (legacy
+ * `tool_pre_invoke` & co., CMF, identity, delegation, elicitation); extended by declaration merging.
+ */
+export interface HookMap extends BuiltinHookMap {}
 
 /** A JSON-ish payload for hooks with no declared type. */
 export type GenericPayload = Record<string, unknown>;
