@@ -97,3 +97,60 @@ def test_same_fields_defaults_and_required(dumps, qualname):
         assert b[name]["factory"] == r[name]["factory"], f"{qualname}.{name}: default_factory differs"
         if not r[name]["factory"] and "<" not in str(r[name]["default"]):
             assert b[name]["default"] == r[name]["default"], f"{qualname}.{name}: default differs"
+
+
+BEHAVIOUR = r"""
+import json
+from cpex.framework import PluginConfig, PluginContext, GlobalContext, PluginResult, PluginViolation
+from cpex.framework.hooks.tools import ToolPreInvokePayload
+from cpex.framework.hooks.prompts import PromptPosthookPayload
+from cpex.framework.hooks.agents import AgentPreInvokePayload
+from cpex.framework.hooks.http import HttpHeaderPayload, HttpPreRequestPayload
+from cpex.framework.hooks.message import MessagePayload
+from cpex.framework.hooks.registry import get_hook_registry
+obs = {}
+p = ToolPreInvokePayload(name="calc", args={"x": 1})
+try:
+    p.name = "other"
+    obs["frozen"] = False
+except Exception as e:
+    obs["frozen"] = type(e).__name__
+obs["copy"] = p.model_copy(update={"args": {"y": 2}}).model_dump(mode="json")
+pp = PromptPosthookPayload.model_validate({"prompt_id": "p", "result": {"messages": [{"content": {"text": "hi"}}]}})
+obs["prompt_attr"] = pp.result.messages[0].content.text
+obs["prompt_result_is_dict"] = isinstance(pp.result, dict)
+ap = AgentPreInvokePayload.model_validate({"agent_id": "a", "messages": [{"role": "user", "content": "x"}]})
+obs["agent_attr"] = ap.messages[0].role
+h = HttpPreRequestPayload.model_validate({"path": "/", "method": "GET", "headers": {"a": "1"}})
+obs["headers"] = [dict(h.headers.root), h.headers["a"], len(h.headers), list(iter(h.headers))]
+m = MessagePayload.model_validate({"message": {"role": "user", "content": [{"content_type": "text", "text": "hi"}]}, "hook": "llm_input"})
+obs["message"] = m.model_dump(mode="json")
+cfg = PluginConfig(name="n", kind="k", mode="enforce_ignore_error", hooks=["tool_pre_invoke"])
+obs["legacy_mode"] = [cfg.mode.value, cfg.on_error.value, cfg.priority]
+ctx = PluginContext(global_context=GlobalContext(request_id="r", user={"email": "e@x"}))
+obs["user_email"] = ctx.user_email
+obs["result"] = PluginResult(violation=PluginViolation(code="C", reason="r", description="d")).model_dump(mode="json", exclude={"executions"})
+reg = get_hook_registry()
+obs["registered"] = sorted(h for h in ["tool_pre_invoke", "tool_post_invoke", "prompt_pre_fetch", "prompt_post_fetch",
+    "resource_pre_fetch", "resource_post_fetch", "agent_pre_invoke", "agent_post_invoke", "http_pre_request",
+    "http_post_request", "http_auth_resolve_user", "http_auth_check_permission", "identity_resolve",
+    "token_delegate", "evaluate", "cmf.llm_input", "cmf.tool_pre_invoke"] if reg.is_registered(h))
+print(json.dumps(obs, sort_keys=True, default=str))
+"""
+
+
+def test_same_behaviour_for_what_plugins_do(dumps):
+    def run(prepend_bundled: bool) -> dict:
+        code = BEHAVIOUR
+        if prepend_bundled:
+            code = f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r})\n" + code
+        # the worker imports every hook module; do the same here
+        code = code.replace(
+            "obs = {}",
+            "import cpex.framework.hooks.identity, cpex.framework.hooks.resources\nobs = {}",
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        return json.loads(out)
+
+    real, bundled = run(False), run(True)
+    assert bundled == real

@@ -5,11 +5,12 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from cpex.framework.hooks.http import HttpHeaderPayload
 from cpex.framework.hooks.registry import _register
 from cpex.framework.models import PluginPayload, PluginResult
+from cpex.framework.utils import coerce_messages
 
 
 class AgentHookType(str, Enum):
@@ -26,11 +27,21 @@ class AgentPreInvokePayload(PluginPayload):
     system_prompt: Optional[str] = None
     parameters: Optional[dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _attribute_access(cls, value: Any) -> Any:
+        return coerce_messages(value)
+
 
 class AgentPostInvokePayload(PluginPayload):
     agent_id: str
     messages: list[Any]
     tool_calls: Optional[list[dict[str, Any]]] = None
+
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _attribute_access(cls, value: Any) -> Any:
+        return coerce_messages(value)
 
 
 AgentPreInvokeResult = PluginResult[AgentPreInvokePayload]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from cpex.framework.hooks.registry import _register
 from cpex.framework.models import PluginPayload, PluginResult
+from cpex.framework.utils import coerce_nested
 
 
 class PromptHookType(str, Enum):
@@ -24,6 +25,12 @@ class PromptPrehookPayload(PluginPayload):
 class PromptPosthookPayload(PluginPayload):
     prompt_id: str
     result: Any
+
+    @field_validator("result", mode="before")
+    @classmethod
+    def _attribute_access(cls, value: Any) -> Any:
+        # A prompt result arriving as JSON gets attribute access, as Python cpex gives it.
+        return coerce_nested(value) if isinstance(value, dict) else value
 
 
 PromptPrehookResult = PluginResult[PromptPrehookPayload]
