@@ -64,6 +64,27 @@ describe('conditions: combination (ARCH s3 "OR across entries, AND inside one")'
   });
 });
 
+describe('conditions given in code are normalized like YAML ones (ARCH s3 "Conditions"; ref s4)', () => {
+  it('code conditions: empty fields are ignored (`serverIds: []` means any), as in YAML (ref s4 "Empty or absent fields are ignored")', async () => {
+    const m = newManager();
+    const t = new Trail();
+    probe(m, t, 'coded', { conditions: [{ serverIds: [], tenantIds: [], tools: ['search'] }] });
+    await m.initialize();
+    await run(m, 'tool_pre_invoke', { name: 'search' });
+    await run(m, 'tool_pre_invoke', { name: 'other' });
+    expect(t.ran).toEqual(['coded']);
+  });
+
+  it('code conditions: content types are normalized (case, parameters), as in YAML (ref s4 "content_types ... normalised")', async () => {
+    const m = newManager();
+    const t = new Trail();
+    probe(m, t, 'coded', { conditions: [{ contentTypes: ['Application/JSON; charset=utf-8'] }] });
+    await m.initialize();
+    await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('r', { contentType: 'application/json' }) });
+    expect(t.ran).toEqual(['coded']);
+  });
+});
+
 describe('conditions: context fields (ARCH s3 "server_ids, tenant_ids, user_patterns, content_types")', () => {
   it('server_ids / tenant_ids: exact membership; a missing value does not match (Python semantics, ref s4)', async () => {
     const runs = await withConditions([{ server_ids: ['srv'] }]);
