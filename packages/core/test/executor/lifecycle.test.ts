@@ -575,3 +575,51 @@ describe('plugin names (ARCH s2 register(); config errors name the YAML path)', 
     expect(err2.message).toContain('twin');
   });
 });
+
+describe('bad registration input in code is a coded error, never a silent allow (bad input gets a clear coded error)', () => {
+  const bad: Array<[string, Record<string, unknown>]> = [
+    ['mode', { mode: 'bogus' }],
+    ['onError', { onError: 'Fail' }],
+    ['priority', { priority: 'high' }],
+    ['conditions', { conditions: { tools: ['x'] } }],
+    ['capabilities', { capabilities: 'read_labels' }],
+  ];
+  for (const [field, entry] of bad) {
+    it(`registerHook with an invalid ${field} (${JSON.stringify(entry[field])}) throws CPEX_ERR_INVALID_ARGUMENT naming the plugin and the field`, () => {
+      const m = newManager();
+      let err: unknown;
+      try {
+        m.registerHook('tool_pre_invoke', () => undefined, { name: 'typo', ...entry } as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(CpexError);
+      expect((err as CpexError).code).toBe('CPEX_ERR_INVALID_ARGUMENT');
+      expect((err as CpexError).message).toContain('typo');
+      expect((err as CpexError).message).toContain(field);
+    });
+  }
+
+  it('a typo in onError never turns a failing guard into a silent allow (fail closed) (ARCH s3 "on_error fail (default)")', async () => {
+    const m = newManager();
+    let registered = true;
+    try {
+      m.registerHook(
+        'tool_pre_invoke',
+        () => {
+          throw new Error('guard broke');
+        },
+        { name: 'guard', onError: 'fails' } as never,
+      );
+    } catch {
+      registered = false;
+    }
+    if (registered) {
+      await m.initialize();
+      const r = await run(m, 'tool_pre_invoke', {});
+      expect(r.continueProcessing).toBe(false);
+    } else {
+      expect(m.pluginNames()).toEqual([]);
+    }
+  });
+});
