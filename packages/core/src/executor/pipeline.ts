@@ -167,11 +167,11 @@ function readResult(r: unknown): PluginResult | string {
 }
 
 /** `then` of a thenable, read once; a throwing getter becomes the call's failure. */
-function thenOf(v: unknown): { then: PromiseLike<unknown>['then'] } | undefined | { error: unknown } {
+function thenOf(v: unknown): { fn: PromiseLike<unknown>['then'] } | undefined | { error: unknown } {
   if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return undefined;
   try {
     const t = (v as { then?: unknown }).then;
-    return typeof t === 'function' ? { then: t as PromiseLike<unknown>['then'] } : undefined;
+    return typeof t === 'function' ? { fn: t as PromiseLike<unknown>['then'] } : undefined;
   } catch (error) {
     return { error };
   }
@@ -437,7 +437,7 @@ export class Invocation<P = unknown> {
       this.current = call;
       this.engine.watchdog.track(call);
       try {
-        t.then.call(
+        t.fn.call(
           r,
           (v) => this.settleSerial(call, v, NO_ERROR),
           (e) => this.settleSerial(call, undefined, e),
@@ -555,7 +555,7 @@ export class Invocation<P = unknown> {
       (this.pending ??= new Set()).add(ac);
       this.engine.watchdog.track(ac);
       try {
-        t.then.call(
+        t.fn.call(
           r,
           (v) => this.finishAsync(ac, v, NO_ERROR),
           (e) => this.finishAsync(ac, undefined, e),
