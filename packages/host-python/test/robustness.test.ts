@@ -109,6 +109,16 @@ for (const fork of [true, false]) {
         expect(pidOf('chaos')).toEqual([before]);
       });
 
+      it('a frame over the hard limit (limit + 1 MiB) is CPEX_ERR_RESPONSE_TOO_LARGE and the worker is replaced', async () => {
+        const [before] = pidOf('chaos');
+        const r = await call('flood', { chunks: 32 }); // 2 MiB without a newline; limit here is 200 kB + 1 MiB
+        const err = r.errors.find((e) => e.pluginName === 'chaos')!;
+        expect(err.message).toMatch(/larger than \d+ bytes; worker killed/);
+        expect(err.errorCode ?? 'CPEX_ERR_RESPONSE_TOO_LARGE').toBe('CPEX_ERR_RESPONSE_TOO_LARGE');
+        expect(await waitGone([before!])).toEqual([]);
+        await ok();
+      });
+
       it('an oversized request is refused before it is sent (CPEX_ERR_PAYLOAD_TOO_LARGE)', async () => {
         const r = await call('ok', { blob: 'y'.repeat(300_000) });
         const err = r.errors.find((e) => e.pluginName === 'chaos')!;
@@ -235,6 +245,29 @@ describe.skipIf(!py)('lifecycle', () => {
       expect(await waitGone(pids, 5_000)).toEqual([]);
     },
   );
+
+  for (const fork of [true, false]) {
+    it(`large responses within the limit arrive whole (${fork ? 'forked' : 'spawned'})`, async () => {
+      const { manager } = await managerWith(
+        `plugins:\n  - {name: big, kind: hp_plugins.chaos.Chaos, hooks: [tool_pre_invoke]}`,
+        { python: py!, pythonPath: [FIXTURES], fork },
+      );
+      const rs = await Promise.all(
+        [3_000_000, 1_000_000, 10].map((size) =>
+          manager.invoke(
+            'tool_pre_invoke',
+            { name: 'big', args: { action: 'huge', size } },
+            { globalContext: gc() },
+          ),
+        ),
+      );
+      expect(rs.map((r) => r.errors)).toEqual([[], [], []]);
+      expect(
+        rs.map((r) => (r.modifiedPayload as unknown as { args: { blob: string } }).args.blob.length),
+      ).toEqual([3_000_000, 1_000_000, 10]);
+      await manager.shutdown();
+    });
+  }
 
   it('a worker that keeps crashing is given up after maxRestarts (CPEX_ERR_WORKER_START), not restarted forever', async () => {
     const { manager, host } = await managerWith(

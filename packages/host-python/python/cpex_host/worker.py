@@ -30,6 +30,7 @@ import asyncio
 import importlib
 import inspect
 import os
+import select
 import sys
 import traceback
 from typing import Any, Optional
@@ -112,9 +113,14 @@ def _default(value: Any) -> Any:
 
 
 def _write_all(data: bytes) -> None:
+    # Blocking semantics even when the descriptor is non-blocking: a forked worker reads and
+    # writes one socket, and asyncio's reader sets O_NONBLOCK on it.
     view = memoryview(data)
     while view:
-        view = view[os.write(_PROTO_OUT, view) :]
+        try:
+            view = view[os.write(_PROTO_OUT, view) :]
+        except BlockingIOError:
+            select.select([], [_PROTO_OUT], [])
 
 
 _outbox: list[bytes] = []
@@ -646,7 +652,6 @@ def main() -> None:
 
 
 def _zygote() -> None:
-    import select
     import signal as _signal
 
     buf = b""
