@@ -6,11 +6,12 @@ import {
   loadConfigFile,
   type NormalizedConfig,
   type PluginRef,
+  normalizeContentType,
   parseConfigText,
   type RoutingConfig,
   validateConfig,
 } from './config/load.js';
-import type { RawConfig } from './config/schema.js';
+import { CANONICAL_MODES, ON_ERROR_VALUES, type RawConfig } from './config/schema.js';
 import { resolveSettings } from './config/settings.js';
 import { ConfigError, CpexError, describeCause } from './errors/cpex-error.js';
 import { compileCapabilities } from './extensions/gate.js';
@@ -33,6 +34,7 @@ import {
   type Phase,
   type PipelineResult,
   type Plugin,
+  type PluginCondition,
   type PluginEntry,
   type PluginFactory,
   type PluginHost,
@@ -87,6 +89,17 @@ function safeJson(v: unknown): string {
 }
 
 let managerIds = 0;
+
+const CONDITION_KEYS = new Set([
+  'serverIds',
+  'tenantIds',
+  'tools',
+  'prompts',
+  'resources',
+  'agents',
+  'userPatterns',
+  'contentTypes',
+]);
 
 interface PendingPlugin {
   entry: PluginEntry;
@@ -337,34 +350,79 @@ export class PluginManager {
     return this.addInCode([{ entry: full, instance: pluginToInstance(plugin) }]);
   }
 
+  /** A complete, validated entry for an in-code registration (the same rules as a YAML entry). */
   private entryFor(name: string, e: Partial<PluginEntry>, discovered: string[]): PluginEntry {
+    const bad = (field: string, want: string, got: unknown): never => {
+      throw new CpexError(
+        'CPEX_ERR_INVALID_ARGUMENT',
+        `plugin "${name}": ${field}: expected ${want}, got ${safeJson(got)}`,
+        { plugin: name, path: field },
+      );
+    };
+    const isStrings = (v: unknown): v is string[] =>
+      Array.isArray(v) && v.every((x) => typeof x === 'string');
+    if (e.mode !== undefined && !(CANONICAL_MODES as readonly string[]).includes(e.mode)) {
+      bad('mode', `one of ${CANONICAL_MODES.join('|')}`, e.mode);
+    }
+    if (e.onError !== undefined && !(ON_ERROR_VALUES as readonly string[]).includes(e.onError)) {
+      bad('onError', `one of ${ON_ERROR_VALUES.join('|')}`, e.onError);
+    }
+    if (e.priority !== undefined && !Number.isInteger(e.priority)) bad('priority', 'an integer', e.priority);
+    if (e.hooks !== undefined && !isStrings(e.hooks)) bad('hooks', 'a list of hook names', e.hooks);
+    if (e.capabilities !== undefined && !isStrings(e.capabilities))
+      bad('capabilities', 'a list of capability names', e.capabilities);
+    if (e.tags !== undefined && !isStrings(e.tags)) bad('tags', 'a list of strings', e.tags);
+    if (
+      e.config !== undefined &&
+      e.config !== null &&
+      (typeof e.config !== 'object' || Array.isArray(e.config))
+    ) {
+      bad('config', 'an object', e.config);
+    }
+    if (e.conditions !== undefined && !Array.isArray(e.conditions))
+      bad('conditions', 'a list of conditions', e.conditions);
+    const conditions = (e.conditions ?? []).map((c, i) => {
+      if (!c || typeof c !== 'object' || Array.isArray(c)) bad(`conditions[${i}]`, 'an object', c);
+      const out: PluginCondition = {};
+      for (const [k, v] of Object.entries(c)) {
+        if (!CONDITION_KEYS.has(k))
+          bad(`conditions[${i}].${k}`, `one of ${[...CONDITION_KEYS].join('|')}`, k);
+        if (!isStrings(v)) bad(`conditions[${i}].${k}`, 'a list of strings', v);
+        if ((v as string[]).length === 0) continue; // empty fields are ignored, as in YAML
+        out[k as keyof PluginCondition] =
+          k === 'contentTypes' ? (v as string[]).map(normalizeContentType) : [...(v as string[])];
+      }
+      return out;
+    });
     const out: PluginEntry = {
       name,
       kind: e.kind ?? 'in-process',
-      hooks: e.hooks ?? discovered,
+      hooks: [...new Set(e.hooks ?? discovered)],
       mode: e.mode ?? 'sequential',
       priority: e.priority ?? 100,
       onError: e.onError ?? 'fail',
-      capabilities: (e.capabilities ?? []).map((c) => c.trim().toLowerCase()),
-      conditions: e.conditions ?? [],
+      capabilities: [...new Set((e.capabilities ?? []).map((c) => c.trim().toLowerCase()))],
+      conditions,
       config: e.config ?? null,
       tags: e.tags ?? [],
       extra: e.extra ?? {},
     };
     if (e.timeout !== undefined) {
-      if (!(typeof e.timeout === 'number' && e.timeout > 0)) {
-        throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', `plugin ${name}: timeout must be seconds > 0`, {
-          plugin: name,
-        });
-      }
-      out.timeout = e.timeout;
+      if (!(typeof e.timeout === 'number' && e.timeout > 0 && Number.isFinite(e.timeout)))
+        bad('timeout', 'seconds > 0', e.timeout);
+      out.timeout = e.timeout as number;
     }
     try {
       compileCapabilities(out.capabilities);
     } catch (err) {
-      throw new CpexError('CPEX_ERR_UNKNOWN_CAPABILITY', `plugin ${name}: ${(err as Error).message}`, {
-        plugin: name,
-      });
+      throw new CpexError(
+        'CPEX_ERR_UNKNOWN_CAPABILITY',
+        `plugin "${name}": capabilities: ${(err as Error).message}`,
+        {
+          plugin: name,
+          path: 'capabilities',
+        },
+      );
     }
     return out;
   }
