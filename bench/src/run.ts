@@ -1,11 +1,12 @@
 /**
- * `pnpm bench [--quick] [--only core|python]`: every benchmark, each against its baseline measured
+ * `pnpm bench [--quick] [--only core|vs-python|python]`: every benchmark, each against its baseline measured
  * in the same run. Results are ratios (the machine is noisy); absolute numbers are for orientation.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCore } from './core.js';
+import { benchVsPython } from './vs-python.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -18,6 +19,9 @@ if (!only || only === 'core') {
   const r = await benchCore({ quick });
   console.log(r.ok ? '\ncore: all targets met' : '\ncore: some targets missed');
   ok &&= r.ok;
+}
+if (!only || only === 'core' || only === 'vs-python') {
+  ok &&= await benchVsPython({ quick });
 }
 if (!only || only === 'python') {
   // The Python host bench runs in its own process (worker processes, pythonia's global bridge).
