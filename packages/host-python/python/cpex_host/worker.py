@@ -424,7 +424,10 @@ class Runner:
                     },
                 }
             )
-        _queue(data + b"\n")
+        if not self.tasks and not _outbox:
+            _write_all(data + b"\n")  # nothing else in flight: answer now, do not wait a loop turn
+        else:
+            _queue(data + b"\n")
 
     def _plugin_exception(self, exc: Exception) -> dict:
         err = _error("plugin_exception", f"{type(exc).__name__}: {exc}", exc)
