@@ -491,31 +491,42 @@ export class PluginManager {
 
   /** Create, initialize and register the given plugins (in order). */
   private async activate(list: PendingPlugin[]): Promise<void> {
-    const created: Registration[] = [];
-    for (const p of list) {
-      try {
-        const reg = await this.createRegistration(p);
-        p.registration = reg;
-        created.push(reg);
-      } catch (e) {
-        const err =
-          e instanceof CpexError && e.plugin === p.entry.name
-            ? e
-            : new CpexError(
-                e instanceof CpexError ? e.code : 'CPEX_ERR_PLUGIN_LOAD',
-                `plugin "${p.entry.name}" (kind ${p.entry.kind}${p.path ? `, ${p.path}` : ''}) failed to load: ${describeCause(e)}`,
-                { plugin: p.entry.name, ...(p.path ? { path: p.path } : {}), cause: e },
-              );
-        if (this._settings.failOnPluginError) {
-          for (const r of created.reverse()) await this.safeShutdown(r);
-          for (const q of list) delete q.registration;
-          throw err;
-        }
-        const i = this.pending.indexOf(p);
-        if (i >= 0) this.pending.splice(i, 1);
-        this._warnings.push(`skipped: ${err.message}`);
-        this.logger.warn(`skipping plugin: ${err.message}`, { plugin: p.entry.name });
+    // Create and initialize in parallel (Python workers, slow initialize()s overlap); registration
+    // order — which breaks priority ties — stays the list order, fixed before anything starts.
+    const orders = list.map(() => ++this.order);
+    const settled = await Promise.allSettled(list.map((p, i) => this.createRegistration(p, orders[i]!)));
+    const failures: CpexError[] = [];
+    settled.forEach((r, i) => {
+      const p = list[i]!;
+      if (r.status === 'fulfilled') {
+        p.registration = r.value;
+        return;
       }
+      const e = r.reason;
+      failures.push(
+        e instanceof CpexError && e.plugin === p.entry.name
+          ? e
+          : new CpexError(
+              e instanceof CpexError ? e.code : 'CPEX_ERR_PLUGIN_LOAD',
+              `plugin "${p.entry.name}" (kind ${p.entry.kind}${p.path ? `, ${p.path}` : ''}) failed to load: ${describeCause(e)}`,
+              { plugin: p.entry.name, ...(p.path ? { path: p.path } : {}), cause: e },
+            ),
+      );
+    });
+    if (failures.length > 0 && this._settings.failOnPluginError) {
+      const created = list.flatMap((p) => (p.registration ? [p.registration] : []));
+      for (const r of created.reverse()) await this.safeShutdown(r);
+      for (const q of list) delete q.registration;
+      throw failures[0];
+    }
+    for (const [i, r] of settled.entries()) {
+      if (r.status === 'fulfilled') continue;
+      const p = list[i]!;
+      const err = failures.shift()!;
+      const at = this.pending.indexOf(p);
+      if (at >= 0) this.pending.splice(at, 1);
+      this._warnings.push(`skipped: ${err.message}`);
+      this.logger.warn(`skipping plugin: ${err.message}`, { plugin: p.entry.name });
     }
     this.regs = this.pending.flatMap((p) => (p.registration ? [p.registration] : []));
     this.lineups = buildLineups(this.regs);
@@ -589,7 +600,7 @@ export class PluginManager {
     );
   }
 
-  private async createRegistration(p: PendingPlugin): Promise<Registration> {
+  private async createRegistration(p: PendingPlugin, order: number = ++this.order): Promise<Registration> {
     const entry = p.entry;
     let instance = p.instance;
     if (!instance) {
@@ -647,7 +658,7 @@ export class PluginManager {
       caps: compileCapabilities(entry.capabilities),
       phase: entry.mode as Phase,
       timeoutMs: timeout * 1000,
-      order: ++this.order,
+      order,
       protect: !instance.host.copiesPayloads && this._settings.cowValidation === 'strict',
       conditions: entry.conditions,
       disabled: this.runtimeDisabledNames.has(entry.name),
