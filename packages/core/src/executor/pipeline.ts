@@ -210,6 +210,7 @@ function failureOf(e: unknown, reg: Registration, timeoutMs: number): Failure {
 
 const SERIAL_PHASES = ['sequential', 'transform', 'audit'] as const;
 const NO_ERROR = Symbol('cpex.no-error');
+const THREW = Symbol('cpex.threw');
 
 /** The one in-flight async call of a serial phase (the invocation's current deadline). */
 class SerialCall implements Deadline {
@@ -262,6 +263,9 @@ export class Invocation<P = unknown> {
   private decisionPlugin: string | undefined;
   private pending: Set<AsyncCall> | undefined;
   private current: SerialCall | undefined;
+  /** Scratch fields of runHandler (start time of the last call, what it threw). */
+  private callStart = 0;
+  private thrown: unknown;
   private abortError: CpexError | undefined;
   private stopAbortListener: (() => void) | undefined;
 
@@ -402,12 +406,13 @@ export class Invocation<P = unknown> {
     return this.view;
   }
 
-  /** Start one serial call; true when it went async (settleSerial resumes the machine). */
-  private startSerial(reg: Registration, phase: Phase): boolean {
-    this.table.participate(reg, false);
-    const ctx = new CallContext(this.table, reg, this.gc, this.hook, phase);
+  /**
+   * Call a plugin's handler with its payload view and extensions view, publishing the start span.
+   * Sets `callStart`; a thrown value comes back as THREW with the error in `thrown` (no allocation).
+   */
+  private runHandler(reg: Registration, phase: Phase, ctx: CallContext, payload: unknown): unknown {
     const handler = reg.handlers.get(this.hook)!;
-    const view = this.payloadView(reg, this.payload);
+    const view = this.payloadView(reg, payload);
     const ext = this.ext === undefined ? undefined : extensionsView(this.ext, reg.caps);
     this.executed++;
     if (this.tracing && pluginStartChannel.hasSubscribers) {
@@ -419,12 +424,23 @@ export class Invocation<P = unknown> {
         phase,
       });
     }
-    const start = performance.now();
-    let r: unknown;
+    this.callStart = performance.now();
     try {
-      r = handler(view, ctx, ext);
+      return handler(view, ctx, ext);
     } catch (e) {
-      this.applyOutcome(this.settle(reg, phase, ctx, start, undefined, e, true), phase);
+      this.thrown = e;
+      return THREW;
+    }
+  }
+
+  /** Start one serial call; true when it went async (settleSerial resumes the machine). */
+  private startSerial(reg: Registration, phase: Phase): boolean {
+    this.table.participate(reg, false);
+    const ctx = new CallContext(this.table, reg, this.gc, this.hook, phase);
+    const r = this.runHandler(reg, phase, ctx, this.payload);
+    const start = this.callStart;
+    if (r === THREW) {
+      this.applyOutcome(this.settle(reg, phase, ctx, start, undefined, this.thrown, true), phase);
       return false;
     }
     const t = thenOf(r);
@@ -528,26 +544,9 @@ export class Invocation<P = unknown> {
     payload: unknown,
     done: (o: Outcome) => void,
   ): void {
-    const handler = reg.handlers.get(this.hook)!;
-    const view = this.payloadView(reg, payload);
-    const ext = this.ext === undefined ? undefined : extensionsView(this.ext, reg.caps);
-    this.executed++;
-    if (this.tracing && pluginStartChannel.hasSubscribers) {
-      pluginStartChannel.publish({
-        manager: this.engine.owner,
-        invocationId: this.id,
-        hook: this.hook,
-        plugin: reg.name,
-        phase,
-      });
-    }
-    const start = performance.now();
-    let r: unknown;
-    try {
-      r = handler(view, ctx, ext);
-    } catch (e) {
-      return done(this.settle(reg, phase, ctx, start, undefined, e));
-    }
+    const r = this.runHandler(reg, phase, ctx, payload);
+    const start = this.callStart;
+    if (r === THREW) return done(this.settle(reg, phase, ctx, start, undefined, this.thrown));
     const t = thenOf(r);
     if (t !== undefined) {
       if ('error' in t) return done(this.settle(reg, phase, ctx, start, undefined, t.error, true));

@@ -4,6 +4,7 @@
  * `PluginManager` (results, errors, timeouts, lifecycle), using probe plugins the host supplies.
  */
 import {
+  DEFAULT_SETTINGS,
   type FactoryContext,
   type GlobalContext,
   type Logger,
@@ -48,18 +49,7 @@ const UNIMPLEMENTED_HOOK = 'cpex_test.not_implemented';
 
 const quietLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-const suiteSettings: ResolvedSettings = {
-  pluginTimeout: 30,
-  failOnPluginError: true,
-  executionPool: 10,
-  hookPolicies: {},
-  defaultHookPolicy: 'allow',
-  cowValidation: 'strict',
-  shortCircuitOnDeny: true,
-  maxPayloadBytes: 10_000_000,
-  routingEnabled: false,
-  routeCacheMaxEntries: 10_000,
-};
+const suiteSettings: ResolvedSettings = { ...DEFAULT_SETTINGS };
 
 function samplePayload() {
   return { name: 'probe_tool', args: { x: 1 } };
