@@ -32,5 +32,22 @@ for (const dir of readdirSync(path.join(root, 'packages'))) {
     }
   }
 }
+// Size budgets (STYLE 18): the engine and the author SDK stay small. Bytes of built JS (without maps).
+const BUDGETS = { core: 320_000, sdk: 60_000 };
+function jsBytes(dir) {
+  let n = 0;
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, f.name);
+    if (f.isDirectory()) n += jsBytes(p);
+    else if (f.name.endsWith('.js')) n += readFileSync(p).length;
+  }
+  return n;
+}
+for (const [pkg, budget] of Object.entries(BUDGETS)) {
+  const bytes = jsBytes(path.join(root, 'packages', pkg, 'dist'));
+  const ok = bytes <= budget;
+  console.log(`size: @cpex/${pkg} ${bytes} bytes of JS (budget ${budget}) ${ok ? 'ok' : 'OVER BUDGET'}`);
+  if (!ok) failures++;
+}
 console.log(`packaging: ${checked} entry points import from dist, ${failures} failed`);
 process.exit(failures ? 1 : 0);
