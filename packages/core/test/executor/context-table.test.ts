@@ -164,6 +164,26 @@ describe('context table (ARCH s3 rule "Context table")', () => {
     expect(table?.toJSON().counter?.state).toEqual({ n: 3 });
   });
 
+  it('a plugin disposed and registered again under the same name starts fresh even with the old table (entries are per registration, ref s7 "keyed by request_id + plugin uuid")', async () => {
+    const m = newManager();
+    const seen: unknown[] = [];
+    const make = () => ({
+      name: 'p',
+      tool_pre_invoke(_p: unknown, ctx: { state: Record<string, unknown> }) {
+        seen.push(ctx.state.n);
+        ctx.state.n = 1;
+        return undefined;
+      },
+    });
+    const first = m.register(make());
+    await m.initialize();
+    const r1 = await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('r') });
+    await first.dispose();
+    await m.register(make()).ready;
+    await run(m, 'tool_pre_invoke', {}, { globalContext: gctx('r'), contextTable: r1.contextTable });
+    expect(seen).toEqual([undefined, undefined]);
+  });
+
   it('the table type is exported and its entries are reachable with get(pluginName) (ARCH s2 ContextTable)', async () => {
     const m = newManager();
     probe(m, new Trail(), 'p', {}, (_p, ctx) => {

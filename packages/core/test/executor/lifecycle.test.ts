@@ -185,6 +185,36 @@ describe('initialization (ARCH s3 "Further decisions")', () => {
     expect(t.events).toEqual(['first:init', 'first:shutdown']);
   });
 
+  it('initialize() failing fast while another plugin is still initializing: that plugin is shut down once its initialize settles, and nothing runs (no half-initialized manager)', async () => {
+    const m = newManager();
+    const t = new Trail();
+    m.register({
+      name: 'slowInit',
+      async initialize() {
+        await sleep(30);
+        t.add('slowInit:init');
+      },
+      shutdown: () => void t.add('slowInit:shutdown'),
+      tool_pre_invoke: () => void t.add('slowInit'),
+    });
+    m.register({
+      name: 'fastFail',
+      initialize() {
+        throw new Error('fast failure');
+      },
+      tool_pre_invoke: () => undefined,
+    });
+    const err = await m.initialize().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CpexError);
+    expect((err as CpexError).plugin).toBe('fastFail');
+    await sleep(50);
+    expect(t.events).toEqual(['slowInit:init', 'slowInit:shutdown']);
+    await rejectsWith(run(m, 'tool_pre_invoke', {}), 'CPEX_ERR_NOT_INITIALIZED');
+  });
+
   it('initialize() twice is harmless; plugins are initialized once (ARCH s2 PluginManager)', async () => {
     const m = newManager();
     let inits = 0;
