@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only core|vs-python|python]`: every benchmark, each against its baseline measured
+ * `pnpm bench [--quick] [--only core|vs-python|soak|python]`: every benchmark, each against its baseline measured
  * in the same run. Results are ratios (the machine is noisy); absolute numbers are for orientation.
  */
 import { spawnSync } from 'node:child_process';
@@ -22,6 +22,22 @@ if (!only || only === 'core') {
 }
 if (!only || only === 'core' || only === 'vs-python') {
   ok &&= await benchVsPython({ quick });
+}
+if (!only || only === 'soak') {
+  // The memory soak needs --expose-gc: its own process.
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--conditions=@cpex/source',
+      '--import',
+      'tsx',
+      path.join(here, 'soak.ts'),
+      ...(quick ? ['--quick'] : []),
+    ],
+    { stdio: 'inherit' },
+  );
+  ok &&= r.status === 0;
 }
 if (!only || only === 'python') {
   // The Python host bench runs in its own process (worker processes, pythonia's global bridge).
