@@ -235,6 +235,47 @@ describe('initialization (ARCH s3 "Further decisions")', () => {
     expect(t.events).toEqual(['c:shutdown', 'b:shutdown', 'a:shutdown']);
   });
 
+  it('shutdown() during an in-flight invocation: no plugin runs after its own shutdown() (in-flight work is drained like background work, STYLE 6)', async () => {
+    const m = newManager();
+    const t = new Trail();
+    m.register(
+      {
+        name: 'a',
+        async tool_pre_invoke() {
+          await sleep(40);
+          t.add('a:done');
+          return undefined;
+        },
+        shutdown: () => void t.add('a:shutdown'),
+      },
+      { priority: 1 },
+    );
+    m.register(
+      {
+        name: 'b',
+        tool_pre_invoke() {
+          t.add('b:run');
+          return undefined;
+        },
+        shutdown: () => void t.add('b:shutdown'),
+      },
+      { priority: 2 },
+    );
+    await m.initialize();
+    const inflight = run(m, 'tool_pre_invoke', {}).then(
+      (r) => t.add(`invoke:${r.continueProcessing}`),
+      (e: unknown) => t.add(`invoke:rejected:${(e as CpexError).code}`),
+    );
+    await sleep(5);
+    await m.shutdown();
+    t.add('shutdown:resolved');
+    await inflight;
+    // Whatever the invocation's outcome, a plugin must never be called after its shutdown().
+    if (t.events.includes('b:run')) expect(t.indexOf('b:run')).toBeLessThan(t.indexOf('b:shutdown'));
+    expect(t.indexOf('a:done')).toBeLessThan(t.indexOf('a:shutdown'));
+    expect(t.indexOf('b:shutdown')).toBeLessThan(t.indexOf('shutdown:resolved'));
+  });
+
   it('a disposed registration leaves the lineup (ARCH s2 register(): Disposable)', async () => {
     const m = newManager();
     const t = new Trail();
