@@ -276,6 +276,39 @@ describe('initialization (ARCH s3 "Further decisions")', () => {
     expect(t.indexOf('b:shutdown')).toBeLessThan(t.indexOf('shutdown:resolved'));
   });
 
+  it('dispose() during an in-flight invocation: the disposed plugin is never called after its shutdown() (ARCH s2 register(): Disposable)', async () => {
+    const m = newManager();
+    const t = new Trail();
+    m.register(
+      {
+        name: 'a',
+        async tool_pre_invoke() {
+          await sleep(30);
+          return undefined;
+        },
+      },
+      { priority: 1 },
+    );
+    const b = m.register(
+      {
+        name: 'b',
+        tool_pre_invoke() {
+          t.add('b:run');
+          return undefined;
+        },
+        shutdown: () => void t.add('b:shutdown'),
+      },
+      { priority: 2 },
+    );
+    await m.initialize();
+    const inflight = run(m, 'tool_pre_invoke', {});
+    await sleep(5);
+    await b.dispose();
+    await inflight.catch(() => undefined);
+    if (t.events.includes('b:run')) expect(t.indexOf('b:run')).toBeLessThan(t.indexOf('b:shutdown'));
+    expect(t.events).toContain('b:shutdown');
+  });
+
   it('a disposed registration leaves the lineup (ARCH s2 register(): Disposable)', async () => {
     const m = newManager();
     const t = new Trail();
