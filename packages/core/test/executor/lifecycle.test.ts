@@ -513,6 +513,15 @@ describe('bad invoke input (bad input gets a clear coded error)', () => {
     expect(err.message).toContain('requestId');
   });
 
+  it('a hook name that is not a non-empty string is rejected with CPEX_ERR_INVALID_ARGUMENT, not answered with an empty allow', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'p');
+    await m.initialize();
+    for (const hook of [undefined, null, 42, '']) {
+      await rejectsWith(run(m, hook as never, {}), 'CPEX_ERR_INVALID_ARGUMENT');
+    }
+  });
+
   it('a globalContext without state/metadata is completed, not rejected (ARCH s2 GlobalContext)', async () => {
     const m = newManager();
     probe(m, new Trail(), 'p', {}, (_q, ctx) => {
