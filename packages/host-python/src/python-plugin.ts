@@ -81,6 +81,7 @@ export class PythonPlugin implements PluginInstance {
   private slots: Slot[] = [];
   private hooks: Map<string, number> | undefined;
   private readonly handlers = new Map<string, Handler>();
+  private readonly prefixes = new Map<string, string>();
   private shuttingDown = false;
   private booted: Promise<void> | undefined;
   private initialized = false;
@@ -366,35 +367,55 @@ export class PythonPlugin implements PluginInstance {
     extensions: Extensions | undefined,
   ): Promise<PluginResult> {
     const s = this.spec;
-    const where = { plugin: this.name, hook };
     const w = (!this.shuttingDown && this.pickReady()) || (await this.waitWorker(hook));
     const id = w.allocId();
-    const frame: Record<string, unknown> = { id, op: 'call', hook, payload, context: contextToWire(context) };
-    if (extensions !== undefined && extensions !== null && this.hooks?.get(hook) === 3) {
-      frame.extensions = s.extensionsOut ? s.extensionsOut(extensions) : extensions;
-    }
+    const ext =
+      extensions !== undefined && extensions !== null && this.hooks?.get(hook) === 3
+        ? s.extensionsOut
+          ? s.extensionsOut(extensions)
+          : extensions
+        : undefined;
     let line: string;
     try {
-      line = JSON.stringify(frame);
+      // The frame as one string; the part that is the same for every call of a hook is cached.
+      const body = JSON.stringify(payload);
+      line = `${this.framePrefix(hook)}${id}${body === undefined ? '' : `,"payload":${body}`},"context":${JSON.stringify(contextToWire(context))}`;
+      const extBody = ext === undefined ? undefined : JSON.stringify(ext);
+      line += extBody === undefined ? '}\n' : `,"extensions":${extBody}}\n`;
     } catch (e) {
       throw new CpexError(
         'CPEX_ERR_INVALID_PAYLOAD',
         `Python plugin "${this.name}" on ${hook}: payload is not JSON-serializable`,
-        {
-          ...where,
-          cause: e,
-        },
+        { plugin: this.name, hook, cause: e },
       );
     }
     if (line.length > s.maxPayloadBytes / 3 && Buffer.byteLength(line) > s.maxPayloadBytes) {
       throw new CpexError(
         'CPEX_ERR_PAYLOAD_TOO_LARGE',
         `Python plugin "${this.name}" on ${hook}: request of ${Buffer.byteLength(line)} bytes exceeds max_payload_bytes ${s.maxPayloadBytes}`,
-        where,
+        { plugin: this.name, hook },
       );
     }
-    const reply = w.requestLine(id, line, hook);
-    const res = await this.withDeadline(w, id, reply, context, hook);
+    const res = await w.call(
+      id,
+      line,
+      hook,
+      s.timeoutMs,
+      context.signal,
+      () =>
+        new CpexError(
+          'CPEX_ERR_PLUGIN_TIMEOUT',
+          `Python plugin "${this.name}" on ${hook}: exceeded its ${s.timeoutMs / 1000} s timeout`,
+          { plugin: this.name, hook },
+        ),
+      () =>
+        new CpexError('CPEX_ERR_ABORTED', `Python plugin "${this.name}" on ${hook}: call aborted`, {
+          plugin: this.name,
+          hook,
+        }),
+      s.cancelGraceMs,
+    );
+    const where = { plugin: this.name, hook };
     if (res.ok !== true) throw errorFromWire(res.error, where);
     const result = resultFromWire(res.result, where, (ext) =>
       s.extensionsIn ? s.extensionsIn(ext, extensions) : ext,
@@ -415,61 +436,13 @@ export class PythonPlugin implements PluginInstance {
     return result;
   }
 
-  /** Races the reply against the plugin timeout and the context's abort signal. */
-  private withDeadline(
-    w: WorkerProcess,
-    id: number,
-    reply: Promise<Record<string, unknown>>,
-    context: PluginContext,
-    hook: string,
-  ): Promise<Record<string, unknown>> {
-    const { timeoutMs, cancelGraceMs } = this.spec;
-    const signal = context.signal;
-    return new Promise((resolve, reject) => {
-      let done = false;
-      const finish = () => {
-        done = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-      };
-      const giveUp = (err: CpexError) => {
-        if (done) return;
-        finish();
-        w.abandon(id, cancelGraceMs);
-        reject(err);
-      };
-      const onAbort = () =>
-        giveUp(
-          new CpexError('CPEX_ERR_ABORTED', `Python plugin "${this.name}" on ${hook}: call aborted`, {
-            plugin: this.name,
-            hook,
-          }),
-        );
-      const timer = setTimeout(
-        () =>
-          giveUp(
-            new CpexError(
-              'CPEX_ERR_PLUGIN_TIMEOUT',
-              `Python plugin "${this.name}" on ${hook}: exceeded its ${timeoutMs / 1000} s timeout`,
-              { plugin: this.name, hook },
-            ),
-          ),
-        timeoutMs,
-      );
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      reply.then(
-        (r) => {
-          if (done) return;
-          finish();
-          resolve(r);
-        },
-        (e: unknown) => {
-          if (done) return;
-          finish();
-          reject(e);
-        },
-      );
-    });
+  /** `{"op":"call","hook":<hook>,"id":` — the start of every call frame for `hook`. */
+  private framePrefix(hook: string): string {
+    let p = this.prefixes.get(hook);
+    if (p === undefined) {
+      p = `{"op":"call","hook":${JSON.stringify(hook)},"id":`;
+      this.prefixes.set(hook, p);
+    }
+    return p;
   }
 }

@@ -38,6 +38,19 @@ interface Pending {
   /** The caller already gave up (timeout/abort); only the grace timer is left. */
   abandoned: boolean;
   graceTimer: NodeJS.Timeout | undefined;
+  /** A plugin call's deadline and abort wiring (`call()`); absent for control requests. */
+  guard: CallGuard | undefined;
+}
+
+/** How a plugin call gives up: its deadline, its abort signal and the errors it then rejects with. */
+export interface CallGuard {
+  /** performance.now() after which the call times out. */
+  deadline: number;
+  signal: AbortSignal;
+  onAbort: () => void;
+  timeoutError: () => Error;
+  abortError: () => Error;
+  graceMs: number;
 }
 
 const live = new Set<ChildProcessWithoutNullStreams>();
@@ -111,6 +124,13 @@ export class WorkerProcess {
   private deathError: CpexError | undefined;
   private readonly exitListeners: Array<(err: CpexError | undefined) => void> = [];
   private outbox: string[] = [];
+  /**
+   * Ids of guarded calls in the order they were sent. Every call of a plugin has the same
+   * timeout, so deadlines are in this order too: one timer (for the oldest) serves them all.
+   */
+  private deadlineIds: number[] = [];
+  private deadlineHead = 0;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private helloWaiter: { resolve(h: WorkerHello): void; reject(e: Error): void } | undefined;
   /** Set when we asked it to stop; its exit is then not a crash. */
   stopping = false;
@@ -222,9 +242,94 @@ export class WorkerProcess {
   requestLine(id: number, line: string, hook?: string): Promise<Record<string, unknown>> {
     if (this.deathError) return Promise.reject(this.deathError);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, hook, abandoned: false, graceTimer: undefined });
+      this.pending.set(id, {
+        resolve,
+        reject,
+        hook,
+        abandoned: false,
+        graceTimer: undefined,
+        guard: undefined,
+      });
       this.send(line.endsWith('\n') ? line : `${line}\n`);
     });
+  }
+
+  /**
+   * A plugin call: sends `line` (already serialized, ending in a newline) and resolves with the
+   * reply frame, or rejects with `timeoutError()` once `timeoutMs` passed or `abortError()` when
+   * `signal` aborts; the worker is then asked to cancel, and killed after `graceMs`.
+   */
+  call(
+    id: number,
+    line: string,
+    hook: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+    timeoutError: () => Error,
+    abortError: () => Error,
+    graceMs: number,
+  ): Promise<Record<string, unknown>> {
+    if (this.deathError) return Promise.reject(this.deathError);
+    if (signal.aborted) return Promise.reject(abortError());
+    return new Promise((resolve, reject) => {
+      const guard: CallGuard = {
+        deadline: performance.now() + timeoutMs,
+        signal,
+        onAbort: () => this.giveUp(id, abortError),
+        timeoutError,
+        abortError,
+        graceMs,
+      };
+      this.pending.set(id, { resolve, reject, hook, abandoned: false, graceTimer: undefined, guard });
+      signal.addEventListener('abort', guard.onAbort, { once: true });
+      this.deadlineIds.push(id);
+      if (!this.deadlineTimer) this.armDeadline(timeoutMs);
+      this.send(line);
+    });
+  }
+
+  /** The caller stops waiting for call `id`: reject it with `error()`, cancel it in the worker. */
+  private giveUp(id: number, error: () => Error): void {
+    const p = this.pending.get(id);
+    if (!p || p.abandoned) return;
+    if (p.guard) p.guard.signal.removeEventListener('abort', p.guard.onAbort);
+    p.reject(error());
+    this.abandon(id, p.guard?.graceMs ?? 0);
+  }
+
+  private armDeadline(ms: number): void {
+    this.deadlineTimer = setTimeout(this.onDeadline, Math.max(0, ms));
+    this.deadlineTimer.unref?.();
+  }
+
+  /** Times out every call whose deadline passed; re-arms for the oldest call still waiting. */
+  private readonly onDeadline = (): void => {
+    this.deadlineTimer = undefined;
+    const now = performance.now();
+    const ids = this.deadlineIds;
+    while (this.deadlineHead < ids.length) {
+      const id = ids[this.deadlineHead]!;
+      const p = this.pending.get(id);
+      if (p && !p.abandoned && p.guard) {
+        if (p.guard.deadline > now) {
+          this.armDeadline(p.guard.deadline - now);
+          break;
+        }
+        this.giveUp(id, p.guard.timeoutError);
+      }
+      this.deadlineHead++;
+    }
+    this.compactDeadlines();
+  };
+
+  private compactDeadlines(): void {
+    if (this.deadlineHead >= this.deadlineIds.length) {
+      this.deadlineIds = [];
+      this.deadlineHead = 0;
+    } else if (this.deadlineHead > 1024 && this.deadlineHead * 2 > this.deadlineIds.length) {
+      this.deadlineIds = this.deadlineIds.slice(this.deadlineHead);
+      this.deadlineHead = 0;
+    }
   }
 
   /** Frames written in one tick go out in one write (pipelined calls cost one syscall, not one each). */
@@ -293,6 +398,7 @@ export class WorkerProcess {
     for (const [, p] of this.pending) {
       if (p.graceTimer) clearTimeout(p.graceTimer);
       if (!p.abandoned) {
+        if (p.guard) p.guard.signal.removeEventListener('abort', p.guard.onAbort);
         p.reject(
           new CpexError(
             err.code === 'CPEX_ERR_WORKER_START' ? 'CPEX_ERR_WORKER_DIED' : err.code,
@@ -307,6 +413,7 @@ export class WorkerProcess {
       }
     }
     this.pending.clear();
+    this.clearDeadlines();
     for (const l of this.exitListeners) l(failure);
   }
 
@@ -315,6 +422,7 @@ export class WorkerProcess {
     this.opts.logger.error(err.message, { plugin: this.opts.plugin, pid: this.pid, code: err.code });
     for (const [, p] of this.pending) {
       if (p.graceTimer) clearTimeout(p.graceTimer);
+      if (p.guard && !p.abandoned) p.guard.signal.removeEventListener('abort', p.guard.onAbort);
       if (!p.abandoned)
         p.reject(
           new CpexError(err.code, err.message, {
@@ -324,6 +432,7 @@ export class WorkerProcess {
         );
     }
     this.pending.clear();
+    this.clearDeadlines();
     this.kill();
   }
 
@@ -426,7 +535,19 @@ export class WorkerProcess {
     }
     this.pending.delete(id as number);
     if (p.graceTimer) clearTimeout(p.graceTimer);
-    if (!p.abandoned) p.resolve(f);
+    if (!p.abandoned) {
+      if (p.guard) p.guard.signal.removeEventListener('abort', p.guard.onAbort);
+      p.resolve(f);
+    }
+    if (this.pending.size === 0) this.clearDeadlines();
+  }
+
+  /** Nothing in flight: no timer may keep running (it would hold the event loop for the timeout). */
+  private clearDeadlines(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlineIds = [];
+    this.deadlineHead = 0;
   }
 
   private onStderr(s: string): void {
