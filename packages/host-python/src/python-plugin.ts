@@ -14,7 +14,7 @@ import {
   type PluginInstance,
   type PluginResult,
 } from '@cpex/core';
-import { type WorkerHello, WorkerProcess } from './worker-process.js';
+import { type CallErrors, type WorkerHello, WorkerProcess } from './worker-process.js';
 import { zygoteFor } from './zygote.js';
 import { applyContext, contextToWire, entryToPluginConfig, errorFromWire, resultFromWire } from './wire.js';
 
@@ -82,6 +82,7 @@ export class PythonPlugin implements PluginInstance {
   private hooks: Map<string, number> | undefined;
   private readonly handlers = new Map<string, Handler>();
   private readonly prefixes = new Map<string, string>();
+  private readonly errors = new Map<string, CallErrors>();
   private shuttingDown = false;
   private booted: Promise<void> | undefined;
   private initialized = false;
@@ -402,17 +403,7 @@ export class PythonPlugin implements PluginInstance {
       hook,
       s.timeoutMs,
       context.signal,
-      () =>
-        new CpexError(
-          'CPEX_ERR_PLUGIN_TIMEOUT',
-          `Python plugin "${this.name}" on ${hook}: exceeded its ${s.timeoutMs / 1000} s timeout`,
-          { plugin: this.name, hook },
-        ),
-      () =>
-        new CpexError('CPEX_ERR_ABORTED', `Python plugin "${this.name}" on ${hook}: call aborted`, {
-          plugin: this.name,
-          hook,
-        }),
+      this.callErrors(hook),
       s.cancelGraceMs,
     );
     const where = { plugin: this.name, hook };
@@ -434,6 +425,29 @@ export class PythonPlugin implements PluginInstance {
     }
     applyContext(context, res.context, where);
     return result;
+  }
+
+  /** The errors a call on `hook` gives up with (one object per hook, built once). */
+  private callErrors(hook: string): CallErrors {
+    let e = this.errors.get(hook);
+    if (e === undefined) {
+      const { timeoutMs } = this.spec;
+      const fields = { plugin: this.name, hook };
+      e = {
+        timeout: () =>
+          new CpexError(
+            'CPEX_ERR_PLUGIN_TIMEOUT',
+            `Python plugin "${this.name}" on ${hook}: exceeded its ${timeoutMs / 1000} s timeout`,
+            { ...fields },
+          ),
+        aborted: () =>
+          new CpexError('CPEX_ERR_ABORTED', `Python plugin "${this.name}" on ${hook}: call aborted`, {
+            ...fields,
+          }),
+      };
+      this.errors.set(hook, e);
+    }
+    return e;
   }
 
   /** `{"op":"call","hook":<hook>,"id":` — the start of every call frame for `hook`. */

@@ -42,15 +42,25 @@ interface Pending {
   guard: CallGuard | undefined;
 }
 
-/** How a plugin call gives up: its deadline, its abort signal and the errors it then rejects with. */
-export interface CallGuard {
-  /** performance.now() after which the call times out. */
-  deadline: number;
-  signal: AbortSignal;
-  onAbort: () => void;
-  timeoutError: () => Error;
-  abortError: () => Error;
-  graceMs: number;
+/** The errors a plugin call rejects with when it gives up (one object per plugin and hook). */
+export interface CallErrors {
+  timeout(): Error;
+  aborted(): Error;
+}
+
+/** A plugin call's deadline and abort wiring; it is its own abort listener (no closure per call). */
+class CallGuard {
+  constructor(
+    readonly worker: WorkerProcess,
+    readonly id: number,
+    readonly deadline: number,
+    readonly signal: AbortSignal,
+    readonly errors: CallErrors,
+    readonly graceMs: number,
+  ) {}
+  handleEvent(): void {
+    this.worker.giveUp(this.id, false);
+  }
 }
 
 const live = new Set<ChildProcessWithoutNullStreams>();
@@ -265,36 +275,29 @@ export class WorkerProcess {
     hook: string,
     timeoutMs: number,
     signal: AbortSignal,
-    timeoutError: () => Error,
-    abortError: () => Error,
+    errors: CallErrors,
     graceMs: number,
   ): Promise<Record<string, unknown>> {
     if (this.deathError) return Promise.reject(this.deathError);
-    if (signal.aborted) return Promise.reject(abortError());
+    if (signal.aborted) return Promise.reject(errors.aborted());
     return new Promise((resolve, reject) => {
-      const guard: CallGuard = {
-        deadline: performance.now() + timeoutMs,
-        signal,
-        onAbort: () => this.giveUp(id, abortError),
-        timeoutError,
-        abortError,
-        graceMs,
-      };
+      const guard = new CallGuard(this, id, performance.now() + timeoutMs, signal, errors, graceMs);
       this.pending.set(id, { resolve, reject, hook, abandoned: false, graceTimer: undefined, guard });
-      signal.addEventListener('abort', guard.onAbort, { once: true });
+      signal.addEventListener('abort', guard, { once: true });
       this.deadlineIds.push(id);
       if (!this.deadlineTimer) this.armDeadline(timeoutMs);
       this.send(line);
     });
   }
 
-  /** The caller stops waiting for call `id`: reject it with `error()`, cancel it in the worker. */
-  private giveUp(id: number, error: () => Error): void {
+  /** The caller stops waiting for call `id` (timeout or abort): reject it, cancel it in the worker. */
+  giveUp(id: number, timedOut: boolean): void {
     const p = this.pending.get(id);
-    if (!p || p.abandoned) return;
-    if (p.guard) p.guard.signal.removeEventListener('abort', p.guard.onAbort);
-    p.reject(error());
-    this.abandon(id, p.guard?.graceMs ?? 0);
+    if (!p || p.abandoned || !p.guard) return;
+    const g = p.guard;
+    g.signal.removeEventListener('abort', g);
+    p.reject(timedOut ? g.errors.timeout() : g.errors.aborted());
+    this.abandon(id, g.graceMs);
   }
 
   private armDeadline(ms: number): void {
@@ -315,7 +318,7 @@ export class WorkerProcess {
           this.armDeadline(p.guard.deadline - now);
           break;
         }
-        this.giveUp(id, p.guard.timeoutError);
+        this.giveUp(id, true);
       }
       this.deadlineHead++;
     }
@@ -398,7 +401,7 @@ export class WorkerProcess {
     for (const [, p] of this.pending) {
       if (p.graceTimer) clearTimeout(p.graceTimer);
       if (!p.abandoned) {
-        if (p.guard) p.guard.signal.removeEventListener('abort', p.guard.onAbort);
+        if (p.guard) p.guard.signal.removeEventListener('abort', p.guard);
         p.reject(
           new CpexError(
             err.code === 'CPEX_ERR_WORKER_START' ? 'CPEX_ERR_WORKER_DIED' : err.code,
@@ -422,7 +425,7 @@ export class WorkerProcess {
     this.opts.logger.error(err.message, { plugin: this.opts.plugin, pid: this.pid, code: err.code });
     for (const [, p] of this.pending) {
       if (p.graceTimer) clearTimeout(p.graceTimer);
-      if (p.guard && !p.abandoned) p.guard.signal.removeEventListener('abort', p.guard.onAbort);
+      if (p.guard && !p.abandoned) p.guard.signal.removeEventListener('abort', p.guard);
       if (!p.abandoned)
         p.reject(
           new CpexError(err.code, err.message, {
@@ -456,39 +459,44 @@ export class WorkerProcess {
         }
         return;
       }
-      let line: Buffer;
+      let bytes: number;
+      let text: string;
       if (this.chunks.length) {
         this.chunks.push(chunk.subarray(start, nl));
-        line = Buffer.concat(this.chunks);
+        const line = Buffer.concat(this.chunks);
         this.chunks = [];
         this.partialBytes = 0;
+        bytes = line.length;
+        text = bytes > this.opts.maxLineBytes ? '' : line.toString('utf8');
       } else {
-        line = chunk.subarray(start, nl);
+        bytes = nl - start;
+        // Decoded straight from the chunk: no Buffer view per line.
+        text = bytes > this.opts.maxLineBytes ? '' : chunk.toString('utf8', start, nl);
       }
       start = nl + 1;
-      if (line.length > this.opts.maxLineBytes) {
+      if (bytes > this.opts.maxLineBytes) {
         this.fatal(
           new CpexError(
             'CPEX_ERR_RESPONSE_TOO_LARGE',
-            `Python worker of plugin "${this.opts.plugin}" sent a frame of ${line.length} bytes (limit ${this.opts.maxLineBytes}); worker killed`,
+            `Python worker of plugin "${this.opts.plugin}" sent a frame of ${bytes} bytes (limit ${this.opts.maxLineBytes}); worker killed`,
           ),
         );
         return;
       }
-      if (line.length) this.onLine(line);
+      if (bytes) this.onLine(text);
       if (this.exited) return;
     }
   }
 
-  private onLine(line: Buffer): void {
+  private onLine(line: string): void {
     let frame: unknown;
     try {
-      frame = JSON.parse(line.toString('utf8'));
+      frame = JSON.parse(line);
     } catch {
       this.fatal(
         new CpexError(
           'CPEX_ERR_PROTOCOL',
-          `Python worker of plugin "${this.opts.plugin}" sent a malformed frame (${JSON.stringify(line.subarray(0, 120).toString('utf8'))}); worker killed`,
+          `Python worker of plugin "${this.opts.plugin}" sent a malformed frame (${JSON.stringify(line.slice(0, 120))}); worker killed`,
         ),
       );
       return;
@@ -536,7 +544,7 @@ export class WorkerProcess {
     this.pending.delete(id as number);
     if (p.graceTimer) clearTimeout(p.graceTimer);
     if (!p.abandoned) {
-      if (p.guard) p.guard.signal.removeEventListener('abort', p.guard.onAbort);
+      if (p.guard) p.guard.signal.removeEventListener('abort', p.guard);
       p.resolve(f);
     }
     if (this.pending.size === 0) this.clearDeadlines();
