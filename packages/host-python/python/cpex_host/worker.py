@@ -133,8 +133,12 @@ def _flush() -> None:
         _write_all(data)
 
 
+_FLUSH_EVERY = int(os.environ.get("CPEX_HOST_FLUSH_EVERY", "16"))
+
+
 def _queue(line: bytes) -> None:
-    """Queue one frame; every frame completed in this event-loop turn goes out in one write."""
+    """Queue one frame; frames completed in this event-loop turn go out together, in writes of
+    at most _FLUSH_EVERY frames, so the host can start on the first answers while later ones run."""
     if not _outbox:
         try:
             asyncio.get_running_loop().call_soon(_flush)
@@ -142,6 +146,11 @@ def _queue(line: bytes) -> None:
             _write_all(line)
             return
     _outbox.append(line)
+    if len(_outbox) >= _FLUSH_EVERY:
+        data = b"".join(_outbox)
+        _outbox.clear()
+        _outbox.append(b"")  # the scheduled _flush stays the only one scheduled
+        _write_all(data)
 
 
 def _send(frame: dict) -> None:
@@ -250,6 +259,8 @@ class Runner:
         self.PluginContext = PluginContext
         self.Extensions: Any = None
         self.warned_user_context = False
+        # hook name -> its pydantic payload class (None: a custom hook, plain dict payloads)
+        self.payload_classes: dict[str, Any] = {}
 
     # -- frames
 
@@ -445,7 +456,8 @@ class Runner:
             raise _Coded("hook_not_implemented", f"plugin does not handle hook {hook_name!r}")
         func, nparams = entry
         payload = self._payload(hook_name, frame.get("payload"))
-        context = self._context(frame.get("context") or {})
+        raw_context = frame.get("context") or {}
+        context = self._context(raw_context)
         try:
             if nparams == 3:
                 result = await func(payload, context, self._extensions(frame.get("extensions")))
@@ -457,11 +469,24 @@ class Runner:
                 # Raising PluginViolationError blocks the request, as returning a violation does.
                 return {"id": fid, "ok": True, "result": {"continue_processing": False, "violation": _model(violation)}}
             raise
-        return {"id": fid, "ok": True, "result": self._result(result), "context": _context_out(context)}
+        response = {"id": fid, "ok": True, "result": self._result(result)}
+        gc = context.global_context
+        if context.state or context.metadata or gc.state or gc.metadata or not _context_was_empty(raw_context):
+            # Unchanged-and-empty contexts are not echoed: the host keeps what it has.
+            response["context"] = {
+                "state": context.state,
+                "metadata": context.metadata,
+                "global_state": gc.state,
+                "global_metadata": gc.metadata,
+            }
+        return response
 
     def _payload(self, hook_name: str, raw: Any) -> Any:
-        table = getattr(self.plugin, "_hook_payloads", None) or {}
-        cls = table.get(hook_name) or self.registry.get_payload_type(hook_name)
+        cls = self.payload_classes.get(hook_name, _UNSET)
+        if cls is _UNSET:
+            table = getattr(self.plugin, "_hook_payloads", None) or {}
+            cls = table.get(hook_name) or self.registry.get_payload_type(hook_name)
+            self.payload_classes[hook_name] = cls
         if cls is None:
             return raw  # custom hook: a plain dict payload
         try:
@@ -546,9 +571,15 @@ def _model(value: Any, exclude_unset: bool = False) -> Any:
     return data
 
 
-def _context_out(context: Any) -> dict:
-    gc = context.global_context
-    return {"state": context.state, "metadata": context.metadata, "global_state": gc.state, "global_metadata": gc.metadata}
+def _context_was_empty(raw: Any) -> bool:
+    """True when the host sent no local or global state/metadata (nothing a plugin could have cleared)."""
+    if raw.get("state") or raw.get("metadata"):
+        return False
+    gc = raw.get("global_context")
+    return not (isinstance(gc, dict) and (gc.get("state") or gc.get("metadata")))
+
+
+_UNSET = object()
 
 
 class _Coded(Exception):
@@ -566,24 +597,26 @@ class _FrameReader(asyncio.Protocol):
         self.buf = bytearray()
 
     def data_received(self, data: bytes) -> None:
-        self.buf += data
-        start = 0
-        while True:
-            nl = self.buf.find(b"\n", start)
-            if nl < 0:
-                break
-            line = bytes(self.buf[start:nl])
-            start = nl + 1
-            if not line.strip():
+        if self.buf:
+            self.buf += data
+            data = bytes(self.buf)
+            self.buf.clear()
+        lines = data.split(b"\n")
+        tail = lines.pop()  # an incomplete frame (or b"")
+        if tail:
+            self.buf += tail
+        dispatch = self.runner.dispatch
+        for line in lines:
+            if not line:
                 continue
             try:
                 frame = _loads(line)
             except Exception as exc:  # noqa: BLE001
+                if line.isspace():
+                    continue
                 _send({"id": None, "ok": False, "error": _error("protocol", f"unparseable frame: {exc}")})
                 continue
-            self.runner.dispatch(frame)
-        if start:
-            del self.buf[:start]
+            dispatch(frame)
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         # The host closed our stdin: it is gone or shutting us down.

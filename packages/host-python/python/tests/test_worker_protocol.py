@@ -79,7 +79,36 @@ def test_load_resolves_hooks_and_calls_round_trip(worker):
     r = worker.request(call(2, "ok"))
     assert r["ok"] is True and r["result"]["continue_processing"] is True
     assert r["result"]["metadata"]["pid"] == worker.proc.pid
+    # Nothing was sent and nothing changed: the context is not echoed (the host keeps its own).
+    assert "context" not in r
+
+
+def test_context_comes_back_when_it_was_or_became_non_empty(worker):
+    worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])
+    r = worker.request(call(30, "set_state"))
+    assert r["context"] == {"state": {"seen": True}, "metadata": {}, "global_state": {}, "global_metadata": {}}
+    # Sent non-empty, cleared by the plugin: the empty dicts must come back (the host applies them).
+    full = {"state": {"a": 1}, "metadata": {}, "global_context": {"request_id": "r1", "state": {}, "metadata": {"m": 2}}}
+    r = worker.request({**call(31, "clear_state"), "context": full})
     assert r["context"] == {"state": {}, "metadata": {}, "global_state": {}, "global_metadata": {}}
+    # Sent non-empty, untouched: echoed as it was.
+    r = worker.request({**call(32, "ok"), "context": full})
+    assert r["context"] == {"state": {"a": 1}, "metadata": {}, "global_state": {}, "global_metadata": {"m": 2}}
+
+
+def test_many_pipelined_calls_in_one_write_all_answered(worker):
+    worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])
+    # More frames than one flush batch, in a single write, split mid-frame across two writes.
+    blob = b"".join(json.dumps(call(100 + i, "ok")).encode() + b"\n" for i in range(50))
+    cut = len(blob) // 2 + 7
+    worker.proc.stdin.write(blob[:cut])
+    worker.proc.stdin.flush()
+    time.sleep(0.05)
+    worker.proc.stdin.write(blob[cut:] + b"\n  \n")
+    worker.proc.stdin.flush()
+    ids = sorted(worker.read()["id"] for _ in range(50))
+    assert ids == list(range(100, 150))
+    assert worker.request(call(200, "ok"))["ok"] is True  # blank lines were skipped, not errors
 
 
 def test_prints_and_fd1_writes_do_not_touch_the_protocol(worker):
