@@ -561,13 +561,15 @@ def _model(value: Any, exclude_unset: bool = False) -> Any:
     if not callable(dump):
         return value
     data = dump(mode="json", exclude_unset=exclude_unset)
-    # Secrets go back as the values they were (the host handed them in); json mode masks them.
-    fields = getattr(type(value), "model_fields", {})
+    # Secrets go back as the values they were (the host handed them in); json mode masks them,
+    # so only a field dumped as the mask (or as "", an empty secret) can be one.
     if isinstance(data, dict):
-        for key in fields:
-            raw = getattr(value, key, None)
-            if hasattr(raw, "get_secret_value") and key in data:
-                data[key] = raw.get_secret_value()
+        fields = getattr(type(value), "model_fields", {})
+        for key, dumped in data.items():
+            if (dumped == _SECRET_MASK or dumped == "") and key in fields:
+                raw = getattr(value, key, None)
+                if hasattr(raw, "get_secret_value"):
+                    data[key] = raw.get_secret_value()
     return data
 
 
@@ -580,6 +582,7 @@ def _context_was_empty(raw: Any) -> bool:
 
 
 _UNSET = object()
+_SECRET_MASK = "**********"
 
 
 class _Coded(Exception):

@@ -168,3 +168,24 @@ def test_context_without_request_id_is_invalid_payload(worker):
     worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])
     r = worker.request({**call(22, "ok"), "context": {"state": {}, "global_context": {}}})
     assert r["ok"] is False and r["error"]["code"] == "invalid_payload" and "request_id" in r["error"]["message"]
+
+
+def test_secrets_in_results_go_back_as_their_values():
+    # The worker's result conversion, run in a child (importing the worker rewires fds 0 and 1).
+    code = f"""
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("w", {WORKER!r})
+w = importlib.util.module_from_spec(spec); spec.loader.exec_module(w)
+from pydantic import BaseModel, SecretStr
+class M(BaseModel):
+    token: SecretStr
+    empty: SecretStr
+    masked_text: str
+    n: int = 1
+m = M(token="s3cr3t", empty="", masked_text="**********")
+sys.stderr.write(json.dumps(w._model(m)) + "\\n")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr.decode()[-2000:]
+    last = out.stderr.decode().strip().splitlines()[-1]
+    assert json.loads(last) == {"token": "s3cr3t", "empty": "", "masked_text": "**********", "n": 1}
