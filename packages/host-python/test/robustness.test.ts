@@ -99,6 +99,32 @@ for (const fork of [true, false]) {
         expect(pidOf('slowpoke')).toEqual([before]);
       });
 
+      it('pipelined calls each get their own deadline: later calls time out later, quick ones complete', async () => {
+        const [before] = pidOf('slowpoke');
+        const order: string[] = [];
+        const track = (name: string, p: ReturnType<typeof call>) =>
+          p.then((r) => {
+            order.push(name);
+            return { r, at: performance.now() };
+          });
+        const t0 = performance.now();
+        const first = track('first', call('sleep', { seconds: 3 }, 'slowpoke'));
+        await new Promise((r) => setTimeout(r, 250));
+        const t1 = performance.now();
+        const second = track('second', call('sleep', { seconds: 3 }, 'slowpoke'));
+        const quick = track('quick', call('sleep', { seconds: 0.05 }, 'slowpoke'));
+        const [a, b, q] = await Promise.all([first, second, quick]);
+        expect(a.r.errors.find((e) => e.pluginName === 'slowpoke')!.code).toBe('plugin_timeout');
+        expect(b.r.errors.find((e) => e.pluginName === 'slowpoke')!.code).toBe('plugin_timeout');
+        expect(q.r.errors).toEqual([]);
+        expect(order).toEqual(['quick', 'first', 'second']);
+        // Neither deadline fired early (the second one counts from its own start).
+        expect(a.at - t0).toBeGreaterThanOrEqual(490);
+        expect(b.at - t1).toBeGreaterThanOrEqual(490);
+        await ok('slowpoke');
+        expect(pidOf('slowpoke')).toEqual([before]);
+      });
+
       it('an oversized response is refused with CPEX_ERR_RESPONSE_TOO_LARGE and the worker survives', async () => {
         const [before] = pidOf('chaos');
         const r = await call('huge', { size: 500_000 });
