@@ -155,6 +155,9 @@ export class PluginManager {
   private readonly activationFailures: Array<{ error: unknown; added: PendingPlugin[] }> = [];
   private readonly engine: Engine;
   private invocations = 0;
+  /** Invocations in flight, and who waits for them to reach zero (shutdown). */
+  private inflight = 0;
+  private readonly idleWaiters: Array<() => void> = [];
   private routing: RoutingConfig = { groups: {}, defaults: {}, routes: [] };
   /** Override instances of routed plugins (`{name: {config}}` references). */
   private overrides = new Map<PluginRef, Registration>();
@@ -178,6 +181,14 @@ export class PluginManager {
       policies,
       background: new Set(),
       nextInvocationId: () => ++this.invocations,
+      invocationStarted: () => {
+        this.inflight++;
+      },
+      invocationFinished: () => {
+        if (--this.inflight === 0 && this.idleWaiters.length > 0) {
+          for (const w of this.idleWaiters.splice(0)) w();
+        }
+      },
       onDisabled: (reg, reason) => {
         this.runtimeDisabledNames.add(reg.name);
         this.logger.warn(`plugin ${reg.name} disabled after an error (on_error: disable): ${reason}`, {
@@ -459,9 +470,14 @@ export class PluginManager {
       for (const p of added) {
         const i = this.pending.indexOf(p);
         if (i >= 0) this.pending.splice(i, 1);
-        if (p.registration) {
-          this.regs = this.regs.filter((r) => r !== p.registration);
-          await this.safeShutdown(p.registration);
+        const reg = p.registration;
+        if (reg) {
+          // No new calls start; calls in flight finish before the plugin is shut down.
+          reg.closing = true;
+          this.regs = this.regs.filter((r) => r !== reg);
+          this.lineups = buildLineups(this.regs);
+          await whenIdle(reg);
+          await this.safeShutdown(reg);
         }
       }
       this.lineups = buildLineups(this.regs);
@@ -662,6 +678,7 @@ export class PluginManager {
       protect: !instance.host.copiesPayloads && this._settings.cowValidation === 'strict',
       conditions: entry.conditions,
       disabled: this.runtimeDisabledNames.has(entry.name),
+      active: 0,
     };
   }
 
@@ -684,6 +701,15 @@ export class PluginManager {
     payload: PayloadOf<H>,
     options: InvokeOptions = {},
   ): Promise<PipelineResult<PayloadOf<H>>> {
+    if (typeof hook !== 'string' || hook === '') {
+      return Promise.reject(
+        new CpexError(
+          'CPEX_ERR_INVALID_ARGUMENT',
+          `invoke(hook): the hook name must be a non-empty string, got ${safeJson(hook)}`,
+        ),
+      );
+    }
+    if (this.shuttingDown) return Promise.reject(this.notInitialized(hook));
     if (!this._initialized) return Promise.reject(this.notInitialized(hook));
     if (this.activations.size > 0)
       return Promise.all(this.activations).then(() => this.invoke(hook, payload, options));
@@ -762,9 +788,14 @@ export class PluginManager {
   /** Drain background work, then shut plugins down in reverse registration order, then dispose hosts. */
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
+    // New invokes are refused from here on; invocations in flight run to completion (bounded by
+    // their plugins' timeouts), then background work drains, then plugins shut down.
     this.shuttingDown = true;
     await Promise.allSettled([...this.activations]);
+    if (this.inflight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.drain();
+    for (const r of [...this.regs, ...this.overrides.values()]) r.closing = true;
+    await Promise.all([...this.regs, ...this.overrides.values()].map(whenIdle));
     const regs = [...this.overrides.values(), ...[...this.regs].reverse()];
     this.overrides.clear();
     this.routeTable = undefined;
@@ -789,6 +820,19 @@ export class PluginManager {
   private assertOpen(): void {
     if (this.shuttingDown) throw new CpexError('CPEX_ERR_SHUT_DOWN', 'the manager has been shut down');
   }
+}
+
+/** Resolves when no call of the plugin is in flight. */
+function whenIdle(reg: Registration): Promise<void> {
+  if (reg.active === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const prev = reg.onIdle;
+    reg.onIdle = () => {
+      reg.onIdle = prev;
+      prev?.();
+      resolve();
+    };
+  });
 }
 
 /** `{ plugin, entry? }` members of a PluginSet (a plugin object itself has a string `name`). */

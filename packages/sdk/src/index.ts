@@ -17,5 +17,7 @@ export { definePlugin, hookHandler, pluginSet } from './define.js';
 export type { DefinedPlugin, PluginDefinition, PluginSetMember } from './define.js';
 export { HOOK_METHODS, PLUGIN_CLASS, Plugin, hook } from './plugin-class.js';
 export { allow, deny, modify } from './results.js';
+export { toMutable } from './mutable.js';
+export type { Mutable } from './mutable.js';
 export type { ResultExtras, ViolationExtras } from './results.js';
 export type { KnownHookName, MaybePromise, TypedHandler, TypedHooks } from './types.js';

@@ -4,6 +4,7 @@
  * plugin touches them, so a passthrough plugin costs one small object.
  */
 import type { GlobalContext, Phase, PluginContext, PluginContextData } from '../types.js';
+import { copyPlain } from './copy.js';
 import type { ContextTable, TableKey } from './context-table.js';
 
 export class CallContext implements PluginContext {
@@ -107,23 +108,4 @@ export class CallContext implements PluginContext {
     Object.assign(this.caller.state, g.state);
     Object.assign(this.caller.metadata, g.metadata);
   }
-}
-
-/** Deep copy of plain objects and arrays (cycles and shared references preserved); other values are shared. */
-function copyPlain(v: unknown, seen: Map<object, unknown> = new Map()): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  const done = seen.get(v);
-  if (done !== undefined) return done;
-  if (Array.isArray(v)) {
-    const out: unknown[] = [];
-    seen.set(v, out);
-    for (const x of v) out.push(copyPlain(x, seen));
-    return out;
-  }
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return v;
-  const out: Record<string, unknown> = {};
-  seen.set(v, out);
-  for (const k of Object.keys(v)) out[k] = copyPlain((v as Record<string, unknown>)[k], seen);
-  return out;
 }

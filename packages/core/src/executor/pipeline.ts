@@ -49,6 +49,9 @@ export interface Engine {
   /** In-flight fire-and-forget work, drained by shutdown(). */
   readonly background: Set<Promise<unknown>>;
   nextInvocationId(): number;
+  /** An invocation started / finished (shutdown() waits for in-flight invocations). */
+  invocationStarted(): void;
+  invocationFinished(): void;
   /** Called when a plugin trips on_error: disable. */
   onDisabled(reg: Registration, reason: string): void;
 }
@@ -205,6 +208,10 @@ function failureOf(e: unknown, reg: Registration, timeoutMs: number): Failure {
     errorCode: 'CPEX_ERR_PLUGIN_EXCEPTION',
   };
   if (e instanceof Error && e.name && e.name !== 'Error') f.details = { error_type: e.name };
+  if (e instanceof Error && e.name === 'DataCloneError') {
+    f.message +=
+      ' (payload views are read-only proxies, which structuredClone cannot copy: use toMutable(payload) from @cpex/sdk, or spread the fields you change)';
+  }
   return f;
 }
 
@@ -265,6 +272,7 @@ export class Invocation<P = unknown> {
   private current: SerialCall | undefined;
   /** Scratch fields of runHandler (start time of the last call, what it threw). */
   private callStart = 0;
+  private finished = false;
   private thrown: unknown;
   private abortError: CpexError | undefined;
   private stopAbortListener: (() => void) | undefined;
@@ -322,6 +330,7 @@ export class Invocation<P = unknown> {
         plugins: this.lineup.ordered.length,
       });
     }
+    this.engine.invocationStarted();
     this.drive();
     this.inRun = false;
     const sr = this.syncResult;
@@ -361,7 +370,10 @@ export class Invocation<P = unknown> {
   }
 
   private finishWith(value: PipelineResult<P> | undefined, error: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
     this.stopAbortListener?.();
+    this.engine.invocationFinished();
     // Every hook:start gets its hook:end: success, halt, violationsAsExceptions, abort or error.
     if (this.tracing && hookEndChannel.hasSubscribers) {
       hookEndChannel.publish({
@@ -424,6 +436,7 @@ export class Invocation<P = unknown> {
         phase,
       });
     }
+    reg.active++;
     this.callStart = performance.now();
     try {
       return handler(view, ctx, ext);
@@ -530,6 +543,7 @@ export class Invocation<P = unknown> {
   private eligible(reg: Registration): boolean {
     return (
       !reg.disabled &&
+      reg.closing !== true &&
       (reg.conditions.length === 0 ||
         !this.useConditions ||
         matchesConditions(reg.conditions, this.hook, this.original, this.gc))
@@ -598,6 +612,7 @@ export class Invocation<P = unknown> {
     error: unknown,
     failed = true,
   ): Outcome {
+    if (--reg.active === 0 && reg.onIdle !== undefined) reg.onIdle();
     let out: Outcome;
     if (error === ABANDONED) out = { reg, ctx, abandoned: true };
     else if (failed) out = { reg, ctx, failure: failureOf(error, reg, reg.timeoutMs) };
@@ -860,6 +875,9 @@ export class Invocation<P = unknown> {
   private fireAndForget(regs: readonly Registration[]): BackgroundWork {
     const eligible = regs.filter((r) => this.eligible(r));
     if (eligible.length === 0) return EMPTY_BACKGROUND;
+    // The final payload itself (no per-invoke copy, ARCHITECTURE s3): background plugins start after
+    // the caller has its result, so a caller that edits its objects before background.wait() is
+    // visible to them (documented in docs/executor.md).
     const payload = this.payload;
     const errors: PluginErrorRecord[] = [];
     const pool = this.engine.settings.executionPool;

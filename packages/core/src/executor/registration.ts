@@ -29,6 +29,12 @@ export interface Registration extends TableKey {
   readonly conditions: readonly PluginCondition[];
   /** Switched off for the manager's lifetime by on_error: disable. */
   disabled: boolean;
+  /** Being disposed or shut down: no new calls start. */
+  closing?: boolean;
+  /** Calls of this plugin in flight (handler started, outcome not yet settled). */
+  active: number;
+  /** Called when `active` drops to 0 (set by whoever waits to shut the plugin down). */
+  onIdle?: (() => void) | undefined;
 }
 
 export type PhaseTable<T> = Record<Phase, T>;
