@@ -18,6 +18,8 @@ import { type CallErrors, type WorkerHello, WorkerProcess } from './worker-proce
 import { zygoteFor } from './zygote.js';
 import { applyContext, contextToWire, entryToPluginConfig, errorFromWire, resultFromWire } from './wire.js';
 
+const identity = (x: unknown): unknown => x;
+
 /** Schemas of the built-in hooks, for the modified payloads Python plugins return. */
 const builtinHooks = new HookRegistry();
 
@@ -408,8 +410,10 @@ export class PythonPlugin implements PluginInstance {
     );
     const where = { plugin: this.name, hook };
     if (res.ok !== true) throw errorFromWire(res.error, where);
-    const result = resultFromWire(res.result, where, (ext) =>
-      s.extensionsIn ? s.extensionsIn(ext, extensions) : ext,
+    const result = resultFromWire(
+      res.result,
+      where,
+      s.extensionsIn ? (ext) => s.extensionsIn!(ext, extensions) : identity,
     );
     if (result.modifiedPayload !== undefined) {
       // Ingress check in this direction too: model_copy(update=...) in Python does not validate.

@@ -283,7 +283,7 @@ export class WorkerProcess {
     return new Promise((resolve, reject) => {
       const guard = new CallGuard(this, id, performance.now() + timeoutMs, signal, errors, graceMs);
       this.pending.set(id, { resolve, reject, hook, abandoned: false, graceTimer: undefined, guard });
-      signal.addEventListener('abort', guard, { once: true });
+      signal.addEventListener('abort', guard); // removed on every path that settles the call
       this.deadlineIds.push(id);
       if (!this.deadlineTimer) this.armDeadline(timeoutMs);
       this.send(line);
