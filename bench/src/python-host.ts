@@ -6,9 +6,10 @@
 //
 // Prints per-call p50/p99 (one call at a time) and pipelined throughput (many calls in flight)
 // for: @cpex/host-python called through its handler, the same through PluginManager.invoke, and
-// pythonia (the bridge the original plan named). Targets (docs/adr/0001-python-host.md):
+// pythonia (the bridge the original plan named), and the CPU each side spends per pipelined call
+// (Node: this process; worker: the host's Python processes, from /proc on Linux). Targets (docs/adr/0001-python-host.md):
 // host p50 <= 1/2 of pythonia's, pipelined throughput >= 5x pythonia's.
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +53,24 @@ interface Row {
   p99_us: number;
   pipelined_calls_per_s: number;
   inflight: number;
+  /** CPU time of this Node process per call during the throughput window (user + system). */
+  node_cpu_us: number;
+  /** CPU time of the host's Python workers per call during the throughput window (Linux only). */
+  worker_cpu_us?: number;
+}
+
+/** Total CPU seconds (user + system) of the given processes, from /proc (Linux); undefined elsewhere. */
+function procCpu(pids: number[]): number | undefined {
+  let ticks = 0;
+  try {
+    for (const pid of pids) {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()!.trim().split(/\s+/);
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    return undefined;
+  }
+  return ticks / 100; // USER_HZ
 }
 
 function pct(sorted: number[], p: number): number {
@@ -63,6 +82,7 @@ async function measure(
   once: () => Promise<unknown>,
   calls: number,
   inflight: number,
+  pids: () => number[] = () => [],
 ): Promise<Row> {
   for (let i = 0; i < Math.min(300, calls / 5); i++) await once();
   const times: number[] = [];
@@ -74,6 +94,8 @@ async function measure(
   times.sort((a, b) => a - b);
   // Throughput: `inflight` callers back to back for a fixed wall-clock window.
   let total = 0;
+  const cpu0 = process.cpuUsage();
+  const w0 = procCpu(pids());
   const t0 = performance.now();
   const until = t0 + THROUGHPUT_MS;
   await Promise.all(
@@ -85,13 +107,18 @@ async function measure(
     }),
   );
   const secs = (performance.now() - t0) / 1000;
-  return {
+  const cpu = process.cpuUsage(cpu0);
+  const w1 = procCpu(pids());
+  const row: Row = {
     name,
     p50_us: pct(times, 50),
     p99_us: pct(times, 99),
     pipelined_calls_per_s: total / secs,
     inflight,
+    node_cpu_us: (cpu.user + cpu.system) / total,
   };
+  if (w0 !== undefined && w1 !== undefined && pids().length) row.worker_cpu_us = ((w1 - w0) * 1e6) / total;
+  return row;
 }
 
 function directContext(): PluginContext {
@@ -118,6 +145,8 @@ interface Subject {
   name: string;
   once: Once;
   calls: number;
+  /** PIDs of the Python workers serving the calls (for their CPU time). */
+  pids?: () => number[];
   close(): Promise<void> | void;
 }
 
@@ -184,13 +213,14 @@ async function hostSubject(c: Case, workers: number): Promise<Subject> {
     name: `@cpex/host-python, handler, ${workers} worker${workers > 1 ? 's' : ''}`,
     once,
     calls: CALLS,
+    pids: () => [...host.plugins].flatMap((p) => p.pids),
     close: () => host.dispose(),
   };
 }
 
 async function managerSubject(c: Case): Promise<Subject> {
   const manager = new PluginManager({ logger: quiet });
-  registerPythonHost(manager, { python, logger: quiet });
+  const host = registerPythonHost(manager, { python, logger: quiet });
   await manager.loadConfig({
     plugin_dirs: [pluginDir],
     plugins: [
@@ -212,6 +242,7 @@ async function managerSubject(c: Case): Promise<Subject> {
     name: '@cpex/host-python, PluginManager.invoke',
     once,
     calls: CALLS,
+    pids: () => [...host.plugins].flatMap((p) => p.pids),
     close: () => manager.shutdown(),
   };
 }
@@ -247,7 +278,33 @@ def run(payload):
   const once = async () => (await mod.run!(c.payload())).valueOf();
   const check = (await once()) as Record<string, unknown>;
   if (!c.ok(check)) throw new Error(`pythonia bridge returned ${JSON.stringify(check)}`);
-  return { name: 'pythonia 1.2.6 (call + valueOf)', once, calls: Math.min(CALLS, 1000), close: () => {} };
+  return {
+    name: 'pythonia 1.2.6 (call + valueOf)',
+    once,
+    calls: Math.min(CALLS, 1000),
+    pids: pythoniaPids,
+    close: () => {},
+  };
+}
+
+/** Our child processes running pythonia's interface.py (Linux /proc; empty elsewhere). */
+function pythoniaPids(): number[] {
+  try {
+    const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+    return children.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pythonia');
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return [];
+  }
 }
 
 interface CaseResult {
@@ -269,19 +326,21 @@ async function runCase(c: Case): Promise<CaseResult> {
   const best = new Map<string, Row>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of subjects) {
-      const r = await measure(s.name, s.once, s.calls, INFLIGHT);
+      const r = await measure(s.name, s.once, s.calls, INFLIGHT, s.pids);
       const b = best.get(s.name);
-      best.set(
-        s.name,
-        b
-          ? {
-              ...b,
-              p50_us: Math.min(b.p50_us, r.p50_us),
-              p99_us: Math.min(b.p99_us, r.p99_us),
-              pipelined_calls_per_s: Math.max(b.pipelined_calls_per_s, r.pipelined_calls_per_s),
-            }
-          : r,
-      );
+      // CPU per call comes from the round with the best throughput.
+      const cpuFrom = b && b.pipelined_calls_per_s >= r.pipelined_calls_per_s ? b : r;
+      const merged: Row = b
+        ? {
+            ...b,
+            p50_us: Math.min(b.p50_us, r.p50_us),
+            p99_us: Math.min(b.p99_us, r.p99_us),
+            pipelined_calls_per_s: Math.max(b.pipelined_calls_per_s, r.pipelined_calls_per_s),
+            node_cpu_us: cpuFrom.node_cpu_us,
+          }
+        : r;
+      if (cpuFrom.worker_cpu_us !== undefined) merged.worker_cpu_us = cpuFrom.worker_cpu_us;
+      best.set(s.name, merged);
     }
   }
   for (const s of subjects) await s.close();
@@ -319,11 +378,11 @@ if (args.json) {
   for (const r of results) {
     console.log(`\n${r.plugin}`);
     console.log(
-      `  ${'mechanism'.padEnd(42)} ${'p50 µs'.padStart(9)} ${'p99 µs'.padStart(9)} ${'calls/s'.padStart(9)}`,
+      `  ${'mechanism'.padEnd(42)} ${'p50 µs'.padStart(9)} ${'p99 µs'.padStart(9)} ${'calls/s'.padStart(9)} ${'node µs/call'.padStart(13)} ${'worker µs/call'.padStart(15)}`,
     );
     for (const row of r.rows) {
       console.log(
-        `  ${row.name.padEnd(42)} ${f(row.p50_us)} ${f(row.p99_us)} ${row.pipelined_calls_per_s.toFixed(0).padStart(9)}`,
+        `  ${row.name.padEnd(42)} ${f(row.p50_us)} ${f(row.p99_us)} ${row.pipelined_calls_per_s.toFixed(0).padStart(9)} ${row.node_cpu_us.toFixed(1).padStart(13)} ${(row.worker_cpu_us?.toFixed(1) ?? '-').padStart(15)}`,
       );
     }
     console.log(
