@@ -199,6 +199,21 @@ describe('cow_validation: strict (default) (ARCH s3 "Further decisions"; s4 row 
     expect(r.modifiedPayload).toEqual({ q: 1, extra: { n: 1 } });
   });
 
+  it('strict: structuredClone(payload) inside a plugin fails as a plugin_error whose message says how to take an editable copy (views are proxies) (ARCH s3 "Further decisions")', async () => {
+    const m = newManager();
+    probe(m, new Trail(), 'cloner', {}, (p: Anyish) => {
+      const c = structuredClone(p);
+      c.args.x = 1;
+      return { modifiedPayload: c };
+    });
+    await m.initialize();
+    const input = { name: 't', args: { q: 1 } };
+    const r = await run(m, 'tool_pre_invoke', input);
+    expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'cloner' });
+    expect(r.errors[0]?.message).toContain('toMutable');
+    expect(input).toEqual({ name: 't', args: { q: 1 } });
+  });
+
   it('strict: reading the payload works normally (iteration, JSON, spread, Array methods) (ARCH s3 "lazily created read-only views")', async () => {
     const m = newManager();
     let read: unknown;
