@@ -133,7 +133,14 @@ def _flush() -> None:
         _write_all(data)
 
 
-_FLUSH_EVERY = int(os.environ.get("CPEX_HOST_FLUSH_EVERY", "16"))
+def _flush_every() -> int:
+    try:
+        return max(1, int(os.environ.get("CPEX_HOST_FLUSH_EVERY", "16")))
+    except ValueError:
+        return 16
+
+
+_FLUSH_EVERY = _flush_every()
 
 
 def _queue(line: bytes) -> None:
