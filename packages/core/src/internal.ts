@@ -5,3 +5,4 @@ export { readonlyView, unwrapViews, isReadonlyView } from './executor/readonly.j
 export { deepEqual } from './executor/policies.js';
 export { discoverHooks, resolveHandler } from './host/in-process.js';
 export { formatPath, substituteEnv } from './config/load.js';
+export { copyPlain } from './context/copy.js';

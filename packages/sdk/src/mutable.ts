@@ -4,6 +4,8 @@
  * `toMutable` copies plain objects and arrays through the view and shares everything else.
  */
 
+import { copyPlain } from '@cpex/core/internal';
+
 /** The editable counterpart of a (deeply) read-only type. */
 export type Mutable<T> = T extends (...args: never[]) => unknown
   ? T
@@ -27,23 +29,5 @@ export type Mutable<T> = T extends (...args: never[]) => unknown
  * ```
  */
 export function toMutable<T>(value: T): Mutable<T> {
-  return copy(value, new Map()) as Mutable<T>;
-}
-
-function copy(v: unknown, seen: Map<object, unknown>): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  const done = seen.get(v);
-  if (done !== undefined) return done;
-  if (Array.isArray(v)) {
-    const out: unknown[] = [];
-    seen.set(v, out);
-    for (let i = 0; i < v.length; i++) out.push(copy(v[i], seen));
-    return out;
-  }
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return v;
-  const out: Record<string, unknown> = {};
-  seen.set(v, out);
-  for (const k of Object.keys(v)) out[k] = copy((v as Record<string, unknown>)[k], seen);
-  return out;
+  return copyPlain(value) as Mutable<T>;
 }

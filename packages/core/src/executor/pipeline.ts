@@ -74,8 +74,12 @@ interface Outcome {
 const TIMEOUT = Symbol('cpex.timeout');
 const ABANDONED = Symbol('cpex.abandoned');
 
-/** An in-flight async call of the concurrent or fire_and_forget phase (one object, no wrapper promise). */
-class AsyncCall implements Deadline {
+/**
+ * An async plugin call in flight (one object per call, no wrapper promise), racing its deadline in
+ * the manager's watchdog. With `onOutcome` it belongs to the concurrent or fire_and_forget phase;
+ * without, it is the current call of a serial phase and resumes the state machine.
+ */
+class InFlightCall implements Deadline {
   deadline: number;
   timeoutMs: number;
   done = false;
@@ -85,20 +89,24 @@ class AsyncCall implements Deadline {
     readonly ctx: CallContext,
     readonly phase: Phase,
     readonly start: number,
-    readonly onOutcome: (o: Outcome) => void,
+    readonly onOutcome?: (o: Outcome) => void,
   ) {
     this.timeoutMs = reg.timeoutMs;
     this.deadline = start + reg.timeoutMs;
   }
   expire(): void {
     this.ctx.abort(new CpexError('CPEX_ERR_PLUGIN_TIMEOUT', `plugin ${this.reg.name} timed out`));
-    this.inv.finishAsync(this, undefined, TIMEOUT);
+    this.settle(undefined, TIMEOUT);
   }
   /** Stop waiting (sibling deny, caller abort) and abort the plugin's signal. */
   abandon(reason: unknown): void {
     if (this.done) return;
     this.ctx.abort(reason);
-    this.inv.finishAsync(this, undefined, ABANDONED);
+    this.settle(undefined, ABANDONED);
+  }
+  settle(value: unknown, error: unknown): void {
+    if (this.onOutcome) this.inv.finishAsync(this, value, error);
+    else this.inv.settleSerial(this, value, error);
   }
 }
 
@@ -219,27 +227,6 @@ const SERIAL_PHASES = ['sequential', 'transform', 'audit'] as const;
 const NO_ERROR = Symbol('cpex.no-error');
 const THREW = Symbol('cpex.threw');
 
-/** The one in-flight async call of a serial phase (the invocation's current deadline). */
-class SerialCall implements Deadline {
-  deadline: number;
-  timeoutMs: number;
-  done = false;
-  constructor(
-    private readonly inv: Invocation<unknown>,
-    readonly reg: Registration,
-    readonly ctx: CallContext,
-    readonly phase: Phase,
-    readonly start: number,
-  ) {
-    this.timeoutMs = reg.timeoutMs;
-    this.deadline = start + reg.timeoutMs;
-  }
-  expire(): void {
-    this.ctx.abort(new CpexError('CPEX_ERR_PLUGIN_TIMEOUT', `plugin ${this.reg.name} timed out`));
-    this.inv.settleSerial(this, undefined, TIMEOUT);
-  }
-}
-
 export class Invocation<P = unknown> {
   private readonly engine: Engine;
   private readonly lineup: Lineup;
@@ -268,8 +255,8 @@ export class Invocation<P = unknown> {
   private halted = false;
   private executed = 0;
   private decisionPlugin: string | undefined;
-  private pending: Set<AsyncCall> | undefined;
-  private current: SerialCall | undefined;
+  private pending: Set<InFlightCall> | undefined;
+  private current: InFlightCall | undefined;
   /** Scratch fields of runHandler (start time of the last call, what it threw). */
   private callStart = 0;
   private finished = false;
@@ -462,7 +449,7 @@ export class Invocation<P = unknown> {
         this.applyOutcome(this.settle(reg, phase, ctx, start, undefined, t.error, true), phase);
         return false;
       }
-      const call = new SerialCall(this as Invocation<unknown>, reg, ctx, phase, start);
+      const call = new InFlightCall(this as Invocation<unknown>, reg, ctx, phase, start);
       this.current = call;
       this.engine.watchdog.track(call);
       try {
@@ -492,7 +479,7 @@ export class Invocation<P = unknown> {
   }
 
   /** @internal Resumes the machine when the current serial call settles, times out or is abandoned. */
-  settleSerial(call: SerialCall, value: unknown, error: unknown): void {
+  settleSerial(call: InFlightCall, value: unknown, error: unknown): void {
     if (call.done) return;
     call.done = true;
     this.current = undefined;
@@ -526,11 +513,7 @@ export class Invocation<P = unknown> {
       );
       this.halted = true;
       if (this.pending) for (const p of this.pending) p.abandon(this.abortError);
-      const cur = this.current;
-      if (cur) {
-        cur.ctx.abort(this.abortError);
-        this.settleSerial(cur, undefined, ABANDONED);
-      }
+      this.current?.abandon(this.abortError);
     };
     if (signal.aborted) {
       onAbort();
@@ -564,7 +547,7 @@ export class Invocation<P = unknown> {
     const t = thenOf(r);
     if (t !== undefined) {
       if ('error' in t) return done(this.settle(reg, phase, ctx, start, undefined, t.error, true));
-      const ac = new AsyncCall(this as Invocation<unknown>, reg, ctx, phase, start, done);
+      const ac = new InFlightCall(this as Invocation<unknown>, reg, ctx, phase, start, done);
       (this.pending ??= new Set()).add(ac);
       this.engine.watchdog.track(ac);
       try {
@@ -585,13 +568,13 @@ export class Invocation<P = unknown> {
   }
 
   /** @internal An async concurrent/fire_and_forget call settled, timed out or was abandoned. */
-  finishAsync(ac: AsyncCall, value: unknown, error: unknown): void {
+  finishAsync(ac: InFlightCall, value: unknown, error: unknown): void {
     if (ac.done) return;
     ac.done = true;
     this.engine.watchdog.untrack(ac);
     this.pending?.delete(ac);
     try {
-      ac.onOutcome(
+      ac.onOutcome!(
         error === NO_ERROR
           ? this.settle(ac.reg, ac.phase, ac.ctx, ac.start, value, undefined, false)
           : this.settle(ac.reg, ac.phase, ac.ctx, ac.start, undefined, error, true),
