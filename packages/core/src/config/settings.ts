@@ -22,20 +22,16 @@ function envNumber(
   env: Record<string, string | undefined>,
   name: string,
   integer: boolean,
-  min: number,
+  /** 'positive': > 0; 'non-negative': >= 0. */
+  range: 'positive' | 'non-negative',
 ): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const n = Number(raw);
-  if (
-    !Number.isFinite(n) ||
-    n < min ||
-    (integer && !Number.isInteger(n)) ||
-    (min === 0 && name.endsWith('TIMEOUT') && n === 0)
-  ) {
+  if (!Number.isFinite(n) || (range === 'positive' ? n <= 0 : n < 0) || (integer && !Number.isInteger(n))) {
     throw new CpexError(
       'CPEX_ERR_CONFIG_INVALID',
-      `environment ${name}: expected ${integer ? 'an integer' : 'a number'} >= ${min}, got ${JSON.stringify(raw)}`,
+      `environment ${name}: expected ${integer ? 'an integer' : 'a number'} ${range === 'positive' ? '> 0' : '>= 0'}, got ${JSON.stringify(raw)}`,
       { path: name },
     );
   }
@@ -121,7 +117,7 @@ export function resolveSettings(
       options.pluginTimeout ??
       options.timeout ??
       yaml.plugin_timeout ??
-      envNumber(env, 'PLUGINS_PLUGIN_TIMEOUT', false, 0) ??
+      envNumber(env, 'PLUGINS_PLUGIN_TIMEOUT', false, 'positive') ??
       d.pluginTimeout,
     failOnPluginError:
       options.failOnPluginError ??
@@ -131,7 +127,7 @@ export function resolveSettings(
     executionPool:
       options.executionPool ??
       yaml.execution_pool ??
-      envNumber(env, 'PLUGINS_EXECUTION_POOL', true, 0) ??
+      envNumber(env, 'PLUGINS_EXECUTION_POOL', true, 'non-negative') ??
       d.executionPool,
     hookPolicies: options.hookPolicies ?? yaml.hook_policies ?? d.hookPolicies,
     defaultHookPolicy:

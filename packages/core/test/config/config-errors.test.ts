@@ -231,5 +231,8 @@ describe('config semantics', () => {
     expect(() => new PluginManager({ env: { PLUGINS_EXECUTION_POOL: 'many' } })).toThrowError(
       /environment PLUGINS_EXECUTION_POOL: expected an integer >= 0, got "many"/,
     );
+    expect(() => new PluginManager({ env: { PLUGINS_PLUGIN_TIMEOUT: '0' } })).toThrowError(
+      /environment PLUGINS_PLUGIN_TIMEOUT: expected a number > 0, got "0"/,
+    );
   });
 });
