@@ -6,9 +6,10 @@ import {
   loadConfigFile,
   type NormalizedConfig,
   type PluginRef,
-  normalizeContentType,
+  CONDITION_FIELDS,
   parseConfigText,
   type RoutingConfig,
+  setConditionField,
   validateConfig,
 } from './config/load.js';
 import { CANONICAL_MODES, ON_ERROR_VALUES, type RawConfig } from './config/schema.js';
@@ -90,16 +91,7 @@ function safeJson(v: unknown): string {
 
 let managerIds = 0;
 
-const CONDITION_KEYS = new Set([
-  'serverIds',
-  'tenantIds',
-  'tools',
-  'prompts',
-  'resources',
-  'agents',
-  'userPatterns',
-  'contentTypes',
-]);
+const CONDITION_KEYS = new Set<string>(Object.values(CONDITION_FIELDS));
 
 interface PendingPlugin {
   entry: PluginEntry;
@@ -399,9 +391,7 @@ export class PluginManager {
         if (!CONDITION_KEYS.has(k))
           bad(`conditions[${i}].${k}`, `one of ${[...CONDITION_KEYS].join('|')}`, k);
         if (!isStrings(v)) bad(`conditions[${i}].${k}`, 'a list of strings', v);
-        if ((v as string[]).length === 0) continue; // empty fields are ignored, as in YAML
-        out[k as keyof PluginCondition] =
-          k === 'contentTypes' ? (v as string[]).map(normalizeContentType) : [...(v as string[])];
+        setConditionField(out, k as keyof PluginCondition, v as string[]);
       }
       return out;
     });

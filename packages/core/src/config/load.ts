@@ -351,16 +351,37 @@ export function normalizeContentType(ct: string): string {
   return (ct.split(';')[0] ?? '').trim().toLowerCase();
 }
 
+/** YAML (snake_case) condition field -> PluginCondition (camelCase) field. */
+export const CONDITION_FIELDS = {
+  server_ids: 'serverIds',
+  tenant_ids: 'tenantIds',
+  tools: 'tools',
+  prompts: 'prompts',
+  resources: 'resources',
+  agents: 'agents',
+  user_patterns: 'userPatterns',
+  content_types: 'contentTypes',
+} as const satisfies Record<string, keyof PluginCondition>;
+
+/**
+ * Set one condition field as Python normalizes it, for YAML and in-code entries alike: an empty
+ * list means "any" (the field is left out); content types are normalized.
+ */
+export function setConditionField(
+  out: PluginCondition,
+  key: keyof PluginCondition,
+  values: readonly string[],
+): void {
+  if (values.length === 0) return;
+  out[key] = key === 'contentTypes' ? values.map(normalizeContentType) : [...values];
+}
+
 function normalizeCondition(c: z.output<typeof conditionSchema>): PluginCondition {
   const out: PluginCondition = {};
-  if (c.server_ids?.length) out.serverIds = c.server_ids;
-  if (c.tenant_ids?.length) out.tenantIds = c.tenant_ids;
-  if (c.tools?.length) out.tools = c.tools;
-  if (c.prompts?.length) out.prompts = c.prompts;
-  if (c.resources?.length) out.resources = c.resources;
-  if (c.agents?.length) out.agents = c.agents;
-  if (c.user_patterns?.length) out.userPatterns = c.user_patterns;
-  if (c.content_types?.length) out.contentTypes = c.content_types.map(normalizeContentType);
+  for (const [field, key] of Object.entries(CONDITION_FIELDS)) {
+    const v = c[field as keyof typeof CONDITION_FIELDS];
+    if (v) setConditionField(out, key, v);
+  }
   return out;
 }
 
