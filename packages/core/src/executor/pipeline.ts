@@ -643,10 +643,11 @@ export class Invocation<P = unknown> {
     for (const k of Object.keys(m)) if (k !== DECISION_KEY) this.metadata[k] = m[k];
   }
 
-  private recordFailure(o: Outcome, phase: Phase): void {
+  /** Record a failure (in the result's errors, or `into` for background work); apply on_error disable. */
+  private recordFailure(o: Outcome, phase: Phase, into: PluginErrorRecord[] = this.errors): void {
     const f = o.failure!;
     const reg = o.reg;
-    this.errors.push({
+    into.push({
       pluginName: reg.name,
       code: f.code,
       message: f.message,
@@ -876,19 +877,8 @@ export class Invocation<P = unknown> {
         inflight--;
         remaining--;
         if (o.failure) {
-          const f = o.failure;
-          errors.push({
-            pluginName: o.reg.name,
-            code: f.code,
-            message: f.message,
-            phase: 'fire_and_forget',
-            ...(f.errorCode ? { errorCode: f.errorCode } : {}),
-          });
-          if (o.reg.entry.onError === 'disable' && !o.reg.disabled) {
-            o.reg.disabled = true;
-            this.engine.onDisabled(o.reg, f.message);
-          }
-          this.engine.logger.warn(`fire_and_forget plugin ${o.reg.name} failed: ${f.message}`, {
+          this.recordFailure(o, 'fire_and_forget', errors);
+          this.engine.logger.warn(`fire_and_forget plugin ${o.reg.name} failed: ${o.failure.message}`, {
             plugin: o.reg.name,
             hook: this.hook,
           });
