@@ -10,7 +10,6 @@ import { type Mode, MonotonicSet, type PluginResult, PluginManager } from '@cpex
 import { type AsyncFn, compare, printTable, type Row } from './harness.js';
 
 const ALLOW: PluginResult = { continueProcessing: true };
-const passthrough = async (_p: unknown, _c: unknown): Promise<PluginResult> => ALLOW;
 
 function fns(n: number) {
   return Array.from(
@@ -96,18 +95,16 @@ export async function benchCore(opts: { quick?: boolean } = {}): Promise<{ ok: b
     rows.push({ name: '1 sequential passthrough', ...r, baselineName: 'loop of 1' });
   }
   // 5 sequential passthrough.
-  let five: Row | undefined;
   {
     const hs = fns(5);
     const m = await managerWith(hs);
     const r = await compare(() => m.invoke('tool_pre_invoke', small), loop(hs, small), cfg);
-    five = {
+    rows.push({
       name: '5 sequential passthrough',
       ...r,
       baselineName: 'loop of 5',
       target: { ratio: 8, on: 'p50', text: '≤ 8×' },
-    };
-    rows.push(five);
+    });
   }
   // 5 mixed modes (one per phase).
   {
@@ -170,8 +167,6 @@ export async function benchCore(opts: { quick?: boolean } = {}): Promise<{ ok: b
       target: { ratio: 1.1, on: 'p50', text: 'within 10%' },
     });
   }
-  void five;
-  void passthrough;
   const ok = printTable('@cpex/core invoke() vs baselines (µs per call, same run)', rows);
   return { ok, rows };
 }
