@@ -78,6 +78,17 @@ class Recorder:
             rec["end"] = "ok" if status == "ok" else "error"
 
 
+def _caller_view(payload: Any) -> Any:
+    """The caller's payload after the call: the fields it sent plus any a plugin assigned in place.
+
+    Defaults pydantic filled in (``is_admin: false``, ``metadata: {}``) are not part of what the
+    caller passed, so they are left out; in-place writes to nested objects still show.
+    """
+    if hasattr(payload, "model_dump"):
+        return payload.model_dump(mode="json", exclude_unset=True)
+    return _plain(payload)
+
+
 def _violation(v: Any) -> Any:
     if v is None:
         return None
@@ -262,7 +273,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                 "chain": recorder.chain,
                 "contexts": None,
                 "global_context": {"state": _plain(gc.state), "metadata": _plain(gc.metadata)},
-                "payload_after": _plain(payload),
+                "payload_after": _caller_view(payload),
             }
             if result is not None:
                 step["result"] = {

@@ -280,11 +280,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** Registers the plugin kinds of the chosen host on a fresh manager. */
 async function setupHost(manager: ManagerLike, opts: RunOptions): Promise<void> {
+  const register = await loadPythonHost();
   if (opts.host === 'ts') {
     registerTsProbes(manager);
+    // Kinds without a TS probe (Python cpex's own fixture plugins, any other dotted class path)
+    // still run, through host-python: exact probe names win over the bare dotted-path route.
+    if (register) await register(manager, { pythonPath: [...opts.pythonPath, ...extraPythonRoots()], python: opts.python });
     return;
   }
-  const register = await loadPythonHost();
   if (!register) {
     throw new CpexError(
       'CPEX_ERR_HOST_UNAVAILABLE',
