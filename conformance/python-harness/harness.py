@@ -82,10 +82,17 @@ def _caller_view(payload: Any) -> Any:
     """The caller's payload after the call: the fields it sent plus any a plugin assigned in place.
 
     Defaults pydantic filled in (``is_admin: false``, ``metadata: {}``) are not part of what the
-    caller passed, so they are left out; in-place writes to nested objects still show.
+    caller passed, so they are left out; in-place writes to nested objects still show, and
+    secrets show as the values the caller holds.
     """
     if hasattr(payload, "model_dump"):
-        return payload.model_dump(mode="json", exclude_unset=True)
+        data = payload.model_dump(mode="json", exclude_unset=True)
+        # json mode masks SecretStr fields; the caller's object still holds the value it passed.
+        for key in data:
+            raw = getattr(payload, key, None)
+            if hasattr(raw, "get_secret_value"):
+                data[key] = raw.get_secret_value()
+        return data
     return _plain(payload)
 
 
