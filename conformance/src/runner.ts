@@ -285,7 +285,11 @@ async function setupHost(manager: ManagerLike, opts: RunOptions): Promise<void> 
     registerTsProbes(manager);
     // Kinds without a TS probe (Python cpex's own fixture plugins, any other dotted class path)
     // still run, through host-python: exact probe names win over the bare dotted-path route.
-    if (register) await register(manager, { pythonPath: [...opts.pythonPath, ...extraPythonRoots()], python: opts.python });
+    if (register)
+      await register(manager, {
+        pythonPath: [...opts.pythonPath, ...extraPythonRoots()],
+        python: opts.python,
+      });
     return;
   }
   if (!register) {
