@@ -107,6 +107,18 @@ export interface PluginContext {
   readonly globalContext: GlobalContext;
   /** Aborted on timeout, on a concurrent sibling's deny, or when the caller aborts. Created lazily. */
   readonly signal: AbortSignal;
+  /**
+   * Calls `listener` once, with the reason, when this call is aborted (as `signal` would), without
+   * creating the AbortSignal: the cheap way for a host to watch every call. Returns false, and
+   * registers nothing, when the call is already aborted. Optional: contexts built by hand may lack it.
+   * @example
+   * if (context.onAbort && !context.onAbort(stop)) stop(undefined);
+   * // ... when the call settles:
+   * context.offAbort?.(stop);
+   */
+  onAbort?(listener: (reason: unknown) => void): boolean;
+  /** Removes a listener added with `onAbort`. */
+  offAbort?(listener: (reason: unknown) => void): void;
   readonly pluginName: string;
   readonly hook: string;
   readonly phase: Phase;

@@ -20,6 +20,9 @@ export class CallContext implements PluginContext {
   controller: AbortController | undefined;
   /** Set when the call was aborted before the signal existed. */
   abortReason: unknown;
+  private aborted = false;
+  /** `onAbort` listeners: none, one, or several. */
+  private abortListeners: ((reason: unknown) => void) | Array<(reason: unknown) => void> | undefined;
 
   constructor(table: ContextTable, key: TableKey, caller: GlobalContext, hook: string, phase: Phase) {
     this.table = table;
@@ -85,11 +88,41 @@ export class CallContext implements PluginContext {
     return this.controller.signal;
   }
 
-  /** Abort this call's signal (created or not yet). */
+  onAbort(listener: (reason: unknown) => void): boolean {
+    if (this.aborted) return false;
+    const l = this.abortListeners;
+    if (l === undefined) this.abortListeners = listener;
+    else if (typeof l === 'function') this.abortListeners = [l, listener];
+    else l.push(listener);
+    return true;
+  }
+
+  offAbort(listener: (reason: unknown) => void): void {
+    const l = this.abortListeners;
+    if (l === listener) this.abortListeners = undefined;
+    else if (Array.isArray(l)) {
+      const i = l.indexOf(listener);
+      if (i >= 0) l.splice(i, 1);
+    }
+  }
+
+  /** Abort this call: its signal (created or not yet) and its `onAbort` listeners, once. */
   abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
     if (this.controller) {
       if (!this.controller.signal.aborted) this.controller.abort(reason);
     } else this.abortReason ??= reason;
+    const l = this.abortListeners;
+    if (l === undefined) return;
+    this.abortListeners = undefined;
+    for (const fn of typeof l === 'function' ? [l] : l) {
+      try {
+        fn(reason);
+      } catch {
+        // A listener's failure must not stop the others (as with an AbortSignal's listeners).
+      }
+    }
   }
 
   getState<T = unknown>(key: string, fallback?: T): T | undefined {
