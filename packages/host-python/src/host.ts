@@ -74,6 +74,14 @@ function positiveInt(v: unknown, fallback: number, entry: PluginEntry, key: stri
 export function createPythonHost(options: PythonHostOptions = {}): PythonHost {
   const plugins = new Set<PythonPlugin>();
   const pythonPath = (options.pythonPath ?? []).map((p) => resolve(p));
+  const spinUs = options.spinUs ?? 100;
+  if (typeof spinUs !== 'number' || !Number.isFinite(spinUs) || spinUs < 0 || spinUs > 10_000) {
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `Python host option spinUs must be a number of microseconds 0..10000, got ${JSON.stringify(spinUs)}`,
+      { path: 'spinUs' },
+    );
+  }
 
   const factory: PluginFactory = {
     async create(entry: PluginEntry, ctx: FactoryContext) {
@@ -105,6 +113,7 @@ export function createPythonHost(options: PythonHostOptions = {}): PythonHost {
         maxRestarts: options.maxRestarts ?? 5,
         restartWindowMs: options.restartWindowMs ?? 60_000,
         fork: options.fork ?? process.platform !== 'win32',
+        spinUs,
         logger,
       };
       if (entry.kind === 'isolated_venv') {

@@ -9,4 +9,5 @@ export type { PythonHost, ManagerLike } from './host.js';
 export type { PythonHostOptions } from './options.js';
 export { PYTHON_PACKAGE_DIR, WORKER_SCRIPT } from './options.js';
 export { PythonPlugin, PYTHON_HOST_CAPABILITIES } from './python-plugin.js';
+export type { SlotState } from './python-plugin.js';
 export type { WorkerHello } from './worker-process.js';

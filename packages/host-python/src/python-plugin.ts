@@ -49,13 +49,15 @@ export interface PythonPluginSpec {
   logger: Logger;
   /** Fork workers from a shared fork server (POSIX) instead of starting an interpreter each. */
   fork: boolean;
+  /** How long an idle worker polls for its next frame before sleeping (µs; 0: never). */
+  spinUs: number;
   /** Runs before the first worker starts (e.g. builds an isolated venv and sets `python`). */
   prepare?: () => Promise<void>;
   extensionsOut?: (ext: Extensions | undefined) => unknown;
   extensionsIn?: (ext: unknown, sent: Extensions | undefined) => unknown;
 }
 
-type SlotState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
+export type SlotState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
 
 class Slot {
   worker: WorkerProcess | undefined;
@@ -103,6 +105,28 @@ export class PythonPlugin implements PluginInstance {
   /** PIDs of the live worker processes. */
   get pids(): number[] {
     return this.slots.flatMap((s) => (s.worker && !s.worker.exited && s.worker.pid ? [s.worker.pid] : []));
+  }
+
+  /**
+   * One row per worker slot, for operators and tests: its process, its state, the calls it has
+   * in flight, the deadlines it tracks and its restarts in the current restart window.
+   * @example
+   * for (const w of plugin.workerStats) console.log(w.pid, w.state, w.inFlight);
+   */
+  get workerStats(): Array<{
+    pid: number | undefined;
+    state: SlotState;
+    inFlight: number;
+    deadlinesQueued: number;
+    restarts: number;
+  }> {
+    return this.slots.map((s) => ({
+      pid: s.worker && !s.worker.exited ? s.worker.pid : undefined,
+      state: s.state,
+      inFlight: s.worker?.inFlight ?? 0,
+      deadlinesQueued: s.worker?.deadlinesQueued ?? 0,
+      restarts: s.restarts.length,
+    }));
   }
 
   /** Resolves when every worker slot is running (after a crash: when its replacement is up). */
@@ -249,6 +273,7 @@ export class PythonPlugin implements PluginInstance {
       config: entryToPluginConfig(s.entry),
       import_roots: s.importRoots,
       max_bytes: s.maxPayloadBytes,
+      spin_us: s.spinUs,
     }).reply;
     if (load.ok !== true) {
       w.kill();
@@ -399,15 +424,7 @@ export class PythonPlugin implements PluginInstance {
         { plugin: this.name, hook },
       );
     }
-    const res = await w.call(
-      id,
-      line,
-      hook,
-      s.timeoutMs,
-      context.signal,
-      this.callErrors(hook),
-      s.cancelGraceMs,
-    );
+    const res = await w.call(id, line, hook, s.timeoutMs, context, this.callErrors(hook), s.cancelGraceMs);
     const where = { plugin: this.name, hook };
     if (res.ok !== true) throw errorFromWire(res.error, where);
     const result = resultFromWire(

@@ -48,16 +48,41 @@ export interface CallErrors {
   aborted(): Error;
 }
 
-/** A plugin call's deadline and abort wiring; it is its own abort listener (no closure per call). */
+/** What a plugin call watches for its caller's abort: the handler's context (`onAbort` when it has it, else `signal`). */
+export interface AbortSource {
+  readonly signal: AbortSignal;
+  onAbort?(listener: (reason: unknown) => void): boolean;
+  offAbort?(listener: (reason: unknown) => void): void;
+}
+
+/**
+ * A plugin call's deadline and abort wiring. With a context that has `onAbort` (the executor's),
+ * no AbortSignal is ever created for the call; otherwise the guard is its own `signal` listener.
+ */
 class CallGuard {
+  private readonly listener: ((reason: unknown) => void) | undefined;
   constructor(
     readonly worker: WorkerProcess,
     readonly id: number,
     readonly deadline: number,
-    readonly signal: AbortSignal,
+    readonly source: AbortSource,
     readonly errors: CallErrors,
     readonly graceMs: number,
-  ) {}
+  ) {
+    if (source.onAbort && source.offAbort) this.listener = () => this.handleEvent();
+  }
+  /** Starts watching; false when the call is already aborted. */
+  attach(): boolean {
+    if (this.listener) return this.source.onAbort!(this.listener);
+    const signal = this.source.signal;
+    if (signal.aborted) return false;
+    signal.addEventListener('abort', this);
+    return true;
+  }
+  detach(): void {
+    if (this.listener) this.source.offAbort!(this.listener);
+    else this.source.signal.removeEventListener('abort', this);
+  }
   handleEvent(): void {
     this.worker.giveUp(this.id, false);
   }
@@ -206,6 +231,11 @@ export class WorkerProcess {
     return this.pending.size;
   }
 
+  /** Calls waiting in the deadline queue (settled ones are pruned as the queue grows). */
+  get deadlinesQueued(): number {
+    return this.deadlineIds.length - this.deadlineHead;
+  }
+
   /** Resolves with the handshake; rejects with a coded error if the worker cannot run. */
   waitHello(): Promise<WorkerHello> {
     if (this.hello) return Promise.resolve(this.hello);
@@ -274,16 +304,16 @@ export class WorkerProcess {
     line: string,
     hook: string,
     timeoutMs: number,
-    signal: AbortSignal,
+    abort: AbortSource,
     errors: CallErrors,
     graceMs: number,
   ): Promise<Record<string, unknown>> {
     if (this.deathError) return Promise.reject(this.deathError);
-    if (signal.aborted) return Promise.reject(errors.aborted());
+    const guard = new CallGuard(this, id, performance.now() + timeoutMs, abort, errors, graceMs);
+    // Detached on every path that settles the call.
+    if (!guard.attach()) return Promise.reject(errors.aborted());
     return new Promise((resolve, reject) => {
-      const guard = new CallGuard(this, id, performance.now() + timeoutMs, signal, errors, graceMs);
       this.pending.set(id, { resolve, reject, hook, abandoned: false, graceTimer: undefined, guard });
-      signal.addEventListener('abort', guard); // removed on every path that settles the call
       this.deadlineIds.push(id);
       if (!this.deadlineTimer) this.armDeadline(timeoutMs);
       this.send(line);
@@ -295,7 +325,7 @@ export class WorkerProcess {
     const p = this.pending.get(id);
     if (!p || p.abandoned || !p.guard) return;
     const g = p.guard;
-    g.signal.removeEventListener('abort', g);
+    g.detach();
     p.reject(timedOut ? g.errors.timeout() : g.errors.aborted());
     this.abandon(id, g.graceMs);
   }
@@ -401,7 +431,7 @@ export class WorkerProcess {
     for (const [, p] of this.pending) {
       if (p.graceTimer) clearTimeout(p.graceTimer);
       if (!p.abandoned) {
-        if (p.guard) p.guard.signal.removeEventListener('abort', p.guard);
+        if (p.guard) p.guard.detach();
         p.reject(
           new CpexError(
             err.code === 'CPEX_ERR_WORKER_START' ? 'CPEX_ERR_WORKER_DIED' : err.code,
@@ -425,7 +455,7 @@ export class WorkerProcess {
     this.opts.logger.error(err.message, { plugin: this.opts.plugin, pid: this.pid, code: err.code });
     for (const [, p] of this.pending) {
       if (p.graceTimer) clearTimeout(p.graceTimer);
-      if (p.guard && !p.abandoned) p.guard.signal.removeEventListener('abort', p.guard);
+      if (p.guard && !p.abandoned) p.guard.detach();
       if (!p.abandoned)
         p.reject(
           new CpexError(err.code, err.message, {
@@ -544,10 +574,27 @@ export class WorkerProcess {
     this.pending.delete(id as number);
     if (p.graceTimer) clearTimeout(p.graceTimer);
     if (!p.abandoned) {
-      if (p.guard) p.guard.signal.removeEventListener('abort', p.guard);
+      if (p.guard) p.guard.detach();
       p.resolve(f);
     }
     if (this.pending.size === 0) this.clearDeadlines();
+    else if (this.deadlineIds.length - this.deadlineHead > 2 * this.pending.size + 1024)
+      this.pruneDeadlines();
+  }
+
+  /**
+   * Drops settled calls from the deadline queue. Under sustained load the worker is never idle, so
+   * the queue is not emptied by `clearDeadlines`; without this it would grow by one id per call.
+   */
+  private pruneDeadlines(): void {
+    const live: number[] = [];
+    const ids = this.deadlineIds;
+    for (let i = this.deadlineHead; i < ids.length; i++) {
+      const p = this.pending.get(ids[i]!);
+      if (p?.guard && !p.abandoned) live.push(ids[i]!);
+    }
+    this.deadlineIds = live;
+    this.deadlineHead = 0;
   }
 
   /** Nothing in flight: no timer may keep running (it would hold the event loop for the timeout). */

@@ -27,11 +27,15 @@ because the compatibility directory is appended to the END of ``sys.path``.
 from __future__ import annotations
 
 import asyncio
+import collections.abc
+import contextvars
 import importlib
 import inspect
 import os
 import select
+import selectors
 import sys
+import time
 import traceback
 from typing import Any, Optional
 
@@ -268,6 +272,8 @@ class Runner:
         self.warned_user_context = False
         # hook name -> its pydantic payload class (None: a custom hook, plain dict payloads)
         self.payload_classes: dict[str, Any] = {}
+        # True while frames of the same read are still waiting behind the one being served.
+        self.more = False
 
     # -- frames
 
@@ -278,9 +284,16 @@ class Runner:
         op = frame.get("op")
         fid = frame.get("id")
         if op == "call":
-            task = self.loop.create_task(self.call(fid, frame))
-            if not task.done():  # an eager task (3.12+) may already have answered
-                self.tasks[fid] = task
+            # Run the call eagerly, in a context of its own: most hooks never suspend, and then
+            # no Task is ever made (a Task costs more than a typical hook). One that suspends is
+            # handed, where it stopped, to a Task that the host's cancel can reach.
+            coro = self.call(fid, frame)
+            ctx = contextvars.copy_context()
+            try:
+                awaiting = ctx.run(coro.send, None)
+            except StopIteration:
+                return
+            self.tasks[fid] = self.loop.create_task(_Resumed(coro, awaiting), context=ctx)
         elif op == "cancel":
             task = self.tasks.get(frame.get("target"))
             if task is not None:
@@ -308,6 +321,10 @@ class Runner:
     async def load(self, frame: dict) -> dict:
         class_path = str(frame.get("class_path") or "")
         self.max_bytes = int(frame.get("max_bytes") or self.max_bytes)
+        spin_us = frame.get("spin_us")
+        selector = getattr(self.loop, "_selector", None)
+        if isinstance(spin_us, (int, float)) and isinstance(selector, _SpinSelector):
+            selector.spin = max(0.0, float(spin_us)) / 1e6
         for root in reversed(frame.get("import_roots") or []):
             if root not in sys.path:
                 sys.path.insert(0, root)
@@ -442,7 +459,7 @@ class Runner:
                     },
                 }
             )
-        if not self.tasks and not _outbox:
+        if not self.tasks and not _outbox and not self.more:
             _write_all(data + b"\n")  # nothing else in flight: answer now, do not wait a loop turn
         else:
             _queue(data + b"\n")
@@ -588,6 +605,44 @@ def _context_was_empty(raw: Any) -> bool:
     return not (isinstance(gc, dict) and (gc.get("state") or gc.get("metadata")))
 
 
+class _Resumed(collections.abc.Coroutine):
+    """A coroutine already started by hand (``Runner.dispatch``), which suspended on ``awaiting``,
+    as a coroutine a Task can run: the Task's first step gets ``awaiting`` back, later steps go
+    to the coroutine. A cancel that lands before the Task's first step still reaches the
+    coroutine (it is thrown in where it stopped), so the call always answers."""
+
+    __slots__ = ("coro", "awaiting")
+
+    def __init__(self, coro: Any, awaiting: Any) -> None:
+        self.coro = coro
+        self.awaiting = awaiting
+
+    def send(self, value: Any) -> Any:
+        awaiting = self.awaiting
+        if awaiting is not _UNSET:
+            self.awaiting = _UNSET
+            return awaiting
+        return self.coro.send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:  # noqa: ANN401
+        self.awaiting = _UNSET
+        if val is None and tb is None:
+            return self.coro.throw(typ)
+        return self.coro.throw(typ, val, tb)
+
+    def close(self) -> None:
+        self.coro.close()
+
+    def __next__(self) -> Any:
+        return self.send(None)
+
+    def __iter__(self) -> Any:
+        return self
+
+    def __await__(self) -> Any:
+        return self
+
+
 _UNSET = object()
 _SECRET_MASK = "**********"
 
@@ -615,10 +670,13 @@ class _FrameReader(asyncio.Protocol):
         tail = lines.pop()  # an incomplete frame (or b"")
         if tail:
             self.buf += tail
-        dispatch = self.runner.dispatch
-        for line in lines:
+        runner = self.runner
+        dispatch = runner.dispatch
+        last = len(lines) - 1
+        for i, line in enumerate(lines):
             if not line:
                 continue
+            runner.more = i < last
             try:
                 frame = _loads(line)
             except Exception as exc:  # noqa: BLE001
@@ -627,11 +685,55 @@ class _FrameReader(asyncio.Protocol):
                 _send({"id": None, "ok": False, "error": _error("protocol", f"unparseable frame: {exc}")})
                 continue
             dispatch(frame)
+        runner.more = False
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         # The host closed our stdin: it is gone or shutting us down.
         if not self.runner.stopping.done():
             self.runner.stopping.set_result(None)
+
+
+class _SpinSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+    """Before the event loop sleeps, polls for up to ``spin`` seconds: a host sending its next
+    frame within that window finds the worker awake (a sleep-and-wake costs tens of µs on a VM).
+    Adaptive: it only spins while spinning pays (the last wait ended within the window), and
+    otherwise sleeps at once, probing again after 32 waits, so a sparse caller costs no busy CPU."""
+
+    def __init__(self, spin: float) -> None:
+        super().__init__()
+        self.spin = spin
+        self.pays = True
+        self.skipped = 0
+        self.spins = 0  # polls started (diagnostics, tests)
+
+    def select(self, timeout: Optional[float] = None) -> Any:
+        if self.spin <= 0 or (timeout is not None and timeout <= 0):
+            return super().select(timeout)
+        ready = super().select(0)
+        if ready:
+            return ready
+        if self.pays or self.skipped >= 32:
+            self.skipped = 0
+            self.spins += 1
+            clock = time.perf_counter
+            start = clock()
+            end = start + (self.spin if timeout is None else min(self.spin, timeout))
+            while clock() < end:
+                ready = super().select(0)
+                if ready:
+                    self.pays = True
+                    return ready
+        else:
+            self.skipped += 1
+        start = time.perf_counter()
+        ready = super().select(timeout)
+        self.pays = time.perf_counter() - start < self.spin
+        return ready
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    # The host sets the window in the load frame (spin_us); until then, no polling.
+    return asyncio.SelectorEventLoop(_SpinSelector(0.0))
 
 
 async def _main() -> None:
@@ -648,7 +750,8 @@ async def _main() -> None:
 
 def _serve() -> None:
     try:
-        asyncio.run(_main())
+        with asyncio.Runner(loop_factory=_new_loop) as runner:
+            runner.run(_main())
     finally:
         sys.stderr.flush()
     os._exit(0)

@@ -189,3 +189,125 @@ sys.stderr.write(json.dumps(w._model(m)) + "\\n")
     assert out.returncode == 0, out.stderr.decode()[-2000:]
     last = out.stderr.decode().strip().splitlines()[-1]
     assert json.loads(last) == {"token": "s3cr3t", "empty": "", "masked_text": "**********", "n": 1}
+
+
+def test_calls_that_never_suspend_and_calls_that_do_interleave_correctly(worker):
+    """Calls run eagerly until they first suspend; the suspended ones finish later as tasks."""
+    assert worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])["ok"] is True
+    assert worker.request({"id": 1, "op": "init"})["ok"] is True
+    frames = []
+    for i in range(10, 30):
+        frames.append(call(i, "multi_await" if i % 2 else "ok", n=i))
+    worker.proc.stdin.write(b"".join(json.dumps(f).encode() + b"\n" for f in frames))
+    worker.proc.stdin.flush()
+    answers = {r["id"]: r for r in (worker.read() for _ in frames)}
+    assert sorted(answers) == list(range(10, 30))
+    for i, r in answers.items():
+        assert r["ok"] is True, r
+        if i % 2:
+            assert r["result"]["metadata"] == {"steps": 3, "n": i}
+        else:
+            assert r["result"]["metadata"]["action"] == "ok"
+
+
+def test_each_call_has_its_own_contextvars_context(worker):
+    assert worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])["ok"] is True
+    assert worker.request({"id": 1, "op": "init"})["ok"] is True
+    for i, suspend in enumerate([False, True, False, True]):
+        r = worker.request(call(10 + i, "ctxvar", mark=f"m{i}", suspend=suspend))
+        assert r["ok"] is True, r
+        assert r["result"]["metadata"] == {"seen": "unset", "after": f"m{i}"}
+
+
+def test_cancel_reaches_a_call_that_suspended_after_running_eagerly(worker):
+    assert worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])["ok"] is True
+    assert worker.request({"id": 1, "op": "init"})["ok"] is True
+    worker.send(call(5, "sleep", seconds=30))
+    worker.send({"op": "cancel", "target": 5})
+    r = worker.read()
+    assert r["id"] == 5 and r["ok"] is False and r["error"]["code"] == "cancelled"
+    assert worker.request(call(6, "ok"))["ok"] is True
+
+
+SPIN_PROBE = r"""
+import json, os, socket, sys, threading, time
+import worker as W
+
+out = {}
+a, b = socket.socketpair()
+sel = W._SpinSelector(0.01)
+sel.register(a, W.selectors.EVENT_READ)
+
+# 1. Nothing arrives: it polls once, then sleeps; a wait longer than the window: polling does not pay.
+sel.select(0.05)
+out["after_long_wait"] = {"spins": sel.spins, "pays": sel.pays}
+# 2. While it does not pay, waits (longer than the window) sleep at once ...
+for _ in range(10):
+    sel.select(0.015)
+out["skipped_waits"] = {"spins": sel.spins, "pays": sel.pays}
+# 3. ... for 32 waits; then it probes again, and a frame arriving inside the window makes it pay.
+for _ in range(22):
+    sel.select(0.015)
+out["before_probe"] = {"spins": sel.spins}
+sel.spin = 0.5
+threading.Timer(0.005, lambda: b.send(b"x")).start()
+ready = sel.select(None)
+out["probe_hit"] = {"spins": sel.spins, "pays": sel.pays, "ready": len(ready)}
+a.recv(1)
+# 4. A wait shorter than the window also means polling would have paid.
+sel.pays = False
+sel.skipped = 0
+threading.Timer(0.005, lambda: b.send(b"y")).start()
+sel.select(None)
+out["short_wait"] = {"spins": sel.spins, "pays": sel.pays}
+a.recv(1)
+# 5. Window 0 turns it off entirely.
+sel.spin = 0.0
+sel.select(0.01)
+out["off"] = {"spins": sel.spins}
+with open(OUT, "w") as f:
+    json.dump(out, f)
+"""
+
+
+def test_idle_poll_window_is_adaptive(tmp_path):
+    """The worker's selector polls before sleeping only while that pays (see PythonHostOptions.spinUs)."""
+    result = tmp_path / "spin.json"
+    code = f"OUT = {str(result)!r}\n{SPIN_PROBE}"
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(WORKER))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    out = json.loads(result.read_text())
+    assert out["after_long_wait"] == {"spins": 1, "pays": False}
+    assert out["skipped_waits"] == {"spins": 1, "pays": False}
+    assert out["before_probe"] == {"spins": 1}
+    assert out["probe_hit"] == {"spins": 2, "pays": True, "ready": 1}
+    assert out["short_wait"] == {"spins": 2, "pays": True}
+    assert out["off"] == {"spins": 2}
+
+
+def test_load_frame_sets_the_poll_window(worker):
+    r = worker.request(
+        {
+            "id": 0,
+            "op": "load",
+            "class_path": "hp_plugins.chaos.Chaos",
+            "config": {"name": "t", "kind": "hp_plugins.chaos.Chaos", "hooks": ["tool_pre_invoke"], "config": {}},
+            "import_roots": [FIXTURES],
+            "spin_us": 250,
+        }
+    )
+    assert r["ok"] is True
+    assert worker.request({"id": 1, "op": "init"})["ok"] is True
+    # An idle worker with a window set sleeps: it burns (next to) no CPU while nothing arrives.
+    def cpu():
+        with open(f"/proc/{worker.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    if not os.path.exists(f"/proc/{worker.proc.pid}/stat"):
+        pytest.skip("no /proc on this platform")
+    before = cpu()
+    time.sleep(0.5)
+    assert cpu() - before < 0.1
+    assert worker.request(call(2, "ok"))["ok"] is True
