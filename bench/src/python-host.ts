@@ -121,23 +121,37 @@ async function measure(
   return row;
 }
 
-function directContext(): PluginContext {
-  const state: Record<string, unknown> = {};
-  // A fresh signal per call, as the executor hands each plugin call its own.
-  const signal = new AbortController().signal;
-  return {
-    state,
-    metadata: {},
-    globalContext: { requestId: 'bench', state: {}, metadata: {} },
-    signal,
-    pluginName: 'pii',
-    hook: 'tool_pre_invoke',
-    phase: 'transform',
-    getState: <T>(k: string, f?: T) => (k in state ? (state[k] as T) : f),
-    setState: (k: string, v: unknown) => {
-      state[k] = v;
-    },
-  };
+/**
+ * The context a handler gets from the executor, reduced to what a Python plugin call reads: lazy
+ * like core's CallContext (no AbortSignal unless asked for; `onAbort` instead), and a class, so
+ * the harness adds no closures per call.
+ */
+class DirectContext implements PluginContext {
+  readonly state: Record<string, unknown> = {};
+  readonly metadata: Record<string, unknown> = {};
+  readonly globalContext = { requestId: 'bench', state: {}, metadata: {} };
+  readonly pluginName = 'bench';
+  readonly hook = 'tool_pre_invoke';
+  readonly phase = 'transform' as const;
+  private controller: AbortController | undefined;
+  private listener: ((reason: unknown) => void) | undefined;
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+  onAbort(listener: (reason: unknown) => void): boolean {
+    this.listener = listener;
+    return true;
+  }
+  offAbort(listener: (reason: unknown) => void): void {
+    if (this.listener === listener) this.listener = undefined;
+  }
+  getState<T>(key: string, fallback?: T): T | undefined {
+    return key in this.state ? (this.state[key] as T) : fallback;
+  }
+  setState(key: string, value: unknown): void {
+    this.state[key] = value;
+  }
 }
 
 type Once = () => Promise<unknown>;
@@ -206,7 +220,7 @@ async function hostSubject(c: Case, workers: number): Promise<Subject> {
   });
   await inst.initialize?.();
   const h = inst.handler('tool_pre_invoke')!;
-  const once = () => Promise.resolve(h(c.payload(), directContext(), undefined));
+  const once = () => Promise.resolve(h(c.payload(), new DirectContext(), undefined));
   const check = (await once()) as Record<string, unknown>;
   if (!c.ok(check)) throw new Error(`host returned ${JSON.stringify(check)}`);
   return {
