@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Fetches the fixture plugins of Python cpex's own test suite and prints their import root.
 #
-#   bash scripts/cpex-fixtures.sh        # -> /…/.cache/cpex-fixtures/cpex-0.1.4/fixtures
+#   bash scripts/cpex-fixtures.sh        # -> /…/.cache/cpex-fixtures/cpex-0.1.4/tests/unit/cpex/fixtures
 #
 # The fixtures (tests/unit/cpex/fixtures/{plugins,configs,common}) ship in the cpex==0.1.4 sdist
 # on PyPI. They are downloaded with pip (the repo's .venv, else python3), checked against a pinned
 # sha256, cached under .cache/cpex-fixtures/ (gitignored) and never copied into the repository.
-# Idempotent; once cached it works offline. `plugins.deny_filter.DenyListPlugin` imports from
-# the printed directory. Only the path goes to stdout; progress and errors go to stderr.
+# The sdist's layout is kept (cpex-0.1.4/tests/unit/cpex/fixtures), so the relative paths in its
+# fixture configs (plugin_dirs, isolated script paths) resolve from cpex-0.1.4/ as they do in
+# Python cpex's own test runs. Idempotent; once cached it works offline.
+# `plugins.deny_filter.DenyListPlugin` imports from the printed directory. Only the path goes to stdout; progress and errors go to stderr.
 # Exit codes: 0 ok, 1 the download or the check failed (the message says why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +18,7 @@ VERSION=0.1.4
 SHA256=dc94b5d2db5e93c4570bcec6eadc8c684c4c271b0aae61452abb31a782d428cd
 CACHE=${CPEX_FIXTURES_CACHE:-$PWD/.cache/cpex-fixtures}
 SDIST=$CACHE/cpex-$VERSION.tar.gz
-ROOT=$CACHE/cpex-$VERSION/fixtures
+ROOT=$CACHE/cpex-$VERSION/tests/unit/cpex/fixtures
 STAMP=$ROOT/.complete
 
 say() { echo "cpex-fixtures: $*" >&2; }
@@ -56,8 +58,7 @@ fi
 rm -rf "$CACHE/cpex-$VERSION"
 tmp=$(mktemp -d "$CACHE/x.XXXXXX")
 tar -xzf "$SDIST" -C "$tmp" "cpex-$VERSION/tests/unit/cpex/fixtures"
-mkdir -p "$CACHE/cpex-$VERSION"
-mv "$tmp/cpex-$VERSION/tests/unit/cpex/fixtures" "$ROOT"
+mv "$tmp/cpex-$VERSION" "$CACHE/cpex-$VERSION"
 rm -rf "$tmp"
 if [ ! -f "$ROOT/plugins/deny_filter.py" ]; then
   say "the sdist has no tests/unit/cpex/fixtures/plugins/deny_filter.py; layout changed?"

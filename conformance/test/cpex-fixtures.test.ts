@@ -9,6 +9,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PluginManager } from '@cpex/core';
+import { registerPythonHost } from '@cpex/host-python';
+import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compareWithReference } from '../src/compare.js';
 import type { ScenarioOutput } from '../src/output.js';
@@ -140,4 +143,100 @@ describe.runIf(RUNNABLE || IN_CI)('Python cpex fixture plugins through host-pyth
       }
     }
   }, 120_000);
+});
+
+/** Python cpex's own fixture configs, read as they are from the sdist (relative paths resolve from
+ * its root, as in Python cpex's test runs). */
+describe.runIf(RUNNABLE || IN_CI)('Python cpex fixture configs, verbatim', () => {
+  const SDIST_ROOT = path.resolve(FIXTURES, '..', '..', '..', '..');
+  const CONFIGS = path.join(FIXTURES, 'configs');
+  type Entry = { name: string; kind: string; hooks?: string[] };
+  const entries = (file: string): Entry[] =>
+    ((parseYaml(readFileSync(path.join(CONFIGS, file), 'utf8')) as { plugins?: Entry[] | null }).plugins ??
+      []) as Entry[];
+  const files = FIXTURES ? readdirSync(CONFIGS).filter((f) => f.endsWith('.yaml')) : [];
+  const external = (f: string) => entries(f).some((e) => e.kind === 'external');
+  // Names a module that is not among the fixtures (a pytest module of Python cpex's suite).
+  const NOT_SHIPPED = new Set(['test_hook_patterns_config.yaml']);
+  // Known gap: a bare `requirements_file: requirements.txt` is looked up beside the config, not
+  // beside the plugin package as Python cpex does (requested from the host-python owner).
+  const KNOWN_GAP = new Set(['isolated_plugin.yaml']);
+  const BROKEN_KINDS = new Set([
+    'some.fake.nonexistentPlugin', // invalid_single_plugin.yaml
+    'plugins.resource_filter.resource_filter.ResourceFilterPlugin', // init_hooks_plugins_test.yaml: not a package
+  ]);
+
+  async function load(
+    file: string,
+    python = VENV_PYTHON,
+  ): Promise<{ manager: PluginManager; error: Error | null }> {
+    const manager = new PluginManager();
+    registerPythonHost(manager, { pythonPath: [FIXTURES], python });
+    let error: Error | null = null;
+    try {
+      await manager.loadConfigText(readFileSync(path.join(CONFIGS, file), 'utf8'), { baseDir: SDIST_ROOT });
+      await manager.initialize();
+    } catch (e) {
+      error = e as Error;
+    }
+    return { manager, error };
+  }
+
+  it('every in-process config loads unchanged, on both interpreters: the plugins it names, on the hooks it lists', async () => {
+    const loadable = files.filter((f) => !external(f) && !NOT_SHIPPED.has(f) && !KNOWN_GAP.has(f));
+    expect(loadable.length).toBeGreaterThanOrEqual(20);
+    const runs = loadable.flatMap(
+      (f): Array<[string, string]> => [
+        [f, VENV_PYTHON],
+        [f, SYSTEM_PYTHON],
+      ],
+    );
+    for (const [f, python] of runs) {
+      const { manager, error } = await load(f, python);
+      try {
+        expect(error, f).toBeNull();
+        // Kinds that do not import in Python cpex either; their configs set fail_on_plugin_error:
+        // false, so the plugin is skipped and the others load.
+        const expected = entries(f)
+          .filter((e) => !BROKEN_KINDS.has(e.kind))
+          .map((e) => e.name);
+        expect(manager.pluginNames(), f).toEqual(expected);
+        for (const e of entries(f)) {
+          if (!expected.includes(e.name)) continue;
+          for (const h of e.hooks ?? []) expect(manager.hasHooksFor(h), `${f} ${e.name} ${h}`).toBe(true);
+        }
+      } finally {
+        await manager.shutdown();
+      }
+    }
+  }, 120_000);
+
+  it('external (MCP, gRPC, unix socket) configs are refused: not supported yet, naming the plugin', async () => {
+    const ext = files.filter(external);
+    expect(ext.length).toBeGreaterThanOrEqual(10);
+    for (const f of ext) {
+      const { manager, error } = await load(f);
+      await manager.shutdown();
+      expect(error, f).not.toBeNull();
+      expect((error as { code?: string }).code, f).toBe('CPEX_ERR_CONFIG_UNSUPPORTED');
+      expect(error?.message, f).toMatch(/not supported yet/);
+      expect(error?.message, f).toContain(entries(f).find((e) => e.kind === 'external')?.name);
+    }
+  });
+
+  it('a config naming a module outside the fixtures fails to load, naming the plugin', async () => {
+    const { manager, error } = await load('test_hook_patterns_config.yaml');
+    await manager.shutdown();
+    expect((error as { code?: string } | null)?.code).toBe('CPEX_ERR_PLUGIN_LOAD');
+    expect(error?.message).toContain('DemoPlugin');
+  });
+
+  // Known gap, kept visible: when host-python resolves a bare requirements_file beside the plugin
+  // package (as Python cpex does), this starts passing and vitest reports it: drop `.fails` then.
+  it.fails('isolated_plugin.yaml loads its isolated_venv plugin unchanged (known gap)', async () => {
+    const { manager, error } = await load('isolated_plugin.yaml');
+    await manager.shutdown();
+    expect(error).toBeNull();
+    expect(manager.pluginNames()).toEqual(['test_plugin']);
+  });
 });
