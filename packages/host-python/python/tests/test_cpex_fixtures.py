@@ -156,3 +156,39 @@ def test_bundled_constants_match_the_real_cpex():
     bundled_constants = json.loads(bundled.stdout)
     missing = {k: v for k, v in real_constants.items() if bundled_constants.get(k) != v}
     assert missing == {}
+
+
+# Plugin-facing names that Python cpex 0.1.x plugins import from these module paths (beyond the
+# classes test_api_parity.py compares field by field).
+PLUGIN_FACING = {
+    "cpex.framework": ["constants", "protocols", "Plugin", "hook", "HookPayloadPolicy", "get_hook_registry"],
+    "cpex.framework.base": ["Plugin", "PluginContext", "OnError"],
+    "cpex.framework.errors": ["PluginError", "PluginViolationError", "PluginMode"],
+    "cpex.framework.decorator": ["hook", "P", "R"],
+    "cpex.framework.constants": ["TOOL_METADATA", "GATEWAY_METADATA", "ISOLATED_VENV_PLUGIN_TYPE", "KNOWN_PLUGIN_KINDS"],
+    "cpex.framework.protocols": ["MessageLike", "PromptResultLike"],
+    "cpex.framework.hooks.prompts": ["PromptResultLike"],
+    "cpex.framework.hooks.agents": ["MessageLike"],
+}
+
+
+def _missing_names(prepend_bundled: bool) -> dict:
+    code = (
+        (f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r})\n" if prepend_bundled else "")
+        + "import importlib, json\n"
+        + f"spec = {PLUGIN_FACING!r}\n"
+        + "out = {m: [n for n in names if not hasattr(importlib.import_module(m), n)] for m, names in spec.items()}\n"
+        + "print(json.dumps({m: v for m, v in out.items() if v}))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_plugin_facing_names_exist_in_the_bundled_package():
+    assert _missing_names(prepend_bundled=True) == {}
+
+
+@pytest.mark.skipif(not _real_cpex_installed(), reason="needs the real cpex installed (the repo's .venv)")
+def test_plugin_facing_names_exist_in_the_real_cpex():
+    assert _missing_names(prepend_bundled=False) == {}

@@ -68,6 +68,7 @@ from cpex.framework.models import (
     UserContext,
 )
 from cpex.framework.utils import get_attr
+from cpex.framework import constants, protocols  # noqa: E402,F401 - submodules reachable as attributes, as in Python cpex
 
 __all__ = [
     "AgentHookType",

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any, Optional, Union
 
 from cpex.framework.errors import PluginError
-from cpex.framework.models import (
+from cpex.framework.models import (  # noqa: F401 - OnError, PluginContext: importable from here, as in Python cpex
+    OnError,
     PluginCondition,
     PluginConfig,
+    PluginContext,
     PluginErrorModel,
     PluginMode,
     PluginPayload,

@@ -6,9 +6,15 @@ are the ones listed in its config entry.
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence, Type, Union
+from typing import Callable, Optional, Sequence, Type, TypeVar, Union
 
 from pydantic import BaseModel
+
+from cpex.framework.models import PluginPayload, PluginResult
+
+# Type variables of typed hook signatures, as in Python cpex.
+P = TypeVar("P", bound=PluginPayload)
+R = TypeVar("R", bound=PluginResult)
 
 _HOOK_METADATA_ATTR = "_plugin_hook_metadata"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from cpex.framework.models import PluginErrorModel, PluginViolation
+from cpex.framework.models import PluginErrorModel, PluginMode, PluginViolation  # noqa: F401 - PluginMode re-exported as in Python cpex
 
 
 class PluginViolationError(Exception):

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from cpex.framework.hooks.http import HttpHeaderPayload
 from cpex.framework.hooks.registry import _register
 from cpex.framework.models import PluginPayload, PluginResult
+from cpex.framework.protocols import MessageLike  # noqa: F401 - importable from here, as in Python cpex
 from cpex.framework.utils import coerce_messages
 
 

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from cpex.framework.hooks.registry import _register
 from cpex.framework.models import PluginPayload, PluginResult
+from cpex.framework.protocols import PromptResultLike  # noqa: F401 - importable from here, as in Python cpex
 from cpex.framework.utils import coerce_nested
 
 
