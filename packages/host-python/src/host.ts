@@ -1,6 +1,8 @@
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import {
   ConfigError,
+  CpexError,
   type FactoryContext,
   type Logger,
   type PluginEntry,
@@ -62,6 +64,34 @@ function positiveInt(v: unknown, fallback: number, entry: PluginEntry, key: stri
     );
   }
   return v;
+}
+
+/**
+ * Where an `isolated_venv` entry's relative `requirements_file` is. First that exists wins:
+ * the config's directory (our rule), then beside the plugin package under each import root — as
+ * Python cpex does (`<plugin_dir>/<first segment of class_name>/<file>`), and the package's full
+ * path (`<root>/a/b/<file>` for `a.b.module.Class`). None: CPEX_ERR_VENV_BUILD listing every place tried.
+ */
+function findRequirements(
+  plugin: string,
+  req: string,
+  classPath: string,
+  baseDir: string,
+  roots: string[],
+): string {
+  if (isAbsolute(req)) return req;
+  const parts = classPath.split('.');
+  const pkgs = [parts[0]!, parts.slice(0, -2).join('/')].filter((p, i, a) => p && a.indexOf(p) === i);
+  const candidates = [resolve(baseDir, req)];
+  for (const root of roots) for (const pkg of pkgs) candidates.push(join(root, pkg, req));
+  const unique = [...new Set(candidates)];
+  const found = unique.find((c) => existsSync(c));
+  if (found) return found;
+  throw new CpexError(
+    'CPEX_ERR_VENV_BUILD',
+    `isolated_venv plugin "${plugin}": requirements_file ${JSON.stringify(req)} not found; looked in: ${unique.join(', ')}`,
+    { plugin, details: { requirementsFile: req, tried: unique } },
+  );
 }
 
 /**
@@ -134,7 +164,17 @@ export function createPythonHost(options: PythonHostOptions = {}): PythonHost {
             plugin: entry.name,
             basePython,
             cacheDir: options.venvCacheDir ?? defaultVenvCacheDir(),
-            ...(req ? { requirementsFile: isAbsolute(req) ? req : resolve(ctx.baseDir, req) } : {}),
+            ...(req
+              ? {
+                  requirementsFile: findRequirements(
+                    entry.name,
+                    req,
+                    classPath,
+                    ctx.baseDir,
+                    spec.importRoots,
+                  ),
+                }
+              : {}),
             systemSitePackages: cfg.system_site_packages !== false,
             pipTimeoutMs: options.pipTimeoutMs ?? 600_000,
             logger,

@@ -493,7 +493,7 @@ class Runner:
                 # Raising PluginViolationError blocks the request, as returning a violation does.
                 return {"id": fid, "ok": True, "result": {"continue_processing": False, "violation": _model(violation)}}
             raise
-        response = {"id": fid, "ok": True, "result": self._result(result)}
+        response = {"id": fid, "ok": True, "result": self._result(result, payload)}
         gc = context.global_context
         if context.state or context.metadata or gc.state or gc.metadata or not _context_was_empty(raw_context):
             # Unchanged-and-empty contexts are not echoed: the host keeps what it has.
@@ -550,7 +550,7 @@ class Runner:
             raise _Coded("invalid_payload", f"extensions are invalid: {exc}") from exc
 
     @staticmethod
-    def _result(result: Any) -> dict:
+    def _result(result: Any, payload: Any = None) -> dict:
         if result is None or not hasattr(result, "continue_processing"):
             raise _Coded(
                 "invalid_result",
@@ -559,9 +559,13 @@ class Runner:
         out: dict[str, Any] = {"continue_processing": bool(result.continue_processing)}
         mp = getattr(result, "modified_payload", None)
         if mp is not None:
-            # Only the fields the payload was built with (or a plugin set): defaults the caller
-            # never sent (e.g. headers=None) would otherwise read as edits to hook policies.
-            out["modified_payload"] = _model(mp, exclude_unset=True)
+            # An edited payload (the class the payload came in as): only the fields it was built
+            # with or a plugin set, since defaults the caller never sent (e.g. headers=None) would
+            # otherwise read as edits to hook policies. Any other model is a result object of its
+            # own (IdentityResult, DelegationResult, ...): all of it, defaults included, as the
+            # caller of Python cpex gets it.
+            same = payload is not None and type(mp) is type(payload)
+            out["modified_payload"] = _model(mp, exclude_unset=same)
         me = getattr(result, "modified_extensions", None)
         if me is not None:
             out["modified_extensions"] = me.model_dump(mode="json", exclude_none=True) if hasattr(me, "model_dump") else me
