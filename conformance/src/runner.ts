@@ -70,7 +70,10 @@ export function extraPythonRoots(): string[] {
   return [OWN_PYTHON_ROOT, ...(existsSync(SHARED_PYTHON_ROOT) ? [SHARED_PYTHON_ROOT] : [])];
 }
 
-type RegisterPythonHost = (manager: unknown, options: { pythonPath: string[]; python: string }) => unknown;
+type RegisterPythonHost = (
+  manager: unknown,
+  options: { pythonPath: string[]; python: string; env?: Record<string, string> },
+) => unknown;
 
 /** `registerPythonHost` from @cpex/host-python, or null when that package does not provide it yet. */
 export async function loadPythonHost(): Promise<RegisterPythonHost | null> {
@@ -278,18 +281,19 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-/** Registers the plugin kinds of the chosen host on a fresh manager. */
-async function setupHost(manager: ManagerLike, opts: RunOptions): Promise<void> {
+/**
+ * Registers the plugin kinds of the chosen host on a fresh manager. The scenario's `env:` also
+ * reaches the Python workers, as it reaches plugin code in the Python reference (where it is the
+ * harness process's environment); `process.env` itself is never changed.
+ */
+async function setupHost(manager: ManagerLike, opts: RunOptions, env: Record<string, string>): Promise<void> {
   const register = await loadPythonHost();
+  const pythonHost = { pythonPath: [...opts.pythonPath, ...extraPythonRoots()], python: opts.python, env };
   if (opts.host === 'ts') {
     registerTsProbes(manager);
     // Kinds without a TS probe (Python cpex's own fixture plugins, any other dotted class path)
     // still run, through host-python: exact probe names win over the bare dotted-path route.
-    if (register)
-      await register(manager, {
-        pythonPath: [...opts.pythonPath, ...extraPythonRoots()],
-        python: opts.python,
-      });
+    if (register) await register(manager, pythonHost);
     return;
   }
   if (!register) {
@@ -298,7 +302,7 @@ async function setupHost(manager: ManagerLike, opts: RunOptions): Promise<void> 
       '--host python needs @cpex/host-python with registerPythonHost(); it is not available in this checkout',
     );
   }
-  await register(manager, { pythonPath: [...opts.pythonPath, ...extraPythonRoots()], python: opts.python });
+  await register(manager, pythonHost);
 }
 
 /** Runs one scenario; never throws for scenario-level failures (they land in the output). */
@@ -316,7 +320,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<Scena
   let manager: ManagerLike;
   try {
     manager = new PluginManager(managerOptions(sc));
-    await setupHost(manager, opts);
+    await setupHost(manager, opts, sc.env);
   } catch (e) {
     out.runner_error = { code: (e as CpexError).code ?? 'ERROR', message: (e as Error).message };
     out.expect_ok = false;
