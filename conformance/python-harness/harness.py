@@ -311,14 +311,20 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
+    # The JSON answer goes to the real stdout; anything a plugin prints (print, sys.stdout, even
+    # os.write(1, ...)) goes to stderr instead, so it cannot corrupt the answer.
+    answer = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     logging.basicConfig(stream=sys.stderr, level=logging.CRITICAL)
     spec = json.loads(sys.stdin.read())
     for p in spec.get("python_path") or []:
         if p not in sys.path:
             sys.path.insert(0, p)
     out = asyncio.run(run(spec))
-    sys.stdout.write(json.dumps(out, sort_keys=True, default=str))
-    sys.stdout.write("\n")
+    answer.write(json.dumps(out, sort_keys=True, default=str))
+    answer.write("\n")
+    answer.flush()
     return 0
 
 
