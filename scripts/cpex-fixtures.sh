@@ -29,6 +29,15 @@ if [ -f "$STAMP" ]; then
 fi
 
 mkdir -p "$CACHE"
+# Concurrent first runs (parallel test suites) take turns; the loser finds the work done.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE/.lock"
+  flock 9
+  if [ -f "$STAMP" ]; then
+    echo "$ROOT"
+    exit 0
+  fi
+fi
 if [ ! -f "$SDIST" ]; then
   PIP_PY=.venv/bin/python
   [ -x "$PIP_PY" ] || PIP_PY=${CPEX_PYTHON:-python3}
