@@ -27,8 +27,6 @@ because the compatibility directory is appended to the END of ``sys.path``.
 from __future__ import annotations
 
 import asyncio
-import collections.abc
-import contextvars
 import importlib
 import inspect
 import os
@@ -284,20 +282,20 @@ class Runner:
         op = frame.get("op")
         fid = frame.get("id")
         if op == "call":
-            # Run the call eagerly, in a context of its own: most hooks never suspend, and then
-            # no Task is ever made (a Task costs more than a typical hook). One that suspends is
-            # handed, where it stopped, to a Task that the host's cancel can reach.
-            coro = self.call(fid, frame)
-            ctx = contextvars.copy_context()
-            try:
-                awaiting = ctx.run(coro.send, None)
-            except StopIteration:
-                return
-            self.tasks[fid] = self.loop.create_task(_Resumed(coro, awaiting), context=ctx)
+            # A real Task per call: plugins may rely on asyncio.current_task() (asyncio.timeout,
+            # anyio cancel scopes under httpx, ...). On Python 3.12+ the eager task factory
+            # (_main) runs it at once and a hook that never suspends is never scheduled.
+            task = self.loop.create_task(self.call(fid, frame))
+            if not task.done():
+                self.tasks[fid] = task
         elif op == "cancel":
-            task = self.tasks.get(frame.get("target"))
+            target = frame.get("target")
+            task = self.tasks.get(target)
             if task is not None:
                 task.cancel()
+                # A task cancelled before its first step never runs call(), which answers
+                # cancels: answer for it, or the host would wait and then kill the worker.
+                task.add_done_callback(lambda t, fid=target: self._cancelled_unstarted(fid, t))
         elif op == "load":
             asyncio.ensure_future(self.guard(fid, self.load(frame)))
         elif op == "init":
@@ -306,6 +304,11 @@ class Runner:
             asyncio.ensure_future(self.shutdown(fid))
         else:
             _send({"id": fid, "ok": False, "error": _error("protocol", f"unknown op {op!r}")})
+
+    def _cancelled_unstarted(self, fid: Any, task: asyncio.Task) -> None:
+        if task.cancelled():  # call() catches a cancel once it runs; this one never ran
+            self.tasks.pop(fid, None)
+            _send({"id": fid, "ok": False, "error": {"code": "cancelled", "message": "call cancelled by the host"}})
 
     async def guard(self, fid: Any, coro: Any) -> None:
         try:
@@ -607,44 +610,6 @@ def _context_was_empty(raw: Any) -> bool:
         return False
     gc = raw.get("global_context")
     return not (isinstance(gc, dict) and (gc.get("state") or gc.get("metadata")))
-
-
-class _Resumed(collections.abc.Coroutine):
-    """A coroutine already started by hand (``Runner.dispatch``), which suspended on ``awaiting``,
-    as a coroutine a Task can run: the Task's first step gets ``awaiting`` back, later steps go
-    to the coroutine. A cancel that lands before the Task's first step still reaches the
-    coroutine (it is thrown in where it stopped), so the call always answers."""
-
-    __slots__ = ("coro", "awaiting")
-
-    def __init__(self, coro: Any, awaiting: Any) -> None:
-        self.coro = coro
-        self.awaiting = awaiting
-
-    def send(self, value: Any) -> Any:
-        awaiting = self.awaiting
-        if awaiting is not _UNSET:
-            self.awaiting = _UNSET
-            return awaiting
-        return self.coro.send(value)
-
-    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:  # noqa: ANN401
-        self.awaiting = _UNSET
-        if val is None and tb is None:
-            return self.coro.throw(typ)
-        return self.coro.throw(typ, val, tb)
-
-    def close(self) -> None:
-        self.coro.close()
-
-    def __next__(self) -> Any:
-        return self.send(None)
-
-    def __iter__(self) -> Any:
-        return self
-
-    def __await__(self) -> Any:
-        return self
 
 
 _UNSET = object()

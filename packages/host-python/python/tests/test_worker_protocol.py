@@ -219,14 +219,22 @@ def test_each_call_has_its_own_contextvars_context(worker):
         assert r["result"]["metadata"] == {"seen": "unset", "after": f"m{i}"}
 
 
-def test_cancel_reaches_a_call_that_suspended_after_running_eagerly(worker):
+def test_a_cancel_that_lands_before_the_call_started_is_still_answered(worker):
+    """Call and cancel in one read: the task is cancelled before its first step, so the call's
+    own handler never runs; the worker must answer it anyway (the host would otherwise kill it)."""
     assert worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])["ok"] is True
     assert worker.request({"id": 1, "op": "init"})["ok"] is True
-    worker.send(call(5, "sleep", seconds=30))
-    worker.send({"op": "cancel", "target": 5})
+    both = json.dumps(call(5, "sleep", seconds=30)).encode() + b"\n" + json.dumps({"op": "cancel", "target": 5}).encode()
+    worker.send(both)
     r = worker.read()
     assert r["id"] == 5 and r["ok"] is False and r["error"]["code"] == "cancelled"
-    assert worker.request(call(6, "ok"))["ok"] is True
+    # A cancel for a call that already started is answered once, by the call itself.
+    worker.send(call(6, "sleep", seconds=30))
+    time.sleep(0.05)
+    worker.send({"op": "cancel", "target": 6})
+    r = worker.read()
+    assert r["id"] == 6 and r["error"]["code"] == "cancelled"
+    assert worker.request(call(7, "ok"))["id"] == 7
 
 
 SPIN_PROBE = r"""
@@ -311,3 +319,13 @@ def test_load_frame_sets_the_poll_window(worker):
     time.sleep(0.5)
     assert cpu() - before < 0.1
     assert worker.request(call(2, "ok"))["ok"] is True
+
+
+def test_every_call_runs_in_a_task_of_its_own(worker):
+    """asyncio.current_task() is the call's task from the hook's first line (asyncio.timeout and
+    anyio cancel scopes, e.g. under httpx, depend on it)."""
+    assert worker.load("hp_plugins.chaos.Chaos", ["tool_pre_invoke"])["ok"] is True
+    assert worker.request({"id": 1, "op": "init"})["ok"] is True
+    r = worker.request(call(2, "needs_task"))
+    assert r["ok"] is True, r
+    assert r["result"]["metadata"] == {"task": True}
