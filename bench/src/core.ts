@@ -106,6 +106,28 @@ export async function benchCore(opts: { quick?: boolean } = {}): Promise<{ ok: b
       target: { ratio: 8, on: 'p50', text: '≤ 8×' },
     });
   }
+  // 5 sequential passthrough, a fresh payload object per call (as a gateway has): the read-only
+  // view is made per payload, so this is the cost a real request pays; the baseline builds the
+  // same fresh object.
+  {
+    const hs = fns(5);
+    const m = await managerWith(hs);
+    const fresh = () => ({ name: 'calc', args: { ...small.args } });
+    const r = await compare(
+      () => m.invoke('tool_pre_invoke', fresh()),
+      async () => {
+        const p = fresh();
+        for (let i = 0; i < hs.length; i++) await hs[i]!(p, undefined);
+      },
+      cfg,
+    );
+    rows.push({
+      name: '5 sequential, fresh payload per call',
+      ...r,
+      baselineName: 'loop of 5, fresh payload',
+      target: { ratio: 8, on: 'p50', text: '≤ 8×' },
+    });
+  }
   // 5 mixed modes (one per phase).
   {
     const hs = fns(5);

@@ -1,8 +1,9 @@
 /**
  * Read-only views of payloads for in-process plugins (`cow_validation: strict`).
  *
- * A view is a Proxy over the caller's object, created lazily per object on first access and shared
- * through a WeakMap, so a plugin that does not touch the payload costs O(1) and nothing is copied.
+ * A view is a Proxy over the caller's object; a nested object gets its view lazily on first access,
+ * cached on its parent's view, so a plugin that does not touch the payload costs O(1) and nothing
+ * is copied. The executor keeps one view per payload for all the plugins of an invocation.
  * Any write (set, delete, defineProperty, setPrototypeOf, preventExtensions) throws a coded
  * CPEX_ERR_PAYLOAD_MUTATION inside the plugin, which the executor records for that plugin.
  * Only plain objects and arrays are wrapped; other objects (Date, Map, class instances) are passed
@@ -10,8 +11,8 @@
  */
 import { CpexError } from '../errors/cpex-error.js';
 
-const viewOf = new WeakMap<object, object>();
-const targetOf = new WeakMap<object, object>();
+/** Read through a view's `get` trap: the object the view was made for. Module-private. */
+const VIEW_SOURCE: unique symbol = Symbol('cpex.readonly-view');
 
 function wrappable(v: unknown): v is object {
   if (v === null || typeof v !== 'object') return false;
@@ -28,14 +29,30 @@ function refuse(what: string, key?: PropertyKey): never {
   );
 }
 
-const handler: ProxyHandler<object> = {
-  get(target, key, receiver) {
+/**
+ * Each view has a handler of its own (traps on the shared prototype): it knows the object the
+ * view was made for and caches the views of its children, so `view.args === view.args` and a
+ * subtree is wrapped once per payload. No global WeakMaps: a fresh payload per request costs one
+ * Proxy and one small object, and nothing for the GC to trace weakly.
+ */
+interface ViewHandler extends ProxyHandler<object> {
+  source: object;
+  children: Map<PropertyKey, object> | undefined;
+}
+
+const traps: ProxyHandler<object> = {
+  get(this: ViewHandler, target, key, receiver) {
+    if (key === VIEW_SOURCE) return this.source;
     const v = Reflect.get(target, key, receiver);
     if (!wrappable(v)) return v;
     const d = Object.getOwnPropertyDescriptor(target, key);
     // Proxy invariant: a non-writable, non-configurable data property must report its own value.
     if (d && !d.configurable && !d.writable) return v;
-    return readonlyView(v);
+    const cached = this.children?.get(key);
+    if (cached !== undefined && (cached as { [VIEW_SOURCE]: unknown })[VIEW_SOURCE] === v) return cached;
+    const view = makeView(v);
+    (this.children ??= new Map()).set(key, view);
+    return view;
   },
   set(_t, key) {
     return refuse('set', key);
@@ -54,29 +71,35 @@ const handler: ProxyHandler<object> = {
   },
 };
 
-/** The shared read-only view of `value` (the value itself when it is not a plain object/array). */
+function makeView(value: object): object {
+  // A frozen object's properties bind the Proxy to return them raw (a Proxy invariant), which
+  // would let nested writes through: view a shallow shadow copy instead. Its values are the
+  // frozen object's own, which can never change.
+  const target = Object.isFrozen(value) ? (Array.isArray(value) ? [...value] : { ...value }) : value;
+  const handler = Object.create(traps) as ViewHandler;
+  handler.source = value;
+  handler.children = undefined;
+  return new Proxy(target, handler);
+}
+
+/** The object `value` is a view of, or undefined when it is not one of our views. */
+function sourceOf(value: object): object | undefined {
+  try {
+    return (value as { [VIEW_SOURCE]?: object })[VIEW_SOURCE];
+  } catch {
+    return undefined; // a foreign Proxy whose get trap throws is not a view
+  }
+}
+
+/** A read-only view of `value` (the value itself when it is not a plain object/array, or already a view). */
 export function readonlyView<T>(value: T): T {
   if (!wrappable(value)) return value;
-  if (targetOf.has(value)) return value; // already a view
-  let v = viewOf.get(value);
-  if (v === undefined) {
-    // A frozen object's properties bind the Proxy to return them raw (a Proxy invariant), which
-    // would let nested writes through: view a shallow shadow copy instead (made once, cached).
-    // Its values are the frozen object's own, which can never change.
-    const target = Object.isFrozen(value)
-      ? Array.isArray(value)
-        ? [...value]
-        : { ...(value as object) }
-      : value;
-    v = new Proxy(target as object, handler);
-    viewOf.set(value, v);
-    targetOf.set(v, value);
-  }
-  return v as T;
+  if (sourceOf(value) !== undefined) return value; // already a view
+  return makeView(value) as T;
 }
 
 export function isReadonlyView(value: unknown): boolean {
-  return value !== null && typeof value === 'object' && targetOf.has(value);
+  return value !== null && typeof value === 'object' && sourceOf(value) !== undefined;
 }
 
 /**
@@ -86,7 +109,7 @@ export function isReadonlyView(value: unknown): boolean {
  */
 export function unwrapViews<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
-  const t = targetOf.get(value);
+  const t = sourceOf(value);
   if (t !== undefined) return t as T;
   const seen = new Set<object>();
   walk(value, seen);
@@ -101,7 +124,7 @@ function walk(obj: object, seen: Set<object>): void {
     for (let i = 0; i < obj.length; i++) {
       const c = obj[i];
       if (c !== null && typeof c === 'object') {
-        const t = targetOf.get(c);
+        const t = sourceOf(c);
         if (t !== undefined) obj[i] = t;
         else walk(c, seen);
       }
@@ -112,7 +135,7 @@ function walk(obj: object, seen: Set<object>): void {
   for (const k of Object.keys(obj)) {
     const c = (obj as Record<string, unknown>)[k];
     if (c !== null && typeof c === 'object') {
-      const t = targetOf.get(c);
+      const t = sourceOf(c);
       if (t !== undefined) (obj as Record<string, unknown>)[k] = t;
       else walk(c, seen);
     }

@@ -262,6 +262,52 @@ describe('strict isolation costs nothing for plugins that do not touch the paylo
 });
 
 describe('hosts across a boundary (ARCH s3 "hosts across a boundary get copies by construction")', () => {
+  it('strict: a view is stable (view.args === view.args) and shared by every plugin of the invocation; a fresh payload per request gets a fresh view (ARCH s3 "lazily created read-only views")', async () => {
+    const m = newManager();
+    const seen: Array<{ top: unknown; args: unknown; same: boolean }> = [];
+    for (const name of ['a', 'b']) {
+      probe(m, new Trail(), name, {}, (p: Anyish) => {
+        const [a1, a2] = [p.args, p.args];
+        const [l1, l2] = [a1.list, a2.list];
+        seen.push({ top: p, args: a1, same: a1 === a2 && l1 === l2 });
+        return undefined;
+      });
+    }
+    await m.initialize();
+    await run(m, 'tool_pre_invoke', { name: 'x', args: { list: [1, 2] } });
+    await run(m, 'tool_pre_invoke', { name: 'x', args: { list: [1, 2] } });
+    expect(seen.map((s) => s.same)).toEqual([true, true, true, true]);
+    expect(seen[0]!.top).toBe(seen[1]!.top); // both plugins of one invoke share the view
+    expect(seen[0]!.args).toBe(seen[1]!.args);
+    expect(seen[2]!.top).not.toBe(seen[0]!.top); // a new payload object, a new view
+    expect(types.isProxy(seen[0]!.args)).toBe(true);
+  });
+
+  it('strict: a returned payload holding views of the input, or a foreign Proxy, comes back as plain objects (ARCH s3 "Further decisions")', async () => {
+    const m = newManager();
+    const hostile = new Proxy(
+      { k: 1 },
+      {
+        get: (t, key) =>
+          typeof key === 'symbol'
+            ? (() => {
+                throw new Error('trap');
+              })()
+            : Reflect.get(t, key),
+      },
+    );
+    probe(m, new Trail(), 'builder', {}, (p: Anyish) => ({
+      modifiedPayload: { ...p, args: { kept: p.args, foreign: hostile } },
+    }));
+    await m.initialize();
+    const input = { name: 'x', args: { q: { deep: 1 } } };
+    const r = await run(m, 'tool_pre_invoke', input);
+    expect(r.errors).toEqual([]);
+    expect(types.isProxy(r.modifiedPayload.args.kept)).toBe(false);
+    expect(r.modifiedPayload.args.kept).toBe(input.args);
+    expect(r.modifiedPayload.args.foreign).toBe(hostile);
+  });
+
   it('a host that copies payloads by construction gets the payload without an in-process read-only view (the executor consults host.copiesPayloads) (ARCH s3 "Payload isolation"; STYLE 4)', async () => {
     const m = newManager();
     let sawProxy: boolean | undefined;
