@@ -177,6 +177,7 @@ export function createPythonHost(options: PythonHostOptions = {}): PythonHost {
               : {}),
             systemSitePackages: cfg.system_site_packages !== false,
             pipTimeoutMs: options.pipTimeoutMs ?? 600_000,
+            env: spec.env,
             logger,
           });
         };

@@ -20,6 +20,8 @@ export interface VenvRequest {
   systemSitePackages: boolean;
   pipTimeoutMs: number;
   logger: Logger;
+  /** Environment for the interpreter and pip (the host's worker environment: PIP_* settings apply). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function defaultVenvCacheDir(): string {
@@ -28,9 +30,15 @@ export function defaultVenvCacheDir(): string {
 
 const building = new Map<string, Promise<string>>();
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+  env?: NodeJS.ProcessEnv,
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const opts = { timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, ...(env ? { env } : {}) };
+    execFile(cmd, args, opts, (err, stdout, stderr) => {
       if (err) reject(Object.assign(err, { stdout, stderr }));
       else resolve({ stdout, stderr });
     });
@@ -42,7 +50,10 @@ export async function ensureVenv(req: VenvRequest): Promise<string> {
   const requirements = req.requirementsFile ? await readRequirements(req) : '';
   const baseVersion = await run(
     req.basePython,
-    ['-c', 'import sys;print(sys.executable, sys.version)'],
+    [
+      '-c',
+      'import json, site, sys; print(sys.executable, sys.version); print(json.dumps(site.getsitepackages() if sys.prefix != sys.base_prefix else []))',
+    ],
     30_000,
   ).catch((e: NodeJS.ErrnoException) => {
     throw new CpexError(
@@ -55,7 +66,7 @@ export async function ensureVenv(req: VenvRequest): Promise<string> {
     .update(baseVersion.stdout)
     .update('\0')
     .update(requirements)
-    .update(`\0system_site_packages=${req.systemSitePackages}`)
+    .update(`\0system_site_packages=${req.systemSitePackages}\0layout=2`)
     .digest('hex')
     .slice(0, 24);
   const dir = join(req.cacheDir, key);
@@ -63,7 +74,9 @@ export async function ensureVenv(req: VenvRequest): Promise<string> {
   if (existsSync(join(dir, '.cpex-ready'))) return python;
   let p = building.get(dir);
   if (!p) {
-    p = build(req, dir, requirements).finally(() => building.delete(dir));
+    p = build(req, dir, requirements, parentSitePackages(baseVersion.stdout)).finally(() =>
+      building.delete(dir),
+    );
     building.set(dir, p);
   }
   return p;
@@ -81,7 +94,22 @@ async function readRequirements(req: VenvRequest): Promise<string> {
   }
 }
 
-async function build(req: VenvRequest, dir: string, requirements: string): Promise<string> {
+/** The base interpreter's site-packages when it is itself a venv (second line of the probe). */
+function parentSitePackages(probe: string): string[] {
+  try {
+    const dirs = JSON.parse(probe.trim().split('\n').pop() ?? '[]') as unknown;
+    return Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+async function build(
+  req: VenvRequest,
+  dir: string,
+  requirements: string,
+  parentSites: string[],
+): Promise<string> {
   // Built in place; `.cpex-ready` is written last, so a half-built venv is never used (it is rebuilt).
   const tmp = dir;
   await mkdir(req.cacheDir, { recursive: true });
@@ -91,6 +119,16 @@ async function build(req: VenvRequest, dir: string, requirements: string): Promi
     const venvArgs = ['-m', 'venv', ...(req.systemSitePackages ? ['--system-site-packages'] : []), tmp];
     await run(req.basePython, venvArgs, 120_000);
     const py = join(tmp, 'bin', 'python');
+    if (req.systemSitePackages && parentSites.length) {
+      // The base interpreter is itself a venv: `--system-site-packages` would only reach the
+      // interpreter it was made from. Its packages (cpex, pydantic) are what the plugin's host
+      // environment has, so they go on the path too, after the plugin venv's own; a requirement
+      // they already satisfy is then not downloaded.
+      const purelib = (
+        await run(py, ['-c', "import sysconfig;print(sysconfig.get_paths()['purelib'])"], 30_000)
+      ).stdout.trim();
+      await writeFile(join(purelib, '_cpex_parent_env.pth'), `${parentSites.join('\n')}\n`);
+    }
     const toInstall = requirements.trim() ? ['-r', req.requirementsFile!] : [];
     if (!req.systemSitePackages) toInstall.push('pydantic>=2,<3');
     if (toInstall.length) {
@@ -101,6 +139,7 @@ async function build(req: VenvRequest, dir: string, requirements: string): Promi
         py,
         ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', ...toInstall],
         req.pipTimeoutMs,
+        req.env,
       );
     }
     await writeFile(
