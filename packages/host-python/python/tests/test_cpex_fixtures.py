@@ -142,6 +142,7 @@ def _real_cpex_installed() -> bool:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, check=False).returncode == 0
 
 
+@pytest.mark.real_cpex
 @pytest.mark.skipif(not _real_cpex_installed(), reason="needs the real cpex installed (the repo's .venv)")
 def test_bundled_constants_match_the_real_cpex():
     dump = "import json, cpex.framework.constants as c; print(json.dumps({k: sorted(v) if isinstance(v, frozenset) else v for k, v in vars(c).items() if k.isupper()}))"
@@ -189,6 +190,7 @@ def test_plugin_facing_names_exist_in_the_bundled_package():
     assert _missing_names(prepend_bundled=True) == {}
 
 
+@pytest.mark.real_cpex
 @pytest.mark.skipif(not _real_cpex_installed(), reason="needs the real cpex installed (the repo's .venv)")
 def test_plugin_facing_names_exist_in_the_real_cpex():
     assert _missing_names(prepend_bundled=False) == {}
