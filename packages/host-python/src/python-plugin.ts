@@ -16,7 +16,13 @@ import {
 } from '@cpex/core';
 import { type CallErrors, type WorkerHello, WorkerProcess } from './worker-process.js';
 import { zygoteFor } from './zygote.js';
-import { applyContext, contextToWire, entryToPluginConfig, errorFromWire, resultFromWire } from './wire.js';
+import {
+  applyContext,
+  contextToWireJson,
+  entryToPluginConfig,
+  errorFromWire,
+  resultFromWire,
+} from './wire.js';
 
 const identity = (x: unknown): unknown => x;
 
@@ -87,6 +93,7 @@ export class PythonPlugin implements PluginInstance {
   private readonly handlers = new Map<string, Handler>();
   private readonly prefixes = new Map<string, string>();
   private readonly errors = new Map<string, CallErrors>();
+  private readonly wheres = new Map<string, Readonly<{ plugin: string; hook: string }>>();
   private shuttingDown = false;
   private booted: Promise<void> | undefined;
   private initialized = false;
@@ -407,7 +414,7 @@ export class PythonPlugin implements PluginInstance {
     try {
       // The frame as one string; the part that is the same for every call of a hook is cached.
       const body = JSON.stringify(payload);
-      line = `${this.framePrefix(hook)}${id}${body === undefined ? '' : `,"payload":${body}`},"context":${JSON.stringify(contextToWire(context))}`;
+      line = `${this.framePrefix(hook)}${id}${body === undefined ? '' : `,"payload":${body}`},"context":${contextToWireJson(context)}`;
       const extBody = ext === undefined ? undefined : JSON.stringify(ext);
       line += extBody === undefined ? '}\n' : `,"extensions":${extBody}}\n`;
     } catch (e) {
@@ -425,13 +432,9 @@ export class PythonPlugin implements PluginInstance {
       );
     }
     const res = await w.call(id, line, hook, s.timeoutMs, context, this.callErrors(hook), s.cancelGraceMs);
-    const where = { plugin: this.name, hook };
+    const where = this.where(hook);
     if (res.ok !== true) throw errorFromWire(res.error, where);
-    const result = resultFromWire(
-      res.result,
-      where,
-      s.extensionsIn ? (ext) => s.extensionsIn!(ext, extensions) : identity,
-    );
+    const result = resultFromWire(res.result, where, s.extensionsIn ?? identity, extensions);
     if (result.modifiedPayload !== undefined) {
       // Ingress check in this direction too: model_copy(update=...) in Python does not validate.
       try {
@@ -446,6 +449,16 @@ export class PythonPlugin implements PluginInstance {
     }
     applyContext(context, res.context, where);
     return result;
+  }
+
+  /** `{plugin, hook}` for error messages (one frozen object per hook). */
+  private where(hook: string): Readonly<{ plugin: string; hook: string }> {
+    let w = this.wheres.get(hook);
+    if (w === undefined) {
+      w = Object.freeze({ plugin: this.name, hook });
+      this.wheres.set(hook, w);
+    }
+    return w;
   }
 
   /** The errors a call on `hook` gives up with (one object per hook, built once). */

@@ -5,6 +5,7 @@
 import {
   CpexError,
   type CpexErrorCode,
+  type Extensions,
   type PluginContext,
   type PluginEntry,
   type PluginResult,
@@ -44,16 +45,30 @@ export function entryToPluginConfig(entry: PluginEntry): Json {
   return out;
 }
 
-/** The handler's context as the worker's `context` frame field. */
-export function contextToWire(context: PluginContext): Json {
+/** `,"key":<json>` — nothing for undefined (as JSON.stringify leaves such a key out). */
+function field(key: string, v: unknown): string {
+  if (v === undefined) return '';
+  const j = JSON.stringify(v);
+  return j === undefined ? '' : `,"${key}":${j}`;
+}
+
+/**
+ * The handler's context as the worker's `context` frame field, serialized: snake_case, keys with
+ * undefined values left out. Built as a string (no intermediate objects: this runs once per call).
+ */
+export function contextToWireJson(context: PluginContext): string {
   const g = context.globalContext;
-  const gc: Json = { request_id: g.requestId, state: g.state, metadata: g.metadata };
-  if (g.user !== undefined) gc.user = g.user;
-  if (g.userContext !== undefined) gc.user_context = g.userContext;
-  if (g.tenantId !== undefined) gc.tenant_id = g.tenantId;
-  if (g.serverId !== undefined) gc.server_id = g.serverId;
-  if (g.contentType !== undefined) gc.content_type = g.contentType;
-  return { state: context.state, metadata: context.metadata, global_context: gc };
+  const gc =
+    field('request_id', g.requestId) +
+    field('state', g.state) +
+    field('metadata', g.metadata) +
+    field('user', g.user) +
+    field('user_context', g.userContext) +
+    field('tenant_id', g.tenantId) +
+    field('server_id', g.serverId) +
+    field('content_type', g.contentType);
+  const local = field('state', context.state) + field('metadata', context.metadata);
+  return `{${local.slice(1)}${local ? ',' : ''}"global_context":{${gc.slice(1)}}}`;
 }
 
 function replaceContents(target: Record<string, unknown>, source: unknown, what: string, where: Where): void {
@@ -105,7 +120,8 @@ function optInt(v: Json, key: string, where: Where): number | undefined {
 export function resultFromWire(
   wire: unknown,
   where: Where,
-  convertExtensions: (ext: unknown) => unknown,
+  convertExtensions: (ext: unknown, sent: Extensions | undefined) => unknown,
+  sent?: Extensions,
 ): PluginResult {
   if (!isObject(wire)) throw invalid('result is not an object', where);
   const out: PluginResult = {};
@@ -118,7 +134,7 @@ export function resultFromWire(
     out.modifiedPayload = wire.modified_payload;
   if (wire.modified_extensions !== undefined && wire.modified_extensions !== null) {
     if (!isObject(wire.modified_extensions)) throw invalid('modified_extensions must be an object', where);
-    out.modifiedExtensions = convertExtensions(wire.modified_extensions) as NonNullable<
+    out.modifiedExtensions = convertExtensions(wire.modified_extensions, sent) as NonNullable<
       PluginResult['modifiedExtensions']
     >;
   }

@@ -283,9 +283,12 @@ class Runner:
         fid = frame.get("id")
         if op == "call":
             # A real Task per call: plugins may rely on asyncio.current_task() (asyncio.timeout,
-            # anyio cancel scopes under httpx, ...). On Python 3.12+ the eager task factory
-            # (_main) runs it at once and a hook that never suspends is never scheduled.
-            task = self.loop.create_task(self.call(fid, frame))
+            # anyio cancel scopes under httpx, ...). It starts at once (_WorkerLoop.eager_task;
+            # on Python 3.12+ the eager task factory), so a hook that never suspends is never
+            # scheduled.
+            loop = self.loop
+            coro = self.call(fid, frame)
+            task = loop.eager_task(coro) if isinstance(loop, _WorkerLoop) and _EAGER else loop.create_task(coro)
             if not task.done():
                 self.tasks[fid] = task
         elif op == "cancel":
@@ -435,7 +438,25 @@ class Runner:
     async def call(self, fid: Any, frame: dict) -> None:
         try:
             try:
-                response = await self._call(fid, frame)
+                # One coroutine per call: preparing and answering are plain calls around the hook.
+                func, nparams, payload, context, raw_context = self._prepare(frame)
+                try:
+                    if nparams == 3:
+                        result = await func(payload, context, self._extensions(frame.get("extensions")))
+                    else:
+                        result = await func(payload, context)
+                except Exception as exc:
+                    violation = getattr(exc, "violation", None)
+                    if type(exc).__name__ != "PluginViolationError" or violation is None:
+                        raise
+                    # Raising PluginViolationError blocks the request, as returning a violation does.
+                    response = {
+                        "id": fid,
+                        "ok": True,
+                        "result": {"continue_processing": False, "violation": _model(violation)},
+                    }
+                else:
+                    response = self._respond(fid, result, payload, context, raw_context)
             finally:
                 self.tasks.pop(fid, None)
         except asyncio.CancelledError:
@@ -476,7 +497,8 @@ class Runner:
                 err["plugin_code"] = model.code
         return err
 
-    async def _call(self, fid: Any, frame: dict) -> dict:
+    def _prepare(self, frame: dict) -> tuple:
+        """The hook, its arity, the validated payload and the PluginContext of a call frame."""
         hook_name = frame.get("hook")
         entry = self.hooks.get(hook_name)
         if entry is None:
@@ -484,18 +506,9 @@ class Runner:
         func, nparams = entry
         payload = self._payload(hook_name, frame.get("payload"))
         raw_context = frame.get("context") or {}
-        context = self._context(raw_context)
-        try:
-            if nparams == 3:
-                result = await func(payload, context, self._extensions(frame.get("extensions")))
-            else:
-                result = await func(payload, context)
-        except Exception as exc:
-            violation = getattr(exc, "violation", None)
-            if type(exc).__name__ == "PluginViolationError" and violation is not None:
-                # Raising PluginViolationError blocks the request, as returning a violation does.
-                return {"id": fid, "ok": True, "result": {"continue_processing": False, "violation": _model(violation)}}
-            raise
+        return func, nparams, payload, self._context(raw_context), raw_context
+
+    def _respond(self, fid: Any, result: Any, payload: Any, context: Any, raw_context: Any) -> dict:
         response = {"id": fid, "ok": True, "result": self._result(result, payload)}
         gc = context.global_context
         if context.state or context.metadata or gc.state or gc.metadata or not _context_was_empty(raw_context):
@@ -700,15 +713,53 @@ class _SpinSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
         return ready
 
 
+class _WorkerLoop(asyncio.SelectorEventLoop):
+    """The worker's event loop. ``eager_task`` starts a call's task at once, as Python 3.12's
+    eager task factory does: a Task schedules its first step with ``call_soon`` from its
+    constructor, and here that one step runs on the spot instead. It runs as that Task (so
+    ``asyncio.current_task()``, ``asyncio.timeout()`` and anyio cancel scopes behave as in any
+    task), a hook that never suspends finishes without a trip through the event loop, and one
+    that suspends continues as the task it already is."""
+
+    _eager_next = False
+
+    def call_soon(self, callback: Any, *args: Any, context: Any = None) -> Any:
+        if self._eager_next:
+            self._eager_next = False
+            if context is None:
+                callback(*args)
+            else:
+                context.run(callback, *args)
+            return None
+        return super().call_soon(callback, *args, context=context)
+
+    def eager_task(self, coro: Any) -> asyncio.Task:
+        if _NATIVE_EAGER or self.get_debug() or asyncio.current_task(self) is not None:
+            # 3.12+: the eager task factory (_main) does this. Inside another task a task cannot
+            # start on the spot (asyncio allows one running task per loop): the usual way then.
+            return self.create_task(coro)
+        self._eager_next = True
+        try:
+            # What create_task does (the loop is open: it is running), minus its checks and naming.
+            return asyncio.Task(coro, loop=self)
+        finally:
+            self._eager_next = False
+
+
+_NATIVE_EAGER = hasattr(asyncio, "eager_task_factory")
+# CPEX_HOST_EAGER_TASKS=0: every call's task waits for the next event-loop turn (the asyncio default).
+_EAGER = os.environ.get("CPEX_HOST_EAGER_TASKS", "1") != "0"
+
+
 def _new_loop() -> asyncio.AbstractEventLoop:
     # The host sets the window in the load frame (spin_us); until then, no polling.
-    return asyncio.SelectorEventLoop(_SpinSelector(0.0))
+    return _WorkerLoop(_SpinSelector(0.0))
 
 
 async def _main() -> None:
     loop = asyncio.get_running_loop()
     eager = getattr(asyncio, "eager_task_factory", None)
-    if eager is not None and os.environ.get("CPEX_HOST_EAGER_TASKS", "1") != "0":
+    if eager is not None and _EAGER:
         # Python 3.12+: a call that completes without suspending never gets scheduled as a task.
         loop.set_task_factory(eager)
     runner = Runner()

@@ -329,3 +329,14 @@ def test_every_call_runs_in_a_task_of_its_own(worker):
     r = worker.request(call(2, "needs_task"))
     assert r["ok"] is True, r
     assert r["result"]["metadata"] == {"task": True}
+    # Tasks the hook makes while its own task is starting run as ordinary tasks.
+    r = worker.request(call(3, "spawn"))
+    assert r["ok"] is True, r
+    assert r["result"]["metadata"] == {"child": [42, True], "gathered": [2, 4]}
+    # Many at once, in one read: each its own task, all answered.
+    frames = [call(10 + i, "needs_task" if i % 2 else "spawn") for i in range(10)]
+    worker.proc.stdin.write(b"".join(json.dumps(f).encode() + b"\n" for f in frames))
+    worker.proc.stdin.flush()
+    answers = [worker.read() for _ in frames]
+    assert sorted(a["id"] for a in answers) == list(range(10, 20))
+    assert all(a["ok"] is True for a in answers), answers
