@@ -45,30 +45,19 @@ export function entryToPluginConfig(entry: PluginEntry): Json {
   return out;
 }
 
-/** `,"key":<json>` — nothing for undefined (as JSON.stringify leaves such a key out). */
-function field(key: string, v: unknown): string {
-  if (v === undefined) return '';
-  const j = JSON.stringify(v);
-  return j === undefined ? '' : `,"${key}":${j}`;
-}
-
 /**
- * The handler's context as the worker's `context` frame field, serialized: snake_case, keys with
- * undefined values left out. Built as a string (no intermediate objects: this runs once per call).
+ * The handler's context as the worker's `context` frame field, serialized: snake_case, keys
+ * with undefined values left out (as JSON.stringify does).
  */
 export function contextToWireJson(context: PluginContext): string {
   const g = context.globalContext;
-  const gc =
-    field('request_id', g.requestId) +
-    field('state', g.state) +
-    field('metadata', g.metadata) +
-    field('user', g.user) +
-    field('user_context', g.userContext) +
-    field('tenant_id', g.tenantId) +
-    field('server_id', g.serverId) +
-    field('content_type', g.contentType);
-  const local = field('state', context.state) + field('metadata', context.metadata);
-  return `{${local.slice(1)}${local ? ',' : ''}"global_context":{${gc.slice(1)}}}`;
+  const gc: Json = { request_id: g.requestId, state: g.state, metadata: g.metadata };
+  if (g.user !== undefined) gc.user = g.user;
+  if (g.userContext !== undefined) gc.user_context = g.userContext;
+  if (g.tenantId !== undefined) gc.tenant_id = g.tenantId;
+  if (g.serverId !== undefined) gc.server_id = g.serverId;
+  if (g.contentType !== undefined) gc.content_type = g.contentType;
+  return JSON.stringify({ state: context.state, metadata: context.metadata, global_context: gc });
 }
 
 function replaceContents(target: Record<string, unknown>, source: unknown, what: string, where: Where): void {
