@@ -137,9 +137,9 @@ def _flush() -> None:
 
 def _flush_every() -> int:
     try:
-        return max(1, int(os.environ.get("CPEX_HOST_FLUSH_EVERY", "16")))
+        return max(1, int(os.environ.get("CPEX_HOST_FLUSH_EVERY", "32")))
     except ValueError:
-        return 16
+        return 32
 
 
 _FLUSH_EVERY = _flush_every()
