@@ -2,7 +2,8 @@
 // ToolDenyList (a pydantic ToolPreInvokePayload in, an allowing PluginResult with metadata out)
 // and PiiGuard (the same payload in, a regex-redacted modified payload out).
 //
-//   node --conditions=@cpex/source --import tsx bench/src/python-host.ts [--python PATH] [--json]
+//   pnpm bench --only python          (built packages, plain node: what ships)
+//   node bench/dist/python-host.js [--python PATH] [--json]     (after `pnpm bench` built it)
 //
 // Prints per-call p50/p99 (one call at a time) and pipelined throughput (many calls in flight)
 // for: @cpex/host-python called through its handler, the same through PluginManager.invoke, and
