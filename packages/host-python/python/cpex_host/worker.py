@@ -705,6 +705,8 @@ class _SpinSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
                 if ready:
                     self.pays = True
                     return ready
+            if timeout is not None:  # a timer is due: the poll used part of the wait
+                timeout = max(0.0, timeout - (clock() - start))
         else:
             self.skipped += 1
         start = time.perf_counter()
