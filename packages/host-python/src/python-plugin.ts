@@ -63,6 +63,13 @@ export interface PythonPluginSpec {
   extensionsIn?: (ext: unknown, sent: Extensions | undefined) => unknown;
 }
 
+/** Per-hook constants of a Python plugin's calls (see `PythonPlugin.perHook`). */
+interface HookCalls {
+  prefix: string;
+  where: Readonly<{ plugin: string; hook: string }>;
+  errors: CallErrors;
+}
+
 export type SlotState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
 
 class Slot {
@@ -91,9 +98,7 @@ export class PythonPlugin implements PluginInstance {
   private slots: Slot[] = [];
   private hooks: Map<string, number> | undefined;
   private readonly handlers = new Map<string, Handler>();
-  private readonly prefixes = new Map<string, string>();
-  private readonly errors = new Map<string, CallErrors>();
-  private readonly wheres = new Map<string, Readonly<{ plugin: string; hook: string }>>();
+  private readonly hookCalls = new Map<string, HookCalls>();
   private shuttingDown = false;
   private booted: Promise<void> | undefined;
   private initialized = false;
@@ -402,6 +407,7 @@ export class PythonPlugin implements PluginInstance {
     extensions: Extensions | undefined,
   ): Promise<PluginResult> {
     const s = this.spec;
+    const calls = this.perHook(hook);
     const w = (!this.shuttingDown && this.pickReady()) || (await this.waitWorker(hook));
     const id = w.allocId();
     const ext =
@@ -414,7 +420,7 @@ export class PythonPlugin implements PluginInstance {
     try {
       // The frame as one string; the part that is the same for every call of a hook is cached.
       const body = JSON.stringify(payload);
-      line = `${this.framePrefix(hook)}${id}${body === undefined ? '' : `,"payload":${body}`},"context":${contextToWireJson(context)}`;
+      line = `${calls.prefix}${id}${body === undefined ? '' : `,"payload":${body}`},"context":${contextToWireJson(context)}`;
       const extBody = ext === undefined ? undefined : JSON.stringify(ext);
       line += extBody === undefined ? '}\n' : `,"extensions":${extBody}}\n`;
     } catch (e) {
@@ -431,8 +437,8 @@ export class PythonPlugin implements PluginInstance {
         { plugin: this.name, hook },
       );
     }
-    const res = await w.call(id, line, hook, s.timeoutMs, context, this.callErrors(hook), s.cancelGraceMs);
-    const where = this.where(hook);
+    const res = await w.call(id, line, hook, s.timeoutMs, context, calls.errors, s.cancelGraceMs);
+    const where = calls.where;
     if (res.ok !== true) throw errorFromWire(res.error, where);
     const result = resultFromWire(res.result, where, s.extensionsIn ?? identity, extensions);
     if (result.modifiedPayload !== undefined) {
@@ -451,46 +457,34 @@ export class PythonPlugin implements PluginInstance {
     return result;
   }
 
-  /** `{plugin, hook}` for error messages (one frozen object per hook). */
-  private where(hook: string): Readonly<{ plugin: string; hook: string }> {
-    let w = this.wheres.get(hook);
-    if (w === undefined) {
-      w = Object.freeze({ plugin: this.name, hook });
-      this.wheres.set(hook, w);
-    }
-    return w;
-  }
-
-  /** The errors a call on `hook` gives up with (one object per hook, built once). */
-  private callErrors(hook: string): CallErrors {
-    let e = this.errors.get(hook);
-    if (e === undefined) {
+  /**
+   * What every call on `hook` shares, built once per hook: the start of its frames
+   * (`{"op":"call","hook":<hook>,"id":`), the `{plugin, hook}` of its error messages and the
+   * errors it gives up with.
+   */
+  private perHook(hook: string): HookCalls {
+    let h = this.hookCalls.get(hook);
+    if (h === undefined) {
       const { timeoutMs } = this.spec;
-      const fields = { plugin: this.name, hook };
-      e = {
-        timeout: () =>
-          new CpexError(
-            'CPEX_ERR_PLUGIN_TIMEOUT',
-            `Python plugin "${this.name}" on ${hook}: exceeded its ${timeoutMs / 1000} s timeout`,
-            { ...fields },
-          ),
-        aborted: () =>
-          new CpexError('CPEX_ERR_ABORTED', `Python plugin "${this.name}" on ${hook}: call aborted`, {
-            ...fields,
-          }),
+      const where = Object.freeze({ plugin: this.name, hook });
+      h = {
+        prefix: `{"op":"call","hook":${JSON.stringify(hook)},"id":`,
+        where,
+        errors: {
+          timeout: () =>
+            new CpexError(
+              'CPEX_ERR_PLUGIN_TIMEOUT',
+              `Python plugin "${this.name}" on ${hook}: exceeded its ${timeoutMs / 1000} s timeout`,
+              { ...where },
+            ),
+          aborted: () =>
+            new CpexError('CPEX_ERR_ABORTED', `Python plugin "${this.name}" on ${hook}: call aborted`, {
+              ...where,
+            }),
+        },
       };
-      this.errors.set(hook, e);
+      this.hookCalls.set(hook, h);
     }
-    return e;
-  }
-
-  /** `{"op":"call","hook":<hook>,"id":` — the start of every call frame for `hook`. */
-  private framePrefix(hook: string): string {
-    let p = this.prefixes.get(hook);
-    if (p === undefined) {
-      p = `{"op":"call","hook":${JSON.stringify(hook)},"id":`;
-      this.prefixes.set(hook, p);
-    }
-    return p;
+    return h;
   }
 }

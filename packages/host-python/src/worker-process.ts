@@ -4,7 +4,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { CpexError, type Logger } from '@cpex/core';
+import { CpexError, type Logger, type PluginContext } from '@cpex/core';
 import { errorFromWire } from './wire.js';
 
 /** What a worker reports once it is ready (or why it cannot run). */
@@ -49,11 +49,7 @@ export interface CallErrors {
 }
 
 /** What a plugin call watches for its caller's abort: the handler's context (`onAbort` when it has it, else `signal`). */
-export interface AbortSource {
-  readonly signal: AbortSignal;
-  onAbort?(listener: (reason: unknown) => void): boolean;
-  offAbort?(listener: (reason: unknown) => void): void;
-}
+export type AbortSource = Pick<PluginContext, 'signal' | 'onAbort' | 'offAbort'>;
 
 /**
  * A plugin call's deadline and abort wiring. With a context that has `onAbort` (the executor's),
