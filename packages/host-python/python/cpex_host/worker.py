@@ -311,7 +311,7 @@ class Runner:
     def _cancelled_unstarted(self, fid: Any, task: asyncio.Task) -> None:
         if task.cancelled():  # call() catches a cancel once it runs; this one never ran
             self.tasks.pop(fid, None)
-            _send({"id": fid, "ok": False, "error": {"code": "cancelled", "message": "call cancelled by the host"}})
+            _send(_cancelled(fid))
 
     async def guard(self, fid: Any, coro: Any) -> None:
         try:
@@ -460,7 +460,7 @@ class Runner:
             finally:
                 self.tasks.pop(fid, None)
         except asyncio.CancelledError:
-            response = {"id": fid, "ok": False, "error": {"code": "cancelled", "message": "call cancelled by the host"}}
+            response = _cancelled(fid)
         except _Coded as exc:
             response = {"id": fid, "ok": False, "error": _error(exc.code, str(exc), exc.__cause__)}
         except Exception as exc:  # noqa: BLE001
@@ -615,6 +615,11 @@ def _model(value: Any, exclude_unset: bool = False) -> Any:
                 if hasattr(raw, "get_secret_value"):
                     data[key] = raw.get_secret_value()
     return data
+
+
+def _cancelled(fid: Any) -> dict:
+    """The answer to a call the host cancelled."""
+    return {"id": fid, "ok": False, "error": {"code": "cancelled", "message": "call cancelled by the host"}}
 
 
 def _context_was_empty(raw: Any) -> bool:
