@@ -34,3 +34,13 @@ if [ ! -f "$STAMP" ] || ! cmp -s "$REQ" "$STAMP"; then
   .venv/bin/python -m pip install --disable-pip-version-check -q -r "$REQ"
   cp "$REQ" "$STAMP"
 fi
+
+# Toolchains for the real-runtime suites (WASM guests, native libraries, Go, Redis): one script per
+# host in scripts/setup.d, run by the test command (CPEX_SETUP_TOOLCHAINS=1) and skipped by the demo.
+if [ "${CPEX_SETUP_TOOLCHAINS:-}" = 1 ]; then
+  for f in scripts/setup.d/*.sh; do
+    [ -e "$f" ] || continue
+    echo "setup: $f" >&2
+    bash "$f"
+  done
+fi

@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export CI=${CI:-}
 
-bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+CPEX_SETUP_TOOLCHAINS=1 bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
 failed_steps=()
 step() { # name cmd...
@@ -22,5 +22,10 @@ step packaging node scripts/check-packages.mjs
 mkdir -p .cpex-cache
 step vitest pnpm exec vitest run --reporter=default --reporter=json --outputFile=.cpex-cache/vitest.json
 [ -f scripts/test-extra.sh ] && step extra bash scripts/test-extra.sh
+# One step per host or package with checks outside vitest (go test, cargo, ...): scripts/test.d.
+for f in scripts/test.d/*.sh; do
+  [ -e "$f" ] || continue
+  step "$(basename "$f" .sh)" bash "$f"
+done
 
 node scripts/summarize-tests.mjs .cpex-cache/vitest.json "${failed_steps[@]}"
