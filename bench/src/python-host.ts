@@ -19,6 +19,7 @@ import {
   type Logger,
   type PluginContext,
   type PluginEntry,
+  HookRegistry,
   PluginManager,
   type ResolvedSettings,
 } from '@cpex/core';
@@ -218,6 +219,7 @@ async function hostSubject(c: Case, workers: number): Promise<Subject> {
     pluginDirs: [pluginDir],
     settings,
     logger: quiet,
+    hooks: new HookRegistry(),
   });
   await inst.initialize?.();
   const h = inst.handler('tool_pre_invoke')!;

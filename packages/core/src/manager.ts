@@ -565,6 +565,7 @@ export class PluginManager {
       pluginDirs: this.pluginDirs,
       settings: this._settings,
       logger: this.logger,
+      hooks: this.hooks,
     };
   }
 

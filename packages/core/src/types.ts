@@ -5,6 +5,7 @@
  * round-trips to Python/Rust/Go and keep their snake_case field names.
  */
 import type { Extensions } from './extensions/types.js';
+import type { HookDefinition } from './hooks/builtin.js';
 
 export type { Extensions };
 
@@ -206,6 +207,42 @@ export interface PluginInstance {
   readonly host: HostCapabilities;
   /** Optional: the underlying plugin object (in-process plugins). */
   readonly plugin?: Plugin;
+  /**
+   * Optional: how this host runs this plugin, for `cpex plugins` and diagnostics (grants,
+   * isolation, signature state). The CLI prints it without knowing the host.
+   */
+  describe?(): PluginDescription;
+}
+
+/** How a plugin is isolated from the gateway process. */
+export type PluginIsolation = 'none' | 'worker' | 'process' | 'sandbox';
+
+/** A host's description of one plugin instance (see docs/hosts/contract.md). */
+export interface PluginDescription {
+  /** The host's name: 'in-process', 'python', 'wasm', 'native', ... */
+  host: string;
+  isolation: PluginIsolation;
+  /** Whether the entry's timeout pre-empts the plugin (kill/terminate) or is cooperative. */
+  timeouts: 'cooperative' | 'preemptive';
+  /** What the plugin was granted beyond the default (deny-by-default hosts): env, filesystem, network, memory... */
+  grants?: Record<string, unknown>;
+  /** Signature verification state for hosts that load signed artifacts. */
+  signature?: {
+    state: 'verified' | 'unsigned' | 'not-required' | 'invalid';
+    keyId?: string;
+    detail?: string;
+  };
+  /** Anything else worth showing (interpreter, pid, component hash, ABI version, ...); JSON-serializable. */
+  details?: Record<string, unknown>;
+  /** Human-readable caveats, e.g. "timeout is not pre-emptive (isolation: none)". */
+  notes?: string[];
+}
+
+/** Read-only view of the manager's hook registry handed to hosts (custom hook schemas included). */
+export interface HookRegistryReader {
+  has(name: string): boolean;
+  get(name: string): HookDefinition | undefined;
+  names(): string[];
 }
 
 export interface Logger {
@@ -223,6 +260,8 @@ export interface FactoryContext {
   pluginDirs: string[];
   settings: ResolvedSettings;
   logger: Logger;
+  /** The manager's hook registry: built-in hooks and those added with `manager.defineHook`. */
+  hooks: HookRegistryReader;
 }
 
 export interface PluginFactory {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpexError } from '../errors/index.js';
 import { PluginManager } from '../manager.js';
+import { HookRegistry } from '../hooks/registry.js';
 import type { FactoryContext, GlobalContext, PluginContext, PluginEntry } from '../types.js';
 import { createNodeModuleFactory, parseNodeKind } from './node-module.js';
 
@@ -85,6 +86,7 @@ function ctx(baseDir = dir, pluginDirs: string[] = []): FactoryContext {
     pluginDirs,
     settings: {} as FactoryContext['settings'],
     logger: { debug() {}, info() {}, warn() {}, error() {} },
+    hooks: new HookRegistry(),
   };
 }
 

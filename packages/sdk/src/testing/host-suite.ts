@@ -11,6 +11,7 @@ import {
   type PluginContext,
   type PluginEntry,
   type PluginHost,
+  HookRegistry,
   PluginManager,
   type ResolvedSettings,
 } from '@cpex/core';
@@ -120,6 +121,7 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
       pluginDirs: [],
       settings: suiteSettings,
       logger: quietLogger,
+      hooks: new HookRegistry(),
     };
   }
 
