@@ -1,0 +1,61 @@
+/**
+ * `@cpex/core/host` — what a host author (python, wasm, native, ffi, your own) imports.
+ *
+ * The contract itself is described in docs/hosts/contract.md; `testHost` in `@cpex/sdk/testing`
+ * is its executable form. In short:
+ * - a host is a {@link PluginHost}: a name, {@link HostCapabilities}, the kinds it answers and a
+ *   {@link PluginFactory} that turns a config entry into a {@link PluginInstance};
+ * - the factory gets a {@link FactoryContext}: the manager's settings, logger and hook registry
+ *   (custom hook schemas from `manager.defineHook` included);
+ * - a handler returns a plain PluginResult decoded from the host's wire; core validates every
+ *   result with one rule, the host only reports output it cannot decode, as a coded error;
+ * - `describe()` tells `cpex plugins` how the plugin runs (isolation, timeouts, grants, signature).
+ *
+ * @example
+ * import { CpexError, type PluginHost, type PluginFactory } from '@cpex/core/host';
+ */
+export type {
+  Extensions,
+  FactoryContext,
+  GlobalContext,
+  Handler,
+  HookRegistryReader,
+  HostCapabilities,
+  Logger,
+  Phase,
+  PluginContext,
+  PluginDescription,
+  PluginEntry,
+  PluginFactory,
+  PluginHost,
+  PluginInstance,
+  PluginIsolation,
+  PluginResult,
+  PluginViolation,
+  ResolvedSettings,
+} from './types.js';
+export type { HookDefinition, HookFamily, PayloadTypeId } from './hooks/builtin.js';
+export { HookRegistry } from './hooks/registry.js';
+
+// Errors a host raises: always a CpexError with a catalogue code (docs/errors.md).
+export { CpexError, ConfigError, isCpexError, describeCause } from './errors/cpex-error.js';
+export type { CpexErrorFields } from './errors/cpex-error.js';
+export { ERROR_CATALOGUE } from './errors/catalogue.js';
+export type { CpexErrorCode } from './errors/catalogue.js';
+
+// Wire helpers: validating what arrives over a host's wire, and plain data for encoders.
+export { parseExtensions, extensionsToJSON, ExtensionsSchema } from './extensions/schemas.js';
+export { MonotonicSet } from './extensions/monotonic-set.js';
+export { copyPlain } from './context/copy.js';
+export { unwrapViews, isReadonlyView } from './executor/readonly.js';
+export { PAYLOAD_TYPE_GENERIC, PAYLOAD_TYPE_CMF_MESSAGE, PAYLOAD_TYPE_IDENTITY } from './hooks/builtin.js';
+
+// The in-process host, as a reference implementation and for composing hosts.
+export {
+  IN_PROCESS_HOST_CAPABILITIES,
+  createInProcessHost,
+  pluginToInstance,
+  resolveHandler,
+  discoverHooks,
+  HOOK_METHODS,
+} from './host/in-process.js';
