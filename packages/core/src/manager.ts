@@ -23,6 +23,8 @@ import { Watchdog } from './executor/watchdog.js';
 import { type CustomHookOptions, type HookDefinition, HookRegistry } from './hooks/registry.js';
 import { createNodeModuleFactory } from './host/node-module.js';
 import { discoverHooks, pluginToInstance } from './host/in-process.js';
+import { invokeWithSession } from './session/invoke.js';
+import { resolveSession } from './session/resolve.js';
 import type { PayloadOf } from './hooks/types.js';
 import {
   PHASES,
@@ -711,6 +713,24 @@ export class PluginManager {
       if (lineup.ordered.length === 0) lineup = undefined;
     }
     if (lineup === undefined) return Promise.resolve(emptyResult<PayloadOf<H>>());
+    const store = this.options.sessionStore;
+    if (store !== undefined && options.extensions != null) {
+      const session = resolveSession(options.extensions);
+      if (session !== undefined) {
+        const l = lineup;
+        return invokeWithSession(
+          store,
+          session,
+          hook,
+          options,
+          (o) => {
+            if (this.shuttingDown) throw this.notInitialized(hook);
+            return new Invocation(this.engine, l, hook, payload, o).run();
+          },
+          this.logger,
+        );
+      }
+    }
     try {
       return new Invocation(this.engine, lineup, hook, payload, options).run();
     } catch (e) {

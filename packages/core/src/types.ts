@@ -4,6 +4,7 @@
  * API records are camelCase. Payloads, metadata, state and extensions are data that
  * round-trips to Python/Rust/Go and keep their snake_case field names.
  */
+import type { SessionStore } from './session/store.js';
 import type { Extensions } from './extensions/types.js';
 import type { HookDefinition } from './hooks/builtin.js';
 
@@ -321,6 +322,13 @@ export interface ManagerOptions {
   logger?: Logger;
   /** Hosts to register at construction. */
   hosts?: PluginHost[];
+  /**
+   * Session state shared across requests (security labels by session). When set, every invoke
+   * whose extensions resolve to a session (see `resolveSession`) loads the session's labels before
+   * plugins run and appends the labels they added; a store failure halts that invoke with the
+   * violation `session_store_error`. Default: none (no session handling, no cost).
+   */
+  sessionStore?: SessionStore;
 }
 
 export interface InvokeOptions {

@@ -43,6 +43,13 @@ export const ERROR_CATALOGUE = {
   CPEX_ERR_PROTOCOL: 'A plugin worker sent a malformed or unexpected frame.',
   CPEX_ERR_RESPONSE_TOO_LARGE: 'A plugin worker response exceeded the size limit.',
   CPEX_ERR_VENV_BUILD: 'A per-plugin virtual environment could not be created or its requirements installed.',
+  // fleet: shared session state and hot reload
+  CPEX_ERR_SESSION_STORE:
+    'A session store (in memory or Redis) failed to load or append labels; the invoke fails closed.',
+  CPEX_ERR_SESSION_STORE_CONFIG:
+    'A session store was configured with an invalid or unsafe endpoint, TLS or credential setting.',
+  CPEX_ERR_RELOAD:
+    'A hot reload was rejected (config invalid, a plugin failed to initialize); the old lineup keeps serving.',
 } as const;
 
 export type CpexErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -54,6 +61,8 @@ export const MANAGER_VIOLATION_CODES = {
   denied: 'A plugin returned continue_processing=false without a violation (synthesized, fail closed).',
   extension_violation: 'A plugin returned an extension edit its tier or capabilities forbid.',
   payload_mutation: 'An in-process plugin wrote into its read-only payload view (cow_validation strict).',
+  session_store_error:
+    'The session store could not load the session labels before the pipeline or save the labels it added (fail closed).',
 } as const;
 
 export type ManagerViolationCode = keyof typeof MANAGER_VIOLATION_CODES;
