@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only core|vs-python|soak|python]`: every benchmark, each against its baseline measured
+ * `pnpm bench [--quick] [--only core|vs-python|vs-rust|soak|python]`: every benchmark, each against its baseline measured
  * in the same run. Results are ratios (the machine is noisy); absolute numbers are for orientation.
  *
  * `pnpm bench` builds the packages and this directory and runs plain `node bench/dist/run.js`: it
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCore } from './core.js';
 import { benchVsPython } from './vs-python.js';
+import { benchVsRust } from './vs-rust.js';
 
 const self = fileURLToPath(import.meta.url);
 const here = path.dirname(self);
@@ -32,6 +33,11 @@ if (!only || only === 'core') {
 }
 if (!only || only === 'core' || only === 'vs-python') {
   ok &&= await benchVsPython({ quick });
+}
+if (only === 'vs-rust' || (!only && !quick)) {
+  // Rust cpex-core 0.2.2 (bench/rust, built on first use: minutes when cold) and the ts child,
+  // interleaved in fresh processes.
+  ok &&= await benchVsRust({ quick, here, ext, nodeArgs });
 }
 if (!only || only === 'soak') {
   // The memory soak needs --expose-gc: its own process.
