@@ -35,7 +35,8 @@ function parseLines(out: string, who: string): Sample[] {
 
 /** Builds bench/rust when its binary is missing (a cold build takes minutes). */
 export function rustBinary(rustDir: string): string {
-  const bin = path.join(rustDir, 'target', 'release', 'cpex-rust-bench');
+  // CPEX_RUST_BENCH names a binary built elsewhere (another worktree), to skip a cold build.
+  const bin = process.env.CPEX_RUST_BENCH ?? path.join(rustDir, 'target', 'release', 'cpex-rust-bench');
   if (existsSync(bin) && !process.argv.includes('--rebuild')) return bin;
   console.log(`building bench/rust (cargo +${RUST_TOOLCHAIN} build --release --locked; minutes when cold)…`);
   const r = spawnSync('cargo', [`+${RUST_TOOLCHAIN}`, 'build', '--release', '--locked'], {
