@@ -250,6 +250,43 @@ describe('cpex invoke', { timeout: 90_000 }, () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a 100,000-deep payload is CPEX_ERR_PAYLOAD_TOO_DEEP (exit 2), not a stack overflow', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cpex-deep-'));
+    try {
+      const file = path.join(dir, 'deep.json');
+      writeFileSync(file, `{"name":"x","args":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+      const r = await cpex('invoke', fx('good.yaml'), 'tool_pre_invoke', '--payload', `@${file}`);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        /^error CPEX_ERR_PAYLOAD_TOO_DEEP: cpex invoke --payload: payload nests deeper than max_payload_depth 128/,
+      );
+      expect(r.stderr).not.toMatch(/Maximum call stack/);
+      const ctx = await cpex(
+        'invoke',
+        fx('good.yaml'),
+        'tool_pre_invoke',
+        '--payload',
+        '{"name":"x"}',
+        '--context',
+        `{"state":${'{"a":'.repeat(200)}1${'}'.repeat(200)}}`,
+      );
+      expect(ctx.code).toBe(2);
+      expect(ctx.stderr).toContain('CPEX_ERR_PAYLOAD_TOO_DEEP: cpex invoke --context');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a plugin returning a 500-deep payload gets a coded error, not a stack overflow', async () => {
+    const r = await cpex('invoke', fx('deep.yaml'), 'tool_pre_invoke', '--payload', '{"name":"x"}');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^error CPEX_ERR_PAYLOAD_TOO_DEEP: cpex invoke result: payload nests deeper than/,
+    );
+  });
+
   it('a config error is exit 1 and prints no result', async () => {
     const r = await cpex('invoke', fx('schema.yaml'), 'tool_pre_invoke', '--payload', '{}');
     expect(r.code).toBe(1);

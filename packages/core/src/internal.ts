@@ -6,3 +6,12 @@ export { deepEqual } from './executor/policies.js';
 export { discoverHooks, resolveHandler } from './host/in-process.js';
 export { formatPath, substituteEnv } from './config/load.js';
 export { copyPlain } from './context/copy.js';
+export {
+  checkPayloadBounds,
+  parsePayloadJson,
+  serializePayloadJson,
+  DEFAULT_MAX_PAYLOAD_DEPTH,
+  type PayloadBounds,
+  type PayloadMeasure,
+} from './payload/bounds.js';
+export { NUMERIC_RANGES, describeRange, inRange, type NumericRange } from './config/ranges.js';

@@ -299,6 +299,8 @@ export interface ResolvedSettings {
   cowValidation: CowValidation;
   shortCircuitOnDeny: boolean;
   maxPayloadBytes: number;
+  /** Payload nesting limit where payloads are parsed or serialized (checkPayloadBounds). */
+  maxPayloadDepth: number;
   routingEnabled: boolean;
   routeCacheMaxEntries: number;
 }
@@ -315,6 +317,7 @@ export interface ManagerOptions {
   cowValidation?: CowValidation;
   shortCircuitOnDeny?: boolean;
   maxPayloadBytes?: number;
+  maxPayloadDepth?: number;
   routingEnabled?: boolean;
   routeCacheMaxEntries?: number;
   /** Environment to read PLUGINS_* from (default process.env). */

@@ -1,4 +1,5 @@
 import type { Extensions, GlobalContext } from '@cpex/core';
+import { checkPayloadBounds, type PayloadBounds } from '@cpex/core/internal';
 import { parseCommandArgs, positionals, readJsonArg } from '../args.js';
 import { type CliIo, EXIT, formatError, UsageError } from '../io.js';
 import { loadConfigForCli } from '../load.js';
@@ -96,6 +97,24 @@ export async function invokeCommand(argv: string[], io: CliIo): Promise<number> 
     return EXIT.config;
   }
   const { manager } = loaded;
+  // Inputs are parsed by V8's iterative JSON.parse; their depth (and the payload's size) are checked
+  // against the loaded config's bounds before anything walks them.
+  const bounds: PayloadBounds = {
+    maxDepth: manager.settings.maxPayloadDepth,
+    maxBytes: manager.settings.maxPayloadBytes,
+  };
+  try {
+    checkPayloadBounds(payload, bounds, 'cpex invoke --payload');
+    if (context !== undefined)
+      checkPayloadBounds(context, { maxDepth: bounds.maxDepth }, 'cpex invoke --context');
+    if (extensions !== undefined) {
+      checkPayloadBounds(extensions, { maxDepth: bounds.maxDepth }, 'cpex invoke --extensions');
+    }
+  } catch (e) {
+    for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
+    await loaded.close();
+    return EXIT.usage;
+  }
   try {
     for (const w of [...new Set(loaded.warnings)]) io.err(`warning: ${w}\n`);
     if (!manager.hasHooksFor(hook)) io.err(`warning: no plugin in ${loaded.file} handles hook "${hook}"\n`);
@@ -105,12 +124,23 @@ export async function invokeCommand(argv: string[], io: CliIo): Promise<number> 
     });
     const backgroundErrors = await result.background.wait();
     const wire = resultToWire(result, backgroundErrors);
+    // What plugins returned is printed: bound its depth first so JSON.stringify cannot overflow
+    // (the wire envelope adds at most 3 levels: context_table → plugin → state).
+    try {
+      checkPayloadBounds(wire, { maxDepth: bounds.maxDepth + 3 }, 'cpex invoke result');
+    } catch (e) {
+      for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
+      return EXIT.config; // a plugin's output, not the command line, is at fault
+    }
     io.out(`${values.compact ? JSON.stringify(wire) : JSON.stringify(wire, null, 2)}\n`);
     return result.continueProcessing ? EXIT.ok : EXIT.halted;
   } catch (e) {
     for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
     const code = (e as { code?: string }).code;
-    return code === 'CPEX_ERR_INVALID_PAYLOAD' || code === 'CPEX_ERR_INVALID_ARGUMENT'
+    return code === 'CPEX_ERR_INVALID_PAYLOAD' ||
+      code === 'CPEX_ERR_INVALID_ARGUMENT' ||
+      code === 'CPEX_ERR_PAYLOAD_TOO_DEEP' ||
+      code === 'CPEX_ERR_PAYLOAD_TOO_LARGE'
       ? EXIT.usage
       : EXIT.config;
   } finally {

@@ -302,8 +302,6 @@ function issueOf(iss: z.core.$ZodIssue, locate: (parts: ReadonlyArray<PropertyKe
     message = `expected ${iss.expected}, got ${describe((iss as { input?: unknown }).input)}`;
   } else if (iss.code === 'too_small' && iss.origin === 'string') {
     message = 'expected a non-empty string';
-  } else if (iss.code === 'too_small' && iss.origin === 'number') {
-    message = `expected a number > ${iss.inclusive ? '=' : ''}${String(iss.minimum)}, got ${describe((iss as { input?: unknown }).input)}`;
   }
   return { path: p, message: `${message}${locate(iss.path)}` };
 }

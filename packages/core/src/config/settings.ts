@@ -3,6 +3,8 @@
  */
 import { CpexError } from '../errors/cpex-error.js';
 import type { ManagerOptions, ResolvedSettings } from '../types.js';
+import { DEFAULT_MAX_PAYLOAD_DEPTH } from '../payload/bounds.js';
+import { describeRange, inRange, type NumericRange, NUMERIC_RANGES as R, rangeMessage } from './ranges.js';
 import type { ParsedPluginSettings } from './schema.js';
 
 export const DEFAULT_SETTINGS: Readonly<ResolvedSettings> = Object.freeze({
@@ -14,6 +16,7 @@ export const DEFAULT_SETTINGS: Readonly<ResolvedSettings> = Object.freeze({
   cowValidation: 'strict',
   shortCircuitOnDeny: true,
   maxPayloadBytes: 10_000_000,
+  maxPayloadDepth: DEFAULT_MAX_PAYLOAD_DEPTH,
   routingEnabled: false,
   routeCacheMaxEntries: 10_000,
 });
@@ -21,19 +24,15 @@ export const DEFAULT_SETTINGS: Readonly<ResolvedSettings> = Object.freeze({
 function envNumber(
   env: Record<string, string | undefined>,
   name: string,
-  integer: boolean,
-  /** 'positive': > 0; 'non-negative': >= 0. */
-  range: 'positive' | 'non-negative',
+  r: NumericRange,
 ): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n) || (range === 'positive' ? n <= 0 : n < 0) || (integer && !Number.isInteger(n))) {
-    throw new CpexError(
-      'CPEX_ERR_CONFIG_INVALID',
-      `environment ${name}: expected ${integer ? 'an integer' : 'a number'} ${range === 'positive' ? '> 0' : '>= 0'}, got ${JSON.stringify(raw)}`,
-      { path: name },
-    );
+  if (!inRange(r, n)) {
+    throw new CpexError('CPEX_ERR_CONFIG_INVALID', `environment ${name}: ${rangeMessage(r, raw)}`, {
+      path: name,
+    });
   }
   return n;
 }
@@ -67,6 +66,16 @@ function envPolicy(env: Record<string, string | undefined>, name: string): 'allo
   );
 }
 
+/** PluginManager option → the range of its YAML twin. */
+const OPTION_RANGES: ReadonlyArray<[keyof ManagerOptions, NumericRange]> = [
+  ['pluginTimeout', R.plugin_timeout],
+  ['timeout', R.plugin_timeout],
+  ['executionPool', R.execution_pool],
+  ['maxPayloadBytes', R.max_payload_bytes],
+  ['maxPayloadDepth', R.max_payload_depth],
+  ['routeCacheMaxEntries', R.route_cache_max_entries],
+];
+
 function validateOptions(o: ManagerOptions): void {
   const bad = (k: string, want: string, v: unknown) => {
     throw new CpexError(
@@ -77,11 +86,9 @@ function validateOptions(o: ManagerOptions): void {
       },
     );
   };
-  const t = o.pluginTimeout ?? o.timeout;
-  if (t !== undefined && !(typeof t === 'number' && t > 0 && Number.isFinite(t)))
-    bad('pluginTimeout', 'seconds > 0', t);
-  if (o.executionPool !== undefined && !(Number.isInteger(o.executionPool) && o.executionPool >= 0)) {
-    bad('executionPool', 'an integer >= 0', o.executionPool);
+  for (const [k, r] of OPTION_RANGES) {
+    const v = o[k];
+    if (v !== undefined && !inRange(r, v)) bad(k, describeRange(r), v);
   }
   if (
     o.defaultHookPolicy !== undefined &&
@@ -92,15 +99,6 @@ function validateOptions(o: ManagerOptions): void {
   }
   if (o.cowValidation !== undefined && o.cowValidation !== 'strict' && o.cowValidation !== 'disabled') {
     bad('cowValidation', 'strict|disabled', o.cowValidation);
-  }
-  if (o.maxPayloadBytes !== undefined && !(Number.isInteger(o.maxPayloadBytes) && o.maxPayloadBytes > 0)) {
-    bad('maxPayloadBytes', 'a positive integer', o.maxPayloadBytes);
-  }
-  if (
-    o.routeCacheMaxEntries !== undefined &&
-    !(Number.isInteger(o.routeCacheMaxEntries) && o.routeCacheMaxEntries > 0)
-  ) {
-    bad('routeCacheMaxEntries', 'a positive integer', o.routeCacheMaxEntries);
   }
 }
 
@@ -117,7 +115,7 @@ export function resolveSettings(
       options.pluginTimeout ??
       options.timeout ??
       yaml.plugin_timeout ??
-      envNumber(env, 'PLUGINS_PLUGIN_TIMEOUT', false, 'positive') ??
+      envNumber(env, 'PLUGINS_PLUGIN_TIMEOUT', R.plugin_timeout) ??
       d.pluginTimeout,
     failOnPluginError:
       options.failOnPluginError ??
@@ -127,7 +125,7 @@ export function resolveSettings(
     executionPool:
       options.executionPool ??
       yaml.execution_pool ??
-      envNumber(env, 'PLUGINS_EXECUTION_POOL', true, 'non-negative') ??
+      envNumber(env, 'PLUGINS_EXECUTION_POOL', R.execution_pool) ??
       d.executionPool,
     hookPolicies: options.hookPolicies ?? yaml.hook_policies ?? d.hookPolicies,
     defaultHookPolicy:
@@ -138,6 +136,7 @@ export function resolveSettings(
     cowValidation: options.cowValidation ?? yaml.cow_validation ?? d.cowValidation,
     shortCircuitOnDeny: options.shortCircuitOnDeny ?? yaml.short_circuit_on_deny ?? d.shortCircuitOnDeny,
     maxPayloadBytes: options.maxPayloadBytes ?? yaml.max_payload_bytes ?? d.maxPayloadBytes,
+    maxPayloadDepth: options.maxPayloadDepth ?? yaml.max_payload_depth ?? d.maxPayloadDepth,
     routingEnabled: options.routingEnabled ?? yaml.routing_enabled ?? d.routingEnabled,
     routeCacheMaxEntries:
       options.routeCacheMaxEntries ?? yaml.route_cache_max_entries ?? d.routeCacheMaxEntries,

@@ -37,6 +37,8 @@ export const ERROR_CATALOGUE = {
   CPEX_ERR_PAYLOAD_TOO_LARGE: 'A payload exceeded max_payload_bytes where it crosses a boundary.',
   CPEX_ERR_PLUGIN_VIOLATION: 'The pipeline halted and violationsAsExceptions was set (PluginViolationError).',
   CPEX_ERR_ABORTED: "The caller's AbortSignal aborted the invocation.",
+  CPEX_ERR_PAYLOAD_TOO_DEEP:
+    'A payload nests deeper than max_payload_depth where it is parsed or serialized at a boundary.',
   // out-of-process hosts
   CPEX_ERR_WORKER_START: 'A plugin worker process could not be started or failed its handshake.',
   CPEX_ERR_WORKER_DIED: 'A plugin worker process exited or crashed while calls were in flight.',

@@ -49,7 +49,9 @@ describe('config errors name the file, the YAML path, the expected and the actua
       'plugins[1].name',
     ]);
     expect(e.message).toContain('plugins[0].on_error: expected one of fail|ignore|disable, got "explode"');
-    expect(e.message).toContain('plugins[0].priority: expected an integer, got "high"');
+    expect(e.message).toContain(
+      'plugins[0].priority: expected an integer in -2147483648..2147483647 (lower runs first), got "high"',
+    );
     expect(e.message).toMatch(/plugins\[1\]\.hooks: expected array, got string "tool_pre_invoke"/);
   });
 
@@ -229,10 +231,10 @@ describe('config semantics', () => {
   it('invalid PLUGINS_* environment values are coded errors naming the variable', () => {
     expect(() => new PluginManager({ env: { PLUGINS_EXECUTION_POOL: 'many' } })).toThrow(CpexError);
     expect(() => new PluginManager({ env: { PLUGINS_EXECUTION_POOL: 'many' } })).toThrowError(
-      /environment PLUGINS_EXECUTION_POOL: expected an integer >= 0, got "many"/,
+      /environment PLUGINS_EXECUTION_POOL: expected an integer in 0\.\.10000 \(plugins; 0 = unbounded\), got "many"/,
     );
     expect(() => new PluginManager({ env: { PLUGINS_PLUGIN_TIMEOUT: '0' } })).toThrowError(
-      /environment PLUGINS_PLUGIN_TIMEOUT: expected a number > 0, got "0"/,
+      /environment PLUGINS_PLUGIN_TIMEOUT: expected a number > 0 and <= 2147483\.647 \(seconds\), got "0"/,
     );
   });
 });
