@@ -15,6 +15,7 @@ import {
   type conditionSchema,
   configSchema,
   KNOWN_KEYS,
+  pluginEntrySchema,
   type ParsedConfig,
   type ParsedPluginEntry,
   type ParsedPluginSettings,
@@ -271,22 +272,41 @@ function preprocess(data: Record<string, unknown>, warnings: string[]): Record<s
           }
         });
       }
-      // Python's legacy mode names (models.py): rewritten before validation.
-      if (entry.mode === 'enforce') entry.mode = 'sequential';
-      else if (entry.mode === 'permissive') entry.mode = 'transform';
-      else if (entry.mode === 'enforce_ignore_error') {
-        entry.mode = 'sequential';
-        if (entry.on_error === undefined) entry.on_error = 'ignore';
-      }
-      // Python accepts a capability *set*; a YAML null means none.
-      if (entry.capabilities === null) entry.capabilities = [];
-      if (entry.hooks === null) entry.hooks = [];
-      if (entry.conditions === null) entry.conditions = [];
-      if (entry.tags === null) entry.tags = [];
+      rewriteEntry(entry);
       return entry;
     });
   }
   return out;
+}
+
+/** Python's legacy mode names (models.py) and null lists, rewritten in place before validation. */
+function rewriteEntry(entry: Record<string, unknown>): void {
+  if (entry.mode === 'enforce') entry.mode = 'sequential';
+  else if (entry.mode === 'permissive') entry.mode = 'transform';
+  else if (entry.mode === 'enforce_ignore_error') {
+    entry.mode = 'sequential';
+    if (entry.on_error === undefined) entry.on_error = 'ignore';
+  }
+  // Python accepts a capability *set*; a YAML null means none.
+  if (entry.capabilities === null) entry.capabilities = [];
+  if (entry.hooks === null) entry.hooks = [];
+  if (entry.conditions === null) entry.conditions = [];
+  if (entry.tags === null) entry.tags = [];
+}
+
+/**
+ * Validate and normalize ONE plugin entry given in code (YAML field names, snake_case) with the
+ * same schema, rewrites and normalization as a YAML entry. Returns the entry, or the issues
+ * (paths relative to the entry, e.g. `on_error`, `conditions[0].tools`).
+ */
+export function validatePluginEntry(
+  raw: Record<string, unknown>,
+): { entry: PluginEntry; issues?: undefined } | { entry?: undefined; issues: Issue[] } {
+  const input = { ...raw };
+  rewriteEntry(input);
+  const parsed = pluginEntrySchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) return { issues: parsed.error.issues.map((iss) => issueOf(iss, () => '')) };
+  return { entry: normalizeEntry(parsed.data, raw) };
 }
 
 function warnUnknown(obj: Record<string, unknown>, known: Set<string>, at: string, warnings: string[]): void {

@@ -49,13 +49,15 @@ describe('initialization (ARCH s3 "Further decisions")', () => {
     expect(t.ran).toEqual([]);
   });
 
-  it('invoke after shutdown() rejects with CPEX_ERR_NOT_INITIALIZED (ARCH s3 "Further decisions")', async () => {
+  it('invoke after shutdown() rejects with CPEX_ERR_SHUT_DOWN, as register does (one error per lifecycle state)', async () => {
     const m = newManager();
     probe(m, new Trail(), 'p');
     await m.initialize();
     await m.shutdown();
-    await rejectsWith(run(m, 'tool_pre_invoke', {}), 'CPEX_ERR_NOT_INITIALIZED');
-    expect(() => probe(m, new Trail(), 'late')).toThrow(CpexError);
+    await rejectsWith(run(m, 'tool_pre_invoke', {}), 'CPEX_ERR_SHUT_DOWN');
+    expect(() => probe(m, new Trail(), 'late')).toThrow(
+      expect.objectContaining({ code: 'CPEX_ERR_SHUT_DOWN' }),
+    );
   });
 
   it('a config plugin whose factory fails is a load error naming the plugin (fail_on_plugin_error true, the default) (ARCH s3 "A config that fails to load is a coded error naming the plugin")', async () => {
