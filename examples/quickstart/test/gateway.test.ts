@@ -65,6 +65,24 @@ describe('quickstart gateway', { timeout: 90_000 }, () => {
     });
   });
 
+  it('`pnpm demo --json` (as the README writes it) prints only JSON on stdout: no pnpm banner', async () => {
+    for (const cwd of [repo, path.join(repo, 'docs')]) {
+      const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(
+          'pnpm',
+          ['demo', '--json'],
+          { cwd, env: { ...process.env, INIT_CWD: undefined }, timeout: 60_000 },
+          (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
+        );
+      });
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(11);
+      for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+      expect(JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '')).toHaveProperty('summary.calls', 10);
+    }
+  });
+
   it('prints readable decisions by default', async () => {
     const r = await gateway();
     expect(r.code).toBe(0);
