@@ -400,17 +400,34 @@ export class WorkerProcess {
 
   /** SIGKILL; every call in flight fails with CPEX_ERR_WORKER_DIED through the exit handler. */
   kill(): void {
-    if (!this.exited) this.transport.kill();
+    if (this.exited) return;
+    this.holdUntilExit();
+    this.transport.kill();
   }
 
   /** Closes stdin (the worker exits when its plugin's shutdown is done) and kills it after `ms`. */
   async stop(ms: number): Promise<void> {
     this.stopping = true;
     if (this.exited) return;
+    this.holdUntilExit();
     this.transport.input.end();
     const timer = setTimeout(() => this.kill(), ms);
     await this.exitPromise;
     clearTimeout(timer);
+  }
+
+  private holding = false;
+  /**
+   * Keeps Node's event loop alive until the exit we asked for is seen. A forked worker's exit
+   * arrives through the fork server's pipe, which is unref'd (it must not keep an idle gateway
+   * alive); without a ref'd handle, a caller awaiting the exit (initialize() failing, shutdown())
+   * would be left with a promise nothing can settle, and Node would exit with code 13.
+   */
+  private holdUntilExit(): void {
+    if (this.holding) return;
+    this.holding = true;
+    const keep = setInterval(() => {}, 1 << 30);
+    void this.exitPromise.then(() => clearInterval(keep));
   }
 
   get stderrLines(): readonly string[] {

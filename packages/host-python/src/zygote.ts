@@ -101,6 +101,12 @@ class Zygote {
     this.byToken.clear();
     for (const [, r] of this.replies) r({ ok: false, error: { message: 'fork server exited' } });
     this.replies.clear();
+    // Its workers die with it (PR_SET_PDEATHSIG); nobody is left to report them: they are gone.
+    for (const [pid, w] of this.exitWaiters) {
+      this.killPid(pid);
+      w({ code: null, signal: 'SIGKILL' });
+    }
+    this.exitWaiters.clear();
     this.onGone();
   }
 
@@ -247,33 +253,34 @@ class Zygote {
     } catch {}
   }
 
+  /**
+   * The worker's exit as its parent (the fork server) saw it through waitpid: the process, not a
+   * socket, decides (a child the plugin forked can hold the sockets open long after the worker died).
+   */
   private exitOf(pid: number): Promise<ExitInfo> {
     const known = this.exits.get(pid);
     if (known) {
       this.exits.delete(pid);
       return Promise.resolve(known);
     }
-    if (this.dead) return Promise.resolve({ code: null, signal: null });
-    return new Promise((resolve) => {
-      this.exitWaiters.set(pid, resolve);
-      // The fork server polls every 50 ms; do not wait forever if it is gone.
-      setTimeout(() => {
-        if (this.exitWaiters.delete(pid)) resolve({ code: null, signal: null });
-      }, 500).unref();
-    });
+    if (this.dead) return Promise.resolve({ code: null, signal: 'SIGKILL' });
+    return new Promise((resolve) => this.exitWaiters.set(pid, resolve));
   }
 
   private transport(pid: number, proto: Socket, stdio: Socket): WorkerTransport {
     let exited = false;
     const exitCbs: Array<(code: number | null, signal: string | null) => void> = [];
-    proto.on('close', () => {
-      // The protocol socket closes when the worker is gone (or closed it): learn how it ended.
+    void this.exitOf(pid).then((info) => {
+      exited = true;
+      livePids.delete(pid);
+      proto.destroy();
       stdio.destroy();
-      void this.exitOf(pid).then((info) => {
-        exited = true;
-        livePids.delete(pid);
-        for (const cb of exitCbs) cb(info.code, info.signal);
-      });
+      for (const cb of exitCbs) cb(info.code, info.signal);
+    });
+    // A worker that closed its protocol channel cannot be talked to any more: end it (its exit
+    // is then reported by the fork server).
+    proto.on('close', () => {
+      if (!exited) this.killPid(pid);
     });
     proto.resume();
     stdio.resume();
