@@ -64,6 +64,29 @@ for (const fork of [true, false]) {
         expect(pidOf('chaos')).toEqual(before);
       });
 
+      // Issue 11 item 9: BaseException subclasses are the plugin's error too, answered at once
+      // (not left to the call's timeout, which would kill the worker).
+      for (const kind of ['custom', 'system_exit', 'keyboard_interrupt', 'generator_exit']) {
+        for (const suspend of [false, true]) {
+          it(`a BaseException (${kind}${suspend ? ', after an await' : ''}) is a plugin error; the worker lives on`, async () => {
+            const before = pidOf('chaos');
+            const r = await call('base_exception', { kind, suspend });
+            const err = r.errors.find((e) => e.pluginName === 'chaos')!;
+            expect(err.code).toBe('plugin_error');
+            expect(err.message).toMatch(
+              {
+                custom: /_Abort/,
+                system_exit: /SystemExit/,
+                keyboard_interrupt: /KeyboardInterrupt/,
+                generator_exit: /GeneratorExit/,
+              }[kind]!,
+            );
+            expect(pidOf('chaos')).toEqual(before);
+            await ok();
+          });
+        }
+      }
+
       for (const [action, what] of [
         ['exit', 'os._exit'],
         ['segv', 'a segfault'],

@@ -465,6 +465,11 @@ class Runner:
             response = {"id": fid, "ok": False, "error": _error(exc.code, str(exc), exc.__cause__)}
         except Exception as exc:  # noqa: BLE001
             response = {"id": fid, "ok": False, "error": self._plugin_exception(exc)}
+        except BaseException as exc:  # noqa: BLE001
+            # SystemExit, KeyboardInterrupt, GeneratorExit or a plugin's own BaseException subclass:
+            # still the plugin's error, answered like any other. Left to propagate, it would end
+            # this task with no answer (or stop the event loop) and the call would wait for its timeout.
+            response = {"id": fid, "ok": False, "error": self._plugin_exception(exc)}
         try:
             data = _dumps(response)
         except Exception as exc:  # noqa: BLE001 - e.g. a non-serializable state value
@@ -488,7 +493,7 @@ class Runner:
         else:
             _queue(data + b"\n")
 
-    def _plugin_exception(self, exc: Exception) -> dict:
+    def _plugin_exception(self, exc: BaseException) -> dict:
         err = _error("plugin_exception", f"{type(exc).__name__}: {exc}", exc)
         model = getattr(exc, "error", None)
         if model is not None and hasattr(model, "message"):  # PluginError(PluginErrorModel)
