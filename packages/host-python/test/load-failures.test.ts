@@ -100,7 +100,7 @@ describe.skipIf(!py)('a Python plugin that cannot load is a coded error (API)', 
 });
 
 // Child processes mostly wait on Python start-up: run them side by side.
-describe.concurrent.skipIf(!py)('a gateway script awaiting initialize() in its own Node process', () => {
+describe.skipIf(!py).concurrent('a gateway script awaiting initialize() in its own Node process', () => {
   for (const fork of ['fork', 'spawn']) {
     // The fork server's exit reports are what left the promise pending: every case forked, one spawned.
     for (const c of fork === 'fork' ? CASES : CASES.slice(0, 1)) {
@@ -118,7 +118,7 @@ describe.concurrent.skipIf(!py)('a gateway script awaiting initialize() in its o
   }
 });
 
-describe.concurrent.skipIf(!py)('the CLI and the demo print the coded error and exit 1', () => {
+describe.skipIf(!py).concurrent('the CLI and the demo print the coded error and exit 1', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cpex-load-fail-'));
   const configFor = (c: (typeof CASES)[number]) => {
     const file = join(dir, `${c.name.replace(/\W+/g, '-')}.yaml`);
