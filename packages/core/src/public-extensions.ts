@@ -3,7 +3,7 @@
  * - CMF: `Message`, content parts, `MessagePayload`, zod schemas, zero-copy `MessageView`;
  * - extensions: Rust-shaped slot types and schemas, `MonotonicSet`, tiers and capabilities,
  *   copy-on-write helpers (`withLabels`, `appendDelegationHop`, `setHeaders`, `withCustom`),
- *   the Python 0.1.x shape mapping for hosts;
+ *   (the Python 0.1.x shape mapping moved to @cpex/host-python);
  * - hooks: payload/result types and schemas of every built-in hook, `HookRegistry`, hook-name
  *   constants and the wire payload-type ids.
  */
@@ -43,7 +43,6 @@ export {
   withCandidateConstraint,
 } from './extensions/builders.js';
 export type { SetHeadersOptions } from './extensions/builders.js';
-export { extensionsToPython, extensionsFromPython } from './extensions/python-shapes.js';
 
 export * from './hooks/payloads.js';
 export {

@@ -1,12 +1,13 @@
 /**
  * Extensions across the Python boundary: cpex-ts uses the Rust cpex 0.2 shapes, Python cpex
- * 0.1.x plugins the Python ones (`http.headers`, `subject.type`, …); core's
- * `extensionsToPython` / `extensionsFromPython` do the mapping.
+ * 0.1.x plugins the Python ones (`http.headers`, `subject.type`, …);
+ * `extensionsToPython` / `extensionsFromPython` (./python-shapes.ts) do the mapping.
  *
  * Credential-bearing request headers never reach a Python plugin (as in Rust cpex); when the
  * plugin's edit comes back they are put back, so hiding them is not read as an edit.
  */
-import { type Extensions, extensionsFromPython, extensionsToPython } from '@cpex/core';
+import type { Extensions } from '@cpex/core/host';
+import { extensionsFromPython, extensionsToPython } from './python-shapes.js';
 
 type Json = Record<string, unknown>;
 

@@ -11,3 +11,4 @@ export { PYTHON_PACKAGE_DIR, WORKER_SCRIPT } from './options.js';
 export { PythonPlugin, PYTHON_HOST_CAPABILITIES } from './python-plugin.js';
 export type { SlotState } from './python-plugin.js';
 export type { WorkerHello } from './worker-process.js';
+export { extensionsToPython, extensionsFromPython } from './python-shapes.js';

@@ -1,7 +1,7 @@
 /**
  * Conversion between cpex-ts extensions (Rust cpex 0.2 shapes) and the Python cpex 0.1.x
  * `Extensions` model shapes, for hosts that run Python plugins. The mapping is documented in
- * docs/extensions.md ("Python shapes").
+ * docs/host-python.md ("Extensions").
  *
  * - `http.request_headers` ↔ `http.headers`; response headers and the request line have no
  *   Python field.
@@ -15,9 +15,6 @@
  * of `base` (the extensions that were sent) wherever the Python value still says the same thing;
  * only real changes come back converted, for the executor's merge to judge.
  */
-import { CpexError } from '../errors/cpex-error.js';
-import { isPlainObject } from './equality.js';
-import { MonotonicSet } from './monotonic-set.js';
 import type {
   AgentExtension,
   DelegationExtension,
@@ -27,7 +24,14 @@ import type {
   MetaExtension,
   SecurityExtension,
   SubjectExtension,
-} from './types.js';
+} from '@cpex/core';
+import { CpexError, MonotonicSet } from '@cpex/core/host';
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
 
 type Json = Record<string, unknown>;
 
