@@ -244,6 +244,13 @@ export interface HookRegistryReader {
   has(name: string): boolean;
   get(name: string): HookDefinition | undefined;
   names(): string[];
+  /**
+   * Validates a payload for hook `name` against its schema (hooks without one pass through) and
+   * returns the parsed value; throws CPEX_ERR_INVALID_PAYLOAD naming the hook and field path.
+   */
+  validatePayload<T = unknown>(name: string, value: unknown): T;
+  /** Same as `validatePayload`, for a plugin's modified payload (the hook's result schema). */
+  validateResult<T = unknown>(name: string, value: unknown): T;
 }
 
 export interface Logger {

@@ -145,6 +145,7 @@ export function createPythonHost(options: PythonHostOptions = {}): PythonHost {
         fork: options.fork ?? process.platform !== 'win32',
         spinUs,
         logger,
+        hooks: ctx.hooks,
       };
       if (entry.kind === 'isolated_venv') {
         const req = cfg.requirements_file;

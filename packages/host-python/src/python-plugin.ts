@@ -7,7 +7,7 @@ import {
   type Extensions,
   type Handler,
   type HostCapabilities,
-  HookRegistry,
+  type HookRegistryReader,
   type Logger,
   type PluginContext,
   type PluginEntry,
@@ -25,9 +25,6 @@ import {
 } from './wire.js';
 
 const identity = (x: unknown): unknown => x;
-
-/** Schemas of the built-in hooks, for the modified payloads Python plugins return. */
-const builtinHooks = new HookRegistry();
 
 export const PYTHON_HOST_CAPABILITIES: HostCapabilities = Object.freeze({
   supportsTimeouts: 'preemptive',
@@ -53,6 +50,8 @@ export interface PythonPluginSpec {
   maxRestarts: number;
   restartWindowMs: number;
   logger: Logger;
+  /** The manager's hook registry (built-in hooks and those added with `manager.defineHook`). */
+  hooks: HookRegistryReader;
   /** Fork workers from a shared fork server (POSIX) instead of starting an interpreter each. */
   fork: boolean;
   /** How long an idle worker polls for its next frame before sleeping (µs; 0: never). */
@@ -444,7 +443,7 @@ export class PythonPlugin implements PluginInstance {
     if (result.modifiedPayload !== undefined) {
       // Ingress check in this direction too: model_copy(update=...) in Python does not validate.
       try {
-        result.modifiedPayload = builtinHooks.validateResult(hook, result.modifiedPayload);
+        result.modifiedPayload = s.hooks.validateResult(hook, result.modifiedPayload);
       } catch (e) {
         throw new CpexError(
           'CPEX_ERR_INVALID_RESULT',
