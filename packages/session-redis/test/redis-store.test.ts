@@ -128,7 +128,12 @@ describe('RedisSessionStore on a real redis-server', () => {
     expect(await s.load(sid)).toEqual(['from-rust']);
   });
 
-  const gateway = async (cmd: { subject: string; session: string; tools: string[] }) => {
+  const gateway = async (cmd: {
+    subject: string;
+    session: string;
+    tools: string[];
+    commandTimeoutMs?: number;
+  }) => {
     const { stdout } = await run(
       process.execPath,
       [
@@ -170,8 +175,10 @@ describe('RedisSessionStore on a real redis-server', () => {
   it('2 processes × 1,000 concurrent appends lose no label', async () => {
     const tools = (p: string) => Array.from({ length: 1_000 }, (_, i) => `tag:${p}-${i}`);
     const [a, b] = await Promise.all([
-      gateway({ subject: 'erin', session: 'flood', tools: tools('a') }),
-      gateway({ subject: 'erin', session: 'flood', tools: tools('b') }),
+      // Every invoke loads the whole (growing) set: ~10^6 labels cross the wire in all, so the
+      // command timeout is generous — this test is about lost updates, not latency.
+      gateway({ subject: 'erin', session: 'flood', tools: tools('a'), commandTimeoutMs: 60_000 }),
+      gateway({ subject: 'erin', session: 'flood', tools: tools('b'), commandTimeoutMs: 60_000 }),
     ]);
     expect(a.allowed).toBe(1_000);
     expect(b.allowed).toBe(1_000);
