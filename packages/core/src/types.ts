@@ -310,6 +310,10 @@ export interface ResolvedSettings {
   maxPayloadDepth: number;
   routingEnabled: boolean;
   routeCacheMaxEntries: number;
+  /** ed25519 public keys (PEM or base64 raw) trusted to sign native libraries; parsed by the host that loads them. */
+  trustedKeys: string[];
+  /** Refuse native libraries without a valid signature. */
+  requireSignature: boolean;
 }
 
 /** PluginManager constructor options; they override YAML plugin_settings. */
@@ -327,6 +331,10 @@ export interface ManagerOptions {
   maxPayloadDepth?: number;
   routingEnabled?: boolean;
   routeCacheMaxEntries?: number;
+  /** ed25519 public keys trusted to sign native libraries (PEM or base64 raw); see docs/hosts/native.md. */
+  trustedKeys?: string[];
+  /** Refuse native libraries without a valid signature from `trustedKeys`. */
+  requireSignature?: boolean;
   /** Environment to read PLUGINS_* from (default process.env). */
   env?: Record<string, string | undefined>;
   logger?: Logger;

@@ -91,6 +91,18 @@ export const pluginEntrySchema = z
     max_content_size: numberIn(R['plugins[].max_content_size'])
       .optional()
       .describe(describeRange(R['plugins[].max_content_size'])),
+    isolation: z
+      .enum(['none', 'worker', 'process'], { error: oneOf(['none', 'worker', 'process']) })
+      .optional()
+      .describe(
+        "How the host isolates this plugin (hosts that support it: native none|process, wasm none|worker); default: the host's.",
+      ),
+    require_signature: z
+      .boolean()
+      .optional()
+      .describe(
+        'Refuse to load this plugin unless its artifact carries a signature from plugin_settings.trusted_keys (native host).',
+      ),
     mcp: z.unknown().optional(),
     grpc: z.unknown().optional(),
     unix_socket: z.unknown().optional(),
@@ -126,6 +138,16 @@ export const pluginSettingsSchema = z
     route_cache_max_entries: numberIn(R.route_cache_max_entries)
       .optional()
       .describe(`Route cache size (default 10000); ${describeRange(R.route_cache_max_entries)}.`),
+    trusted_keys: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        'ed25519 public keys (PEM or base64 of the raw 32 bytes) that may sign native plugin libraries (<lib>.sig).',
+      ),
+    require_signature: z
+      .boolean()
+      .optional()
+      .describe('Refuse every native library without a valid signature from trusted_keys (default false).'),
     parallel_execution_within_band: z
       .boolean()
       .optional()

@@ -19,6 +19,8 @@ export const DEFAULT_SETTINGS: Readonly<ResolvedSettings> = Object.freeze({
   maxPayloadDepth: DEFAULT_MAX_PAYLOAD_DEPTH,
   routingEnabled: false,
   routeCacheMaxEntries: 10_000,
+  trustedKeys: Object.freeze([]) as unknown as string[],
+  requireSignature: false,
 });
 
 function envNumber(
@@ -100,6 +102,15 @@ function validateOptions(o: ManagerOptions): void {
   if (o.cowValidation !== undefined && o.cowValidation !== 'strict' && o.cowValidation !== 'disabled') {
     bad('cowValidation', 'strict|disabled', o.cowValidation);
   }
+  if (
+    o.trustedKeys !== undefined &&
+    !(Array.isArray(o.trustedKeys) && o.trustedKeys.every((k) => typeof k === 'string' && k.length > 0))
+  ) {
+    bad('trustedKeys', 'a list of non-empty strings (PEM or base64 ed25519 public keys)', o.trustedKeys);
+  }
+  if (o.requireSignature !== undefined && typeof o.requireSignature !== 'boolean') {
+    bad('requireSignature', 'a boolean', o.requireSignature);
+  }
 }
 
 /** Resolve every setting with its precedence. Throws coded errors for invalid option/env values. */
@@ -140,5 +151,7 @@ export function resolveSettings(
     routingEnabled: options.routingEnabled ?? yaml.routing_enabled ?? d.routingEnabled,
     routeCacheMaxEntries:
       options.routeCacheMaxEntries ?? yaml.route_cache_max_entries ?? d.routeCacheMaxEntries,
+    trustedKeys: [...(options.trustedKeys ?? yaml.trusted_keys ?? d.trustedKeys)],
+    requireSignature: options.requireSignature ?? yaml.require_signature ?? d.requireSignature,
   };
 }

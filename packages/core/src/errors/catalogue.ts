@@ -52,6 +52,14 @@ export const ERROR_CATALOGUE = {
     'A session store was configured with an invalid or unsafe endpoint, TLS or credential setting.',
   CPEX_ERR_RELOAD:
     'A hot reload was rejected (config invalid, a plugin failed to initialize); the old lineup keeps serving.',
+  CPEX_ERR_NATIVE_ABI_MISMATCH:
+    'A native library declares another cpex_plugin.h ABI version than this host speaks; it is not used.',
+  CPEX_ERR_NATIVE_INTERFACE_HASH:
+    'A native library declares another interface hash (ABI + wire schema version) than this host; it is not used.',
+  CPEX_ERR_SIGNATURE_REQUIRED:
+    'require_signature is set and a native library has no signature file (or no trusted key can check it); it was not opened.',
+  CPEX_ERR_SIGNATURE_INVALID:
+    "A native library's detached ed25519 signature does not verify with any trusted key (changed bytes or another key); it was not opened.",
 } as const;
 
 export type CpexErrorCode = keyof typeof ERROR_CATALOGUE;

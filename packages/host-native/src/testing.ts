@@ -1,0 +1,154 @@
+/**
+ * @cpex/host-native/testing — builds the native probe libraries (the conformance / host-suite
+ * probe in C, and its hostile variants) with the machine's C compiler, cached by source hash.
+ * Used by this package's tests, the conformance runner (`--host native`), the bench and the
+ * examples. Needs `cc` (gcc or clang); a missing compiler is a coded CPEX_ERR_HOST_UNAVAILABLE.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CpexError } from '@cpex/core/host';
+import type { HostProbe, ProbeBehaviour } from '@cpex/sdk/testing';
+
+const PKG = fileURLToPath(new URL('..', import.meta.url));
+/** The C sources of the probe. */
+export const PROBE_SOURCE_DIR = path.join(PKG, 'testing', 'c');
+const INCLUDE = path.join(PKG, 'include');
+
+/** The variants `buildProbeLibraries` makes, by file name. */
+export const PROBE_VARIANTS = {
+  /** pyref Probe + the host-suite behaviours + hostile options, on the legacy and CMF hooks. */
+  'libcpex_probe.so': [] as string[],
+  /** pyref ExtensionsProbe (tool_pre_invoke). */
+  'libcpex_extprobe.so': ['-DPROBE_CLASS=1'],
+  /** pyref PartialPlugin (implements tool_pre_invoke only). */
+  'libcpex_partial.so': ['-DPROBE_CLASS=2'],
+  /** Declares ABI version 2. */
+  'libcpex_wrong_abi.so': ['-DPROBE_ABI=2'],
+  /** Declares the interface hash of wire schema 2. */
+  'libcpex_wrong_hash.so': ['-DPROBE_HASH=0x2841e39185527a37ull'],
+} as const;
+
+export type ProbeVariant = keyof typeof PROBE_VARIANTS;
+
+function repoCache(): string {
+  let dir = PKG;
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return path.join(dir, '.cache', 'native-fixtures');
+    dir = path.dirname(dir);
+  }
+  return path.join(os.tmpdir(), 'cpex-native-fixtures');
+}
+
+function compilerVersion(cc: string): string {
+  try {
+    return (
+      execFileSync(cc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(
+        '\n',
+      )[0] ?? cc
+    );
+  } catch (e) {
+    throw new CpexError(
+      'CPEX_ERR_HOST_UNAVAILABLE',
+      `native fixtures need a C compiler: ${cc} was not found (apt-get install gcc)`,
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * Compiles a C plugin (sources + flags) into `<cacheDir>/<hash>/<name>` unless it is already
+ * there, and returns its path. The hash covers the sources, the header, flags and compiler.
+ */
+export function buildCPlugin(
+  name: string,
+  sources: readonly string[],
+  flags: readonly string[] = [],
+  options: { cacheDir?: string; cc?: string } = {},
+): string {
+  const cc = options.cc ?? process.env.CC ?? 'cc';
+  const hash = createHash('sha256');
+  hash.update(compilerVersion(cc));
+  hash.update(flags.join(' '));
+  hash.update(readFileSync(path.join(INCLUDE, 'cpex_plugin.h')));
+  for (const s of sources) hash.update(readFileSync(s));
+  for (const h of ['mp.h']) {
+    const p = path.join(path.dirname(sources[0] ?? PROBE_SOURCE_DIR), h);
+    if (existsSync(p)) hash.update(readFileSync(p));
+  }
+  const dir = path.join(
+    options.cacheDir ?? process.env.CPEX_NATIVE_FIXTURE_DIR ?? repoCache(),
+    hash.digest('hex').slice(0, 16),
+  );
+  const out = path.join(dir, name);
+  if (existsSync(out)) return out;
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  try {
+    execFileSync(
+      cc,
+      [
+        '-O2',
+        '-shared',
+        '-fPIC',
+        '-fvisibility=hidden',
+        '-Wall',
+        `-I${INCLUDE}`,
+        ...flags,
+        ...sources,
+        '-o',
+        tmp,
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+  } catch (e) {
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? '';
+    throw new CpexError(
+      'CPEX_ERR_HOST_UNAVAILABLE',
+      `building ${name} with ${cc} failed: ${stderr || (e as Error).message}`,
+      { cause: e },
+    );
+  }
+  renameSync(tmp, out); // atomic: concurrent test workers never see a half-written library
+  return out;
+}
+
+/** Builds (or finds in the cache) every probe variant; returns name → absolute path. */
+export function buildProbeLibraries(
+  options: { cacheDir?: string; cc?: string } = {},
+): Record<ProbeVariant, string> {
+  const out = {} as Record<ProbeVariant, string>;
+  const src = path.join(PROBE_SOURCE_DIR, 'probe.c');
+  for (const [name, flags] of Object.entries(PROBE_VARIANTS))
+    out[name as ProbeVariant] = buildCPlugin(name, [src], flags, options);
+  return out;
+}
+
+/**
+ * A `HostProbe` for `testHost` that runs the C probe: entries `native://<lib>` with
+ * `config: { behaviour, events_dir }`. Events are read from the directory of the latest entry.
+ * @example
+ * await testHost({ name: 'native', makeHost: () => createNativeHost(), probe: nativeProbe(lib, extra) });
+ */
+export function nativeProbe(library: string, extra: Record<string, unknown> = {}): HostProbe {
+  let eventsDir = '';
+  return {
+    entry: (behaviour: ProbeBehaviour) => {
+      eventsDir = path.join(
+        os.tmpdir(),
+        `cpex-native-events-${process.pid}-${Math.random().toString(36).slice(2)}`,
+      );
+      mkdirSync(eventsDir, { recursive: true });
+      return { kind: `native://${library}`, config: { behaviour, events_dir: eventsDir }, ...extra };
+    },
+    events: (pluginName: string) => {
+      const file = path.join(eventsDir, pluginName);
+      return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    },
+  };
+}
