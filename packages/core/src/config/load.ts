@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, CpexError } from '../errors/cpex-error.js';
+import type { CpexErrorCode } from '../errors/catalogue.js';
 import { compileCapabilities } from '../extensions/gate.js';
 import type { Mode, OnError, PluginCondition, PluginEntry } from '../types.js';
 import {
@@ -69,7 +70,8 @@ export interface LoadTextOptions {
   env?: Record<string, string | undefined>;
 }
 
-type Issue = { path: string; message: string };
+/** One problem of a config; `code` when it has a more specific code than CPEX_ERR_CONFIG_INVALID. */
+type Issue = { path: string; message: string; code?: CpexErrorCode };
 
 /** `plugins[2].mode` from ['plugins', 2, 'mode']. */
 export function formatPath(parts: ReadonlyArray<PropertyKey>): string {
@@ -209,6 +211,7 @@ export function validateConfig(
           issues.push({
             path: `plugins[${i}].capabilities[${j}]`,
             message: `${(e as Error).message}${locate(['plugins', i, 'capabilities', j])}`,
+            code: 'CPEX_ERR_UNKNOWN_CAPABILITY',
           });
         }
       });
@@ -216,8 +219,12 @@ export function validateConfig(
     checkRouting(cfg, names, issues, locate);
   }
   if (issues.length > 0 || !cfg) {
-    const unsupported = issues.every((i) => /not supported yet/.test(i.message));
-    const code = unsupported && issues.length > 0 ? 'CPEX_ERR_CONFIG_UNSUPPORTED' : 'CPEX_ERR_CONFIG_INVALID';
+    // One specific code when every issue shares it (all unknown capabilities, all unsupported
+    // features); a mix is CPEX_ERR_CONFIG_INVALID, each issue keeping its own `code`.
+    for (const i of issues)
+      if (i.code === undefined && /not supported yet/.test(i.message)) i.code = 'CPEX_ERR_CONFIG_UNSUPPORTED';
+    const codes = new Set(issues.map((i) => i.code ?? 'CPEX_ERR_CONFIG_INVALID'));
+    const code: CpexErrorCode = codes.size === 1 ? [...codes][0]! : 'CPEX_ERR_CONFIG_INVALID';
     const first = issues[0];
     const text = issues.map((i) => `${i.path}: ${i.message}`).join('\n  ');
     throw new ConfigError(code, `${where}invalid config:\n  ${text}`, {

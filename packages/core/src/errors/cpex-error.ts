@@ -48,13 +48,25 @@ export class CpexError extends Error {
   }
 }
 
-/** A config that failed validation; `issues` lists every problem found, each with its YAML path. */
+/** One problem of a config: its YAML path, what is wrong, and its own code when more specific. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+  /** e.g. CPEX_ERR_UNKNOWN_CAPABILITY; absent means CPEX_ERR_CONFIG_INVALID. */
+  code?: CpexErrorCode;
+}
+
+/**
+ * A config that failed validation; `issues` lists every problem found, each with its YAML path.
+ * `code` is the issues' shared code (CPEX_ERR_UNKNOWN_CAPABILITY when every issue is an unknown
+ * capability), else CPEX_ERR_CONFIG_INVALID.
+ */
 export class ConfigError extends CpexError {
-  readonly issues: ReadonlyArray<{ path: string; message: string }>;
+  readonly issues: ReadonlyArray<ConfigIssue>;
   constructor(
     code: CpexErrorCode,
     message: string,
-    fields: CpexErrorFields & { issues?: ReadonlyArray<{ path: string; message: string }> } = {},
+    fields: CpexErrorFields & { issues?: ReadonlyArray<ConfigIssue> } = {},
   ) {
     super(code, message, fields);
     this.name = 'ConfigError';

@@ -1,4 +1,4 @@
 export { ERROR_CATALOGUE, MANAGER_VIOLATION_CODES } from './catalogue.js';
 export type { CpexErrorCode, ManagerViolationCode } from './catalogue.js';
 export { CpexError, ConfigError, PluginViolationError, isCpexError, describeCause } from './cpex-error.js';
-export type { CpexErrorFields } from './cpex-error.js';
+export type { ConfigIssue, CpexErrorFields } from './cpex-error.js';

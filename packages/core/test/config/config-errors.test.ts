@@ -91,6 +91,26 @@ describe('config errors name the file, the YAML path, the expected and the actua
     );
     expect(e.path).toBe('plugins[0].capabilities[1]');
     expect(e.message).toContain('unknown capability "read_everything"');
+    // docs/extensions.md promises this code
+    expect(e.code).toBe('CPEX_ERR_UNKNOWN_CAPABILITY');
+    expect(e.issues[0]?.code).toBe('CPEX_ERR_UNKNOWN_CAPABILITY');
+  });
+
+  it('an unknown capability in YAML gives CPEX_ERR_UNKNOWN_CAPABILITY with file:line; mixed with other issues, CONFIG_INVALID and each issue keeps its code', async () => {
+    const m = new PluginManager();
+    const e = (await m
+      .loadConfigText('plugins:\n  - {name: a, kind: k, hooks: [x], capabilities: [read_lables]}\n')
+      .catch((err: unknown) => err)) as ConfigError;
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.code).toBe('CPEX_ERR_UNKNOWN_CAPABILITY');
+    expect(e.message).toMatch(/read_lables/);
+    const mixed = configError(() =>
+      validateConfig({
+        plugins: [{ name: 'a', kind: 'k', mode: 'nope', capabilities: ['read_everything'] }],
+      }),
+    );
+    expect(mixed.code).toBe('CPEX_ERR_CONFIG_INVALID');
+    expect(mixed.issues.map((i) => i.code ?? 'CPEX_ERR_CONFIG_INVALID')).toContain('CPEX_ERR_CONFIG_INVALID');
   });
 
   it('external plugins (kind: external, mcp/grpc/unix_socket) are a clear "not supported yet" error', () => {

@@ -30,6 +30,33 @@ describe('docs stay current (run `pnpm gen:docs` after changing the schema or th
     for (const code of Object.keys(MANAGER_VIOLATION_CODES)) expect(doc).toContain(`\`${code}\``);
   });
 
+  it('every CPEX_ERR_* code the docs and READMEs mention is in the catalogue', () => {
+    const mentioned = new Map<string, string>();
+    const docs = (dir: string, out: string[] = []): string[] => {
+      for (const f of readdirSync(dir)) {
+        if (f === 'node_modules' || f === 'dist' || f.startsWith('.')) continue;
+        const p = path.join(dir, f);
+        if (statSync(p).isDirectory()) docs(p, out);
+        else if (f.endsWith('.md')) out.push(p);
+      }
+      return out;
+    };
+    const files = [
+      ...docs(DOCS_DIR),
+      ...docs(path.join(repo, 'packages')),
+      ...docs(path.join(repo, 'examples')),
+      path.join(repo, 'README.md'),
+    ];
+    for (const f of files) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/\bCPEX_ERR_[A-Z]{2}[A-Z_]*\b/g)) {
+        if (!mentioned.has(m[0])) mentioned.set(m[0], path.relative(repo, f));
+      }
+    }
+    const unknown = [...mentioned].filter(([c]) => !(c in ERROR_CATALOGUE)).map(([c, f]) => `${c} (${f})`);
+    expect(unknown).toEqual([]);
+    expect(mentioned.size).toBeGreaterThan(10);
+  });
+
   it('every CPEX_ERR_* code used anywhere in the packages is in the catalogue', () => {
     const used = new Set<string>();
     for (const f of sourceFiles(path.join(repo, 'packages'))) {
