@@ -60,6 +60,15 @@ export const ERROR_CATALOGUE = {
     'require_signature is set and a native library has no signature file (or no trusted key can check it); it was not opened.',
   CPEX_ERR_SIGNATURE_INVALID:
     "A native library's detached ed25519 signature does not verify with any trusted key (changed bytes or another key); it was not opened.",
+  // WebAssembly host
+  CPEX_ERR_WASM_LOAD: 'A WebAssembly plugin could not be read, compiled, transpiled or instantiated.',
+  CPEX_ERR_WASM_WORLD:
+    'A WebAssembly component does not export the cpex:plugin world (the message names what it exports).',
+  CPEX_ERR_WASM_IMPORT:
+    'A WebAssembly component imports something outside WASI 0.2 and the cpex:plugin world (named in the message).',
+  CPEX_ERR_WASM_TRAP: 'A WebAssembly plugin trapped (panic, unreachable, exit, memory cap, stack overflow).',
+  CPEX_ERR_WASM_OUTPUT:
+    'A WebAssembly plugin returned output the host cannot decode (bad JSON, wrong payload type, oversized).',
 } as const;
 
 export type CpexErrorCode = keyof typeof ERROR_CATALOGUE;

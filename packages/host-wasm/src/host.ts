@@ -1,0 +1,217 @@
+/**
+ * The WASM host: `wasm://path/plugin.wasm` entries run WebAssembly components exporting the
+ * cpex:plugin world, sandboxed by our own deny-by-default WASI, in worker threads (default) or
+ * in-thread (`isolation: none`).
+ */
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ConfigError,
+  CpexError,
+  type FactoryContext,
+  type PluginEntry,
+  type PluginFactory,
+  type PluginHost,
+} from '@cpex/core/host';
+import { Piscina } from 'piscina';
+import { defaultCacheDir, type LoadedComponent, loadComponent } from './loader.js';
+import {
+  effectiveTimeMs,
+  guestConfig,
+  type Isolation,
+  parseIsolation,
+  parseSandboxPolicy,
+} from './policy.js';
+import { IN_THREAD_CAPABILITIES, WasmPlugin, WORKER_CAPABILITIES, type WorkerRunner } from './plugin.js';
+import type { WorkerAnswer, WorkerTask } from './worker.js';
+
+export const WASM_KINDS = ['wasm://'] as const;
+
+export interface WasmHostOptions {
+  /** Where transpiled components are cached by content hash (default `~/.cache/cpex-ts/wasm`). */
+  cacheDir?: string;
+  /** Default isolation for entries without an `isolation:` key (default `worker`). */
+  isolation?: Isolation;
+  /** Worker threads shared by this host's `isolation: worker` plugins (default min(2, cores)). */
+  workers?: number;
+  /** `max_fuel` units per millisecond when mapping fuel to time (default 1,000,000). */
+  fuelPerMs?: number;
+  /** Overrides the manager's logger for guest output. */
+  logger?: FactoryContext['logger'];
+}
+
+export interface WasmHost extends PluginHost {
+  readonly options: Readonly<WasmHostOptions>;
+  readonly plugins: ReadonlySet<WasmPlugin>;
+}
+
+function fileOf(entry: PluginEntry, baseDir: string): string {
+  const rest = entry.kind.slice('wasm://'.length);
+  if (!rest) {
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `plugin "${entry.name}": kind wasm:// needs a path (wasm://plugin.wasm)`,
+      {
+        plugin: entry.name,
+        path: `plugins[${entry.name}].kind`,
+      },
+    );
+  }
+  return path.resolve(baseDir, rest);
+}
+
+function workerFile(): { filename: string; execArgv: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  const ext = path.extname(here);
+  const filename = path.join(path.dirname(here), `worker${ext}`);
+  // From TypeScript sources (tests, pnpm scripts) the worker needs tsx too.
+  return { filename, execArgv: ext === '.ts' ? ['--conditions=@cpex/source', '--import', 'tsx'] : [] };
+}
+
+/**
+ * Creates the WASM host. Register it with `manager.registerHost(host)` or use `registerWasmHost`.
+ * @example
+ * const host = createWasmHost({ cacheDir: '.cache/wasm' });
+ * manager.registerHost(host);
+ */
+export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
+  const plugins = new Set<WasmPlugin>();
+  const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
+  const defaultIsolation = options.isolation ?? 'worker';
+  if (defaultIsolation !== 'worker' && defaultIsolation !== 'none') {
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `WASM host option isolation must be worker or none, got ${JSON.stringify(defaultIsolation)}`,
+      {
+        path: 'isolation',
+      },
+    );
+  }
+  const fuelPerMs = options.fuelPerMs ?? 1_000_000;
+  const threads = options.workers ?? Math.max(1, Math.min(2, availableParallelism()));
+  let pool: Piscina | undefined;
+  let disposed = false;
+  let seq = 0;
+  const loads = new Map<string, Promise<LoadedComponent>>();
+
+  const runner: WorkerRunner = {
+    async run(task, signal) {
+      if (disposed) throw new CpexError('CPEX_ERR_SHUT_DOWN', 'the WASM host is disposed');
+      if (!pool) {
+        const w = workerFile();
+        pool = new Piscina({
+          filename: w.filename,
+          execArgv: w.execArgv,
+          minThreads: 1,
+          maxThreads: threads,
+          idleTimeout: 60_000,
+          concurrentTasksPerWorker: 1,
+        });
+      }
+      return (await pool.run(task satisfies WorkerTask, { signal })) as WorkerAnswer;
+    },
+    drop(key) {
+      if (pool && !disposed) void pool.run({ drop: key }).catch(() => {});
+    },
+  };
+
+  const factory: PluginFactory = {
+    async create(entry: PluginEntry, ctx: FactoryContext) {
+      const file = fileOf(entry, ctx.baseDir);
+      const policy = parseSandboxPolicy(entry, ctx.baseDir);
+      const isolation = parseIsolation(entry, defaultIsolation);
+      if (isolation === 'none') {
+        const explicit: string[] = [];
+        if (entry.timeout !== undefined) explicit.push('timeout');
+        if (policy.maxExecutionTimeMs !== undefined)
+          explicit.push('config.sandbox_policy.resources.max_execution_time_ms');
+        if (policy.maxFuel !== undefined) explicit.push('config.sandbox_policy.resources.max_fuel');
+        if (explicit.length) {
+          throw new ConfigError(
+            'CPEX_ERR_CONFIG_INVALID',
+            `plugin "${entry.name}": isolation: none runs the guest in-thread, where a call cannot be pre-empted, so ${explicit.join(' and ')} cannot be honoured; use isolation: worker or remove it`,
+            { plugin: entry.name, path: `plugins[${entry.name}].${explicit[0]}` },
+          );
+        }
+      }
+      const timeMs = effectiveTimeMs(policy, entry.timeout, fuelPerMs);
+      const load = () => {
+        let p = loads.get(file);
+        if (!p) {
+          p = loadComponent(file, cacheDir, entry.name);
+          p.catch(() => loads.delete(file));
+          loads.set(file, p);
+        }
+        return p;
+      };
+      const plugin = new WasmPlugin(
+        {
+          entry,
+          file,
+          policy,
+          isolation,
+          timeMs,
+          maxPayloadBytes: ctx.settings.maxPayloadBytes,
+          load,
+          workers: () => runner,
+          logger: options.logger ?? ctx.logger,
+          hooks: ctx.hooks,
+          key: `${entry.name}#${++seq}`,
+          fuelPerMs,
+        },
+        JSON.stringify(guestConfig(entry)),
+      );
+      // Fail at load time, not on the first call: read, check and transpile now.
+      await load();
+      plugins.add(plugin);
+      const shutdown = plugin.shutdown.bind(plugin);
+      plugin.shutdown = async () => {
+        try {
+          await shutdown();
+        } finally {
+          plugins.delete(plugin);
+        }
+      };
+      return plugin;
+    },
+  };
+
+  return {
+    name: 'wasm',
+    capabilities: defaultIsolation === 'worker' ? WORKER_CAPABILITIES : IN_THREAD_CAPABILITIES,
+    kinds: [...WASM_KINDS],
+    factory,
+    options,
+    plugins,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await Promise.allSettled([...plugins].map((p) => p.shutdown()));
+      const p = pool;
+      pool = undefined;
+      if (p) await p.destroy();
+    },
+  };
+}
+
+/** The part of PluginManager the WASM host needs. */
+export interface ManagerLike {
+  registerFactory(kind: string, factory: PluginFactory): void;
+  registerHost?(host: PluginHost): void;
+}
+
+/**
+ * Registers the WASM host on a manager: `wasm://path.wasm` entries then load components that
+ * export the cpex:plugin world.
+ * @example
+ * const manager = new PluginManager();
+ * registerWasmHost(manager, { cacheDir: '.cache/wasm' });
+ * await manager.loadConfig('plugins/config.yaml');
+ */
+export function registerWasmHost(manager: ManagerLike, options: WasmHostOptions = {}): WasmHost {
+  const host = createWasmHost(options);
+  if (typeof manager.registerHost === 'function') manager.registerHost(host);
+  else for (const kind of host.kinds) manager.registerFactory(kind, host.factory);
+  return host;
+}

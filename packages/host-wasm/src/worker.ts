@@ -1,0 +1,45 @@
+/**
+ * The piscina worker: keeps one guest per plugin key and runs handle-hook calls. A timed-out
+ * call gets this whole thread terminated by the host (V8 interrupts wasm loops), and piscina
+ * starts a fresh one; the guests re-instantiate from the on-disk cache.
+ */
+import { type GuestSpec, GuestInstance, isGuestFailure, type LogLine } from './runtime.js';
+
+export interface WorkerTask {
+  spec: GuestSpec;
+  args: [string, unknown, unknown, unknown];
+}
+
+export type WorkerAnswer =
+  | { ok: true; result: unknown; logs: LogLine[] }
+  | { ok: false; failure: { kind: string; message: string; stderr: string }; logs: LogLine[] };
+
+const guests = new Map<string, Promise<GuestInstance>>();
+
+function guestFor(spec: GuestSpec): Promise<GuestInstance> {
+  let g = guests.get(spec.key);
+  if (!g) {
+    g = GuestInstance.create(spec);
+    g.catch(() => guests.delete(spec.key));
+    guests.set(spec.key, g);
+  }
+  return g;
+}
+
+export default async function run(task: WorkerTask | { drop: string }): Promise<WorkerAnswer | null> {
+  if ('drop' in task) {
+    guests.delete(task.drop);
+    return null;
+  }
+  let guest: GuestInstance | undefined;
+  try {
+    guest = await guestFor(task.spec);
+    const result = await guest.call(task.args);
+    return { ok: true, result, logs: guest.takeLogs() };
+  } catch (e) {
+    const failure = isGuestFailure(e)
+      ? e
+      : { kind: 'trap', message: e instanceof Error ? e.message : String(e), stderr: '' };
+    return { ok: false, failure, logs: guest?.takeLogs() ?? [] };
+  }
+}
