@@ -319,12 +319,27 @@ describe('cpex plugins', { timeout: 90_000 }, () => {
       ['fire_and_forget', '100', 'telemetry', '5s', 'fail', '-', 'node://./guard.mjs#failing'],
     ]);
     expect(r.stdout).toContain('parked  hooks: tool_post_invoke');
+    // how each plugin runs, from its host's describe()
+    expect(r.stdout).toContain('hosts (how each plugin runs)');
+    expect(r.stdout).toMatch(/ {2}upper\s+in-process\s+none\s+cooperative\s+-/);
+    expect(r.stdout).toMatch(/note: timeout is cooperative/);
   });
 
   it('--json and --no-load agree with the loaded lineup', async () => {
     const loaded = JSON.parse((await cpex('plugins', fx('good.yaml'), '--json')).stdout);
     const fromConfig = JSON.parse((await cpex('plugins', fx('good.yaml'), '--json', '--no-load')).stdout);
-    expect(fromConfig).toEqual(loaded);
+    const { plugins, ...lineup } = loaded;
+    expect(fromConfig).toEqual(lineup);
+    expect(fromConfig.plugins).toBeUndefined(); // no plugins created, no host descriptions
+    // every loaded plugin is described by its host (here the in-process host, via node://)
+    expect(Object.keys(plugins).sort()).toEqual(['guard', 'telemetry', 'upper']);
+    expect(plugins.upper).toMatchObject({
+      host: 'in-process',
+      isolation: 'none',
+      timeouts: 'cooperative',
+      details: { export: 'upper' },
+    });
+    expect(plugins.upper.notes.join(' ')).toMatch(/cooperative/);
     expect(loaded.hooks.tool_pre_invoke.transform).toEqual([
       {
         name: 'upper',
@@ -371,5 +386,22 @@ describe('Python plugins through @cpex/host-python (real Python worker processes
       code: 'TOOL_DENIED',
       plugin_name: 'python-deny-list',
     });
+  });
+
+  it('cpex plugins shows how the Python host runs each plugin (process isolation, pre-emptive timeouts, pids)', async () => {
+    const r = await cpex('plugins', 'examples/python-plugin/config.yaml', '--json');
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.stdout).plugins['python-deny-list'];
+    expect(d).toMatchObject({
+      host: 'python',
+      isolation: 'process',
+      timeouts: 'preemptive',
+      details: { class: 'pii_guard.ToolDenyList', workers: 1 },
+    });
+    expect(d.details.pids).toHaveLength(1);
+    expect(d.details.interpreter).toEqual(expect.any(String));
+    const t = await cpex('plugins', 'examples/python-plugin/config.yaml');
+    expect(t.stdout).toMatch(/python-deny-list\s+python\s+process\s+preemptive/);
+    expect(t.stdout).toContain('note: not a sandbox');
   });
 });

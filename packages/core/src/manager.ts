@@ -24,7 +24,7 @@ import { type ActiveLineup, buildActiveLineup, EMPTY_LINEUP } from './manager/ac
 import { ConfigState } from './manager/config-state.js';
 import { assertUniqueNames, entryFromCode } from './manager/entries.js';
 import { FactoryResolver } from './manager/factories.js';
-import { type LineupEntry, lineupRows } from './manager/introspect.js';
+import { describeRegistration, type LineupEntry, lineupRows } from './manager/introspect.js';
 import { Lifecycle, type LifecycleState } from './manager/lifecycle.js';
 import { consoleLogger } from './manager/logger.js';
 import { invokeWithSession } from './session/invoke.js';
@@ -45,6 +45,7 @@ import type {
   ManagerOptions,
   Phase,
   PipelineResult,
+  PluginDescription,
   Plugin,
   PluginEntry,
   PluginFactory,
@@ -523,6 +524,16 @@ export class PluginManager {
   /** How each phase is staffed for a hook (for `cpex plugins`). */
   lineup(hook: string): Record<Phase, LineupEntry[]> {
     return lineupRows(this.#active.hooks.get(hook));
+  }
+
+  /**
+   * How the plugin's host runs it (isolation, timeouts, grants, signature state, details, notes),
+   * from its `PluginInstance.describe()`; undefined for a name that is not registered.
+   * `cpex plugins` prints this for any host.
+   */
+  describePlugin(name: string): PluginDescription | undefined {
+    const reg = this.#active.registrations.find((r) => r.name === name);
+    return reg === undefined ? undefined : describeRegistration(reg);
   }
 
   /** Plugins switched off by on_error: disable, for the manager's lifetime. */

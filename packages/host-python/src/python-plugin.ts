@@ -10,6 +10,7 @@ import {
   type HookRegistryReader,
   type Logger,
   type PluginContext,
+  type PluginDescription,
   type PluginEntry,
   type PluginInstance,
   type PluginResult,
@@ -395,6 +396,41 @@ export class PythonPlugin implements PluginInstance {
         hook,
       })
     );
+  }
+
+  /**
+   * How this plugin runs, for `cpex plugins`: isolated by process (one or more workers), timeouts
+   * pre-emptive (a call that overruns is cancelled, then its worker killed and restarted), the
+   * interpreter and cpex package in use, live pids, and the per-plugin venv for `isolated_venv`.
+   */
+  describe(): PluginDescription {
+    const s = this.spec;
+    const rt = this.runtime;
+    const details: Record<string, unknown> = {
+      class: s.classPath,
+      interpreter: rt?.executable ?? s.python,
+      workers: s.workers,
+      pids: this.pids,
+      fork_server: s.fork,
+      max_payload_bytes: s.maxPayloadBytes,
+    };
+    if (rt) {
+      details.python_version = rt.python;
+      if (rt.pydantic) details.pydantic = rt.pydantic;
+      if (rt.cpex) details.cpex = `${rt.cpex.origin}${rt.cpex.version ? ` ${rt.cpex.version}` : ''}`;
+      details.codec = rt.codec;
+    }
+    if (s.entry.kind === 'isolated_venv') details.venv = s.python;
+    return {
+      host: 'python',
+      isolation: 'process',
+      timeouts: 'preemptive',
+      details,
+      notes: [
+        'isolated by process: a crash, hang or leak takes down only its worker, which is restarted',
+        'not a sandbox: the worker runs as the gateway user, with its filesystem, network and environment',
+      ],
+    };
   }
 
   // ------------------------------------------------------------------ calls

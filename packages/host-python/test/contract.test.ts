@@ -38,6 +38,12 @@ describe.skipIf(!python)('host-python and the host contract', () => {
     expect(r.continueProcessing).toBe(false);
     expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'bad' });
     expect(r.violation?.details).toMatchObject({ error_code: 'CPEX_ERR_INVALID_RESULT' });
+    // describe(): what `cpex plugins` shows for a Python plugin
+    const d = manager.describePlugin('good')!;
+    expect(d).toMatchObject({ host: 'python', isolation: 'process', timeouts: 'preemptive' });
+    expect(d.details).toMatchObject({ class: 'hp_plugins.shapes.CustomHookEdit', workers: 1 });
+    expect(d.details?.pids).toEqual([expect.any(Number)]);
+    expect(d.details?.python_version).toEqual(expect.any(String));
     expect(r.violation?.description).toContain('invalid modified payload for hook doc.score at uri');
   });
 

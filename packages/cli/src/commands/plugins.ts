@@ -1,4 +1,11 @@
-import { type LineupEntry, PHASES, type Phase, type PluginEntry, type PluginManager } from '@cpex/core';
+import {
+  type LineupEntry,
+  PHASES,
+  type Phase,
+  type PluginDescription,
+  type PluginEntry,
+  type PluginManager,
+} from '@cpex/core';
 import { parseCommandArgs, positionals } from '../args.js';
 import { type CliIo, EXIT, formatError } from '../io.js';
 import { loadConfigForCli } from '../load.js';
@@ -8,12 +15,15 @@ export const pluginsHelp = `Usage: cpex plugins <config> [--json] [--no-load]
 Show the lineup: for each hook, the phases in execution order (sequential, transform, audit,
 concurrent, fire_and_forget) and in each phase the plugins in run order (ascending priority, ties in
 config order) with their mode, priority, timeout (seconds), on_error, capabilities and kind.
-Plugins with mode: disabled are listed last.
+Plugins with mode: disabled are listed last. Then, for each plugin, how its host runs it (from the
+host's describe(), whatever the host): isolation, whether timeouts are pre-emptive or cooperative,
+grants, signature state, details (interpreter, pids, module, ...) and notes.
 
 Options:
-  --json      print {"hooks": {hook: {phase: [plugin...]}}, "disabled": [...]} instead of a table
+  --json      print {"hooks": {hook: {phase: [plugin...]}}, "disabled": [...],
+              "plugins": {name: description}} instead of a table
   --no-load   compute the lineup from the config alone, without creating plugins (no modules
-              imported, no host processes started)
+              imported, no host processes started; no host descriptions)
   -h, --help  show this help
 
 Exit codes: 0 ok, 1 config or plugin load error, 2 usage error.`;
@@ -59,6 +69,57 @@ function table(rows: string[][]): string[] {
       .join('  ')
       .trimEnd(),
   );
+}
+
+type Descriptions = Record<string, PluginDescription>;
+
+function descriptionsOf(manager: PluginManager): Descriptions {
+  const out: Descriptions = {};
+  for (const name of manager.pluginNames()) {
+    const d = manager.describePlugin(name);
+    if (d) out[name] = d;
+  }
+  return out;
+}
+
+const scalar = (v: unknown): string =>
+  typeof v === 'string' ? v : Array.isArray(v) ? v.map(scalar).join(',') || '-' : JSON.stringify(v);
+
+function renderDescriptions(descriptions: Descriptions): string[] {
+  const names = Object.keys(descriptions);
+  if (names.length === 0) return [];
+  const lines = ['hosts (how each plugin runs)'];
+  const rows: string[][] = [['  plugin', 'host', 'isolation', 'timeouts', 'signature']];
+  for (const name of names) {
+    const d = descriptions[name]!;
+    const sig = d.signature
+      ? `${d.signature.state}${d.signature.keyId ? ` (${d.signature.keyId})` : ''}`
+      : '-';
+    rows.push([`  ${name}`, d.host, d.isolation, d.timeouts, sig]);
+  }
+  lines.push(...table(rows));
+  for (const name of names) {
+    const d = descriptions[name]!;
+    const more: string[] = [];
+    if (d.grants && Object.keys(d.grants).length > 0)
+      more.push(
+        `    grants: ${Object.entries(d.grants)
+          .map(([k, v]) => `${k}=${scalar(v)}`)
+          .join('  ')}`,
+      );
+    else if (d.grants) more.push('    grants: none');
+    if (d.signature?.detail) more.push(`    signature: ${d.signature.detail}`);
+    if (d.details && Object.keys(d.details).length > 0)
+      more.push(
+        `    details: ${Object.entries(d.details)
+          .map(([k, v]) => `${k}=${scalar(v)}`)
+          .join('  ')}`,
+      );
+    for (const n of d.notes ?? []) more.push(`    note: ${n}`);
+    if (more.length > 0) lines.push(`  ${name}`, ...more);
+  }
+  lines.push('');
+  return lines;
 }
 
 function render(lineups: Lineups, disabled: readonly PluginEntry[]): string {
@@ -109,11 +170,13 @@ export async function pluginsCommand(argv: string[], io: CliIo): Promise<number>
     const { manager } = loaded;
     const entries = manager.config?.entries ?? [];
     let lineups: Lineups;
+    let descriptions: Descriptions | undefined;
     if (values['no-load']) {
       lineups = lineupFromConfig(entries, manager.settings.pluginTimeout);
     } else {
       await manager.initialize();
       lineups = lineupFromManager(manager);
+      descriptions = descriptionsOf(manager);
     }
     const disabled = entries.filter((e) => e.mode === 'disabled');
     if (values.json) {
@@ -138,11 +201,20 @@ export async function pluginsCommand(argv: string[], io: CliIo): Promise<number>
         ]),
       );
       io.out(
-        `${JSON.stringify({ hooks, disabled: disabled.map((e) => ({ name: e.name, hooks: e.hooks, kind: e.kind })) }, null, 2)}\n`,
+        `${JSON.stringify(
+          {
+            hooks,
+            disabled: disabled.map((e) => ({ name: e.name, hooks: e.hooks, kind: e.kind })),
+            ...(descriptions ? { plugins: descriptions } : {}),
+          },
+          null,
+          2,
+        )}\n`,
       );
     } else {
       for (const w of [...new Set(loaded.warnings)]) io.err(`warning: ${w}\n`);
       io.out(`${render(lineups, disabled)}\n`);
+      if (descriptions) io.out(`${renderDescriptions(descriptions).join('\n')}\n`);
     }
     return EXIT.ok;
   } catch (e) {

@@ -9,6 +9,7 @@ import type {
   Plugin,
   PluginFactory,
   PluginHost,
+  PluginDescription,
   PluginInstance,
 } from '../types.js';
 
@@ -67,8 +68,17 @@ export function discoverHooks(plugin: Plugin): string[] {
   return [...out];
 }
 
-/** Wrap a plugin object as a PluginInstance. */
-export function pluginToInstance(plugin: Plugin): PluginInstance {
+/** What `describe()` says about every in-process plugin (details vary: module, export). */
+const IN_PROCESS_NOTES = Object.freeze([
+  'trusted code in the gateway process: payload and extension invariants are enforced, but the plugin can reach anything the process can',
+  'timeout is cooperative: the manager stops waiting and aborts context.signal; a busy loop is not interrupted',
+]);
+
+/**
+ * Wrap a plugin object as a PluginInstance. `details` (e.g. the module and export it came from)
+ * appear in its `describe()`.
+ */
+export function pluginToInstance(plugin: Plugin, details?: Record<string, unknown>): PluginInstance {
   const cache = new Map<string, Handler | undefined>();
   return {
     plugin,
@@ -79,6 +89,17 @@ export function pluginToInstance(plugin: Plugin): PluginInstance {
     },
     initialize: typeof plugin.initialize === 'function' ? () => plugin.initialize!() : undefined,
     shutdown: typeof plugin.shutdown === 'function' ? () => plugin.shutdown!() : undefined,
+    describe(): PluginDescription {
+      const ctor = (plugin as { constructor?: { name?: unknown } }).constructor;
+      const className = typeof ctor?.name === 'string' && ctor.name !== 'Object' ? ctor.name : undefined;
+      return {
+        host: 'in-process',
+        isolation: 'none',
+        timeouts: 'cooperative',
+        details: { ...(className ? { class: className } : {}), ...details },
+        notes: [...IN_PROCESS_NOTES],
+      };
+    },
   } as PluginInstance;
 }
 

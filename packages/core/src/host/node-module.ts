@@ -202,7 +202,7 @@ export function createNodeModuleFactory(): PluginFactory {
         );
       }
       const plugin = await toPlugin(module[exportName], entry, shown, exportName);
-      return pluginToInstance(plugin);
+      return pluginToInstance(plugin, { module: shown, export: exportName });
     },
   };
 }
