@@ -210,7 +210,8 @@ export function validateConfig(
         } catch (e) {
           issues.push({
             path: `plugins[${i}].capabilities[${j}]`,
-            message: `${(e as Error).message}${locate(['plugins', i, 'capabilities', j])}`,
+            // the path says where; drop the "(capabilities[0])" of the single-name check
+            message: `${(e as Error).message.replace(/ \(capabilities\[0\]\)/, '')}${locate(['plugins', i, 'capabilities', j])}`,
             code: 'CPEX_ERR_UNKNOWN_CAPABILITY',
           });
         }

@@ -629,7 +629,7 @@ describe('capability names (ARCH s3 "More decisions": unknown names are a config
           },
         ],
       }),
-      'CPEX_ERR_CONFIG_INVALID',
+      'CPEX_ERR_UNKNOWN_CAPABILITY',
     );
     expect(err.message).toContain('plugins[0].capabilities[1]');
     expect(err.message).toContain('read_minds');
