@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { invokeCommand, invokeHelp } from './commands/invoke.js';
 import { pluginsCommand, pluginsHelp } from './commands/plugins.js';
+import { routesCommand, routesHelp } from './commands/routes.js';
 import { validateCommand, validateHelp } from './commands/validate.js';
 import { type CliIo, EXIT, formatError, UsageError } from './io.js';
 
@@ -36,6 +37,12 @@ const BUILTIN: CliCommand[] = [
     summary: 'show the lineup per hook and phase (mode, priority, timeout, capabilities)',
     help: pluginsHelp,
     run: pluginsCommand,
+  },
+  {
+    name: 'routes',
+    summary: 'explain which plugins run for a request and why',
+    help: routesHelp,
+    run: routesCommand,
   },
 ];
 

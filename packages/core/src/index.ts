@@ -38,3 +38,10 @@ export { MemorySessionStore, SessionStoreError } from './session/store.js';
 export type { SessionStore, MemorySessionStoreOptions } from './session/store.js';
 export { resolveSession } from './session/resolve.js';
 export type { ResolvedSession, SessionSource } from './session/resolve.js';
+export { explainRoute, scoreRoute } from './executor/route-explain.js';
+export type {
+  RouteExplanation,
+  RouteCandidate,
+  ExplainedRef,
+  ExplainedPlugin,
+} from './executor/route-explain.js';
