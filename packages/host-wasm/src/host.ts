@@ -37,6 +37,8 @@ export interface WasmHostOptions {
   workers?: number;
   /** `max_fuel` units per millisecond when mapping fuel to time (default 1,000,000). */
   fuelPerMs?: number;
+  /** Time a fresh worker may take to instantiate a guest before its call's limit starts (default 30 000 ms). */
+  startAllowanceMs?: number;
   /** Overrides the manager's logger for guest output. */
   logger?: FactoryContext['logger'];
 }
@@ -94,6 +96,7 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
   let disposed = false;
   let seq = 0;
   const loads = new Map<string, Promise<LoadedComponent>>();
+  const drops = new Set<Promise<unknown>>();
 
   const runner: WorkerRunner = {
     async run(task, signal) {
@@ -112,7 +115,10 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
       return (await pool.run(task satisfies WorkerTask, { signal })) as WorkerAnswer;
     },
     drop(key) {
-      if (pool && !disposed) void pool.run({ drop: key }).catch(() => {});
+      if (!pool || disposed) return;
+      const p = pool.run({ drop: key }).catch(() => {});
+      drops.add(p);
+      void p.finally(() => drops.delete(p));
     },
   };
 
@@ -159,6 +165,7 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
           hooks: ctx.hooks,
           key: `${entry.name}#${++seq}`,
           fuelPerMs,
+          startAllowanceMs: options.startAllowanceMs ?? 30_000,
         },
         JSON.stringify(guestConfig(entry)),
       );
@@ -188,6 +195,7 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
       if (disposed) return;
       disposed = true;
       await Promise.allSettled([...plugins].map((p) => p.shutdown()));
+      await Promise.allSettled([...drops]);
       const p = pool;
       pool = undefined;
       if (p) await p.destroy();

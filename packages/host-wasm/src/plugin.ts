@@ -49,7 +49,7 @@ export const IN_THREAD_CAPABILITIES: HostCapabilities = Object.freeze({
 /** What the plugin needs from the host's worker pool. */
 export interface WorkerRunner {
   run(
-    task: { spec: GuestSpec; args: [string, unknown, unknown, unknown] },
+    task: { spec: GuestSpec; args: [string, unknown, unknown, unknown]; started?: SharedArrayBuffer },
     signal: AbortSignal,
   ): Promise<WorkerAnswer>;
   drop(key: string): void;
@@ -69,9 +69,19 @@ export interface WasmPluginSpec {
   hooks: FactoryContext['hooks'];
   key: string;
   fuelPerMs: number;
+  /** Extra time a fresh worker may take to instantiate the guest before the limit starts. */
+  startAllowanceMs: number;
 }
 
 type Rec = Record<string, unknown>;
+type WaitAsync = {
+  waitAsync(
+    a: Int32Array,
+    i: number,
+    v: number,
+    t?: number,
+  ): { async: boolean; value: Promise<string> | string };
+};
 
 /** Rough byte size of a WIT value (strings, bytes, nested), stopping once above `limit`. */
 function sizeOf(v: unknown, limit: number): number {
@@ -285,17 +295,34 @@ export class WasmPlugin implements PluginInstance {
     const ms =
       typeof external === 'number' && external > 0 ? Math.min(external, this.s.timeMs) : this.s.timeMs;
     let timedOut = false;
-    const timer = setTimeout(() => {
+    let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expire = () => {
       timedOut = true;
       ctl.abort();
-    }, ms);
+    };
+    // The limit counts from the moment the guest runs, not while a fresh worker instantiates it
+    // (that has its own, generous backstop).
+    const started = new SharedArrayBuffer(4);
+    const waited = (Atomics as unknown as WaitAsync).waitAsync(
+      new Int32Array(started),
+      0,
+      0,
+      this.s.startAllowanceMs,
+    );
+    const startTimer = () => {
+      if (!settled && timer === undefined) timer = setTimeout(expire, ms);
+    };
+    const backstop = setTimeout(expire, ms + this.s.startAllowanceMs);
+    if (waited.async) void (waited.value as Promise<string>).then(startTimer);
+    else startTimer();
     const onAbort = () => ctl.abort();
     const watching = context.onAbort
       ? context.onAbort(onAbort)
       : (context.signal.addEventListener('abort', onAbort), true);
     if (!watching) ctl.abort();
     try {
-      const answer = await this.s.workers().run({ spec: this.spec!, args }, ctl.signal);
+      const answer = await this.s.workers().run({ spec: this.spec!, args, started }, ctl.signal);
       for (const line of answer.logs) this.log(line);
       if (!answer.ok) this.trap(hook, answer.failure);
       return answer.result;
@@ -323,7 +350,9 @@ export class WasmPlugin implements PluginInstance {
       }
       throw e;
     } finally {
+      settled = true;
       clearTimeout(timer);
+      clearTimeout(backstop);
       context.offAbort?.(onAbort);
     }
   }

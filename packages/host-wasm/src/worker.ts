@@ -8,6 +8,8 @@ import { type GuestSpec, GuestInstance, isGuestFailure, type LogLine } from './r
 export interface WorkerTask {
   spec: GuestSpec;
   args: [string, unknown, unknown, unknown];
+  /** Set to 1 (and notified) when the guest is instantiated and the call starts: the host's time limit counts from there. */
+  started?: SharedArrayBuffer;
 }
 
 export type WorkerAnswer =
@@ -34,6 +36,11 @@ export default async function run(task: WorkerTask | { drop: string }): Promise<
   let guest: GuestInstance | undefined;
   try {
     guest = await guestFor(task.spec);
+    if (task.started) {
+      const flag = new Int32Array(task.started);
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+    }
     const result = await guest.call(task.args);
     return { ok: true, result, logs: guest.takeLogs() };
   } catch (e) {
