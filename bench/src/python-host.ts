@@ -135,6 +135,7 @@ class DirectContext implements PluginContext {
   readonly pluginName = 'bench';
   readonly hook = 'tool_pre_invoke';
   readonly phase = 'transform' as const;
+  readonly timeoutMs = 30_000;
   private controller: AbortController | undefined;
   private listener: ((reason: unknown) => void) | undefined;
   get signal(): AbortSignal {

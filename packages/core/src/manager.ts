@@ -14,6 +14,7 @@ import { loadConfigFile, type NormalizedConfig, parseConfigText, validateConfig 
 import type { RawConfig } from './config/schema.js';
 import { CpexError, describeCause } from './errors/cpex-error.js';
 import { emptyResult, type Engine, Invocation } from './executor/pipeline.js';
+import { PayloadAcceptor } from './executor/results.js';
 import type { Registration } from './executor/registration.js';
 import { type RequestMeta, RouteTable } from './executor/routing.js';
 import { Watchdog } from './executor/watchdog.js';
@@ -121,6 +122,7 @@ export class PluginManager {
       watchdog: new Watchdog(),
       logger: this.#logger,
       policies: cfg.policies,
+      accept: new PayloadAcceptor(this.hooks),
       background: new Set(),
       nextInvocationId: () => ++this.#invocations,
       invocationStarted: () => {
@@ -488,14 +490,18 @@ export class PluginManager {
           (o) => {
             const late = this.#life.invokeError(hook);
             if (late !== undefined) throw late;
-            return new Invocation(this.#engine, l, hook, payload, o).run();
+            return new Invocation(this.#engine, l, hook, payload, o).run() as Promise<
+              PipelineResult<PayloadOf<H>>
+            >;
           },
           this.#logger,
         );
       }
     }
     try {
-      return new Invocation(this.#engine, lineup, hook, payload, options).run();
+      return new Invocation(this.#engine, lineup, hook, payload, options).run() as Promise<
+        PipelineResult<PayloadOf<H>>
+      >;
     } catch (e) {
       return Promise.reject(e);
     }

@@ -124,6 +124,12 @@ export interface PluginContext {
   readonly pluginName: string;
   readonly hook: string;
   readonly phase: Phase;
+  /**
+   * This plugin's effective timeout in milliseconds (its entry's `timeout`, else `plugin_timeout`).
+   * A host with pre-emptive timeouts enforces it itself and rejects with a CpexError
+   * CPEX_ERR_PLUGIN_TIMEOUT; the executor then keeps only a liveness backstop.
+   */
+  readonly timeoutMs: number;
   /** Convenience accessors as in Python's PluginContext. */
   getState<T = unknown>(key: string, fallback?: T): T | undefined;
   setState(key: string, value: unknown): void;

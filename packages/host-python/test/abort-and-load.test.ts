@@ -26,6 +26,7 @@ function signalOnlyContext(signal: AbortSignal): PluginContext {
     pluginName: 'chaos',
     hook: 'tool_pre_invoke',
     phase: 'sequential',
+    timeoutMs: 20_000,
     getState: (k) => state[k] as never,
     setState: (k, v) => {
       state[k] = v;

@@ -13,6 +13,7 @@ function ctx(
     pluginName: 'p',
     hook: 'tool_pre_invoke',
     phase: 'sequential',
+    timeoutMs: 30_000,
     getState: () => undefined,
     setState: () => {},
     ...over,

@@ -2,126 +2,163 @@
  * The `context` handed to one plugin call. Everything is lazy: the local entry of the context
  * table, the copy of the caller's GlobalContext and the AbortSignal are only created when the
  * plugin touches them, so a passthrough plugin costs one small object.
+ *
+ * Isolation: everything the executor holds for a call — the context table (every plugin's local
+ * state), the caller's GlobalContext, the plugin's pending writes, the abort machinery — is in
+ * `#private` fields, which no plugin can reach (TypeScript `private` is not a boundary). The
+ * executor's operations on a context (commit, merge, abort) are module functions, not methods a
+ * plugin could call on its own context. A plugin sees its own local state and copies of the
+ * global context, nothing else.
  */
 import type { GlobalContext, Phase, PluginContext, PluginContextData } from '../types.js';
-import { copyPlain } from './copy.js';
 import type { ContextTable, TableKey } from './context-table.js';
+import { copyPlain } from './copy.js';
+
+let commitOf: (c: CallContext) => void;
+let mergeOf: (c: CallContext) => void;
+let abortOf: (c: CallContext, reason: unknown) => void;
 
 export class CallContext implements PluginContext {
   readonly pluginName: string;
   readonly hook: string;
   readonly phase: Phase;
-  private readonly table: ContextTable;
-  private readonly key: TableKey;
-  private readonly caller: GlobalContext;
-  private local: PluginContextData | undefined;
+  /** The plugin's effective timeout (ms) for this call; a pre-emptive host enforces it itself. */
+  readonly timeoutMs: number;
+  readonly #table: ContextTable;
+  readonly #key: TableKey;
+  readonly #caller: GlobalContext;
+  #local: PluginContextData | undefined;
   /** The plugin's copy of the global context, if it asked for one. */
-  globalCopy: GlobalContext | undefined;
-  controller: AbortController | undefined;
+  #global: GlobalContext | undefined;
+  #controller: AbortController | undefined;
   /** Set when the call was aborted before the signal existed. */
-  abortReason: unknown;
-  private aborted = false;
+  #abortReason: unknown;
+  #aborted = false;
   /** `onAbort` listeners: none, one, or several. */
-  private abortListeners: ((reason: unknown) => void) | Array<(reason: unknown) => void> | undefined;
+  #listeners: ((reason: unknown) => void) | Array<(reason: unknown) => void> | undefined;
 
-  constructor(table: ContextTable, key: TableKey, caller: GlobalContext, hook: string, phase: Phase) {
-    this.table = table;
-    this.key = key;
-    this.caller = caller;
+  constructor(
+    table: ContextTable,
+    key: TableKey,
+    caller: GlobalContext,
+    hook: string,
+    phase: Phase,
+    timeoutMs: number,
+  ) {
+    this.#table = table;
+    this.#key = key;
+    this.#caller = caller;
     this.pluginName = key.name;
     this.hook = hook;
     this.phase = phase;
+    this.timeoutMs = timeoutMs;
   }
 
-  /**
-   * Local state is transactional: the plugin works on a shallow copy that the executor commits when
-   * the call settles normally (result or thrown error). A timed-out or abandoned call (a sibling's
-   * deny, the caller's abort) keeps running in JS, but nothing it writes reaches the table.
-   */
+  static {
+    // Local state is transactional: the plugin works on a shallow copy that the executor commits
+    // when the call settles normally (result or thrown error). A timed-out or abandoned call keeps
+    // running in JS, but nothing it writes reaches the table.
+    commitOf = (c) => {
+      const l = c.#local;
+      if (l === undefined) return;
+      const e = c.#table.entry(c.#key);
+      e.state = l.state;
+      e.metadata = l.metadata;
+    };
+    // Global-context writes merge into the caller's (sequential, transform, concurrent). The merged
+    // values are copied again, so a plugin that keeps a reference after its call cannot reach the
+    // caller's objects through them.
+    // Everything is read (and may throw, on hostile values) before anything is written: the merge
+    // is whole or not at all.
+    mergeOf = (c) => {
+      const g = c.#global;
+      if (g === undefined) return;
+      const state = copyEntries(g.state);
+      const metadata = copyEntries(g.metadata);
+      const caller = c.#caller;
+      for (let i = 0; i < state.length; i += 2) caller.state[state[i] as string] = state[i + 1];
+      for (let i = 0; i < metadata.length; i += 2) caller.metadata[metadata[i] as string] = metadata[i + 1];
+    };
+    abortOf = (c, reason) => {
+      if (c.#aborted) return;
+      c.#aborted = true;
+      const ctl = c.#controller;
+      if (ctl) {
+        if (!ctl.signal.aborted) ctl.abort(reason);
+      } else c.#abortReason ??= reason;
+      const l = c.#listeners;
+      if (l === undefined) return;
+      c.#listeners = undefined;
+      for (const fn of typeof l === 'function' ? [l] : l) {
+        try {
+          fn(reason);
+        } catch {
+          // A listener's failure must not stop the others (as with an AbortSignal's listeners).
+        }
+      }
+    };
+  }
+
   get state(): Record<string, unknown> {
-    this.local ??= this.copyEntry();
-    return this.local.state;
+    this.#local ??= this.#copyEntry();
+    return this.#local.state;
   }
 
   get metadata(): Record<string, unknown> {
-    this.local ??= this.copyEntry();
-    return this.local.metadata;
+    this.#local ??= this.#copyEntry();
+    return this.#local.metadata;
   }
 
-  private copyEntry(): PluginContextData {
-    const e = this.table.entry(this.key);
+  #copyEntry(): PluginContextData {
+    const e = this.#table.entry(this.#key);
     return { state: { ...e.state }, metadata: { ...e.metadata } };
   }
 
-  /** Write this call's local state back into the context table (called when the call settled normally). */
-  commit(): void {
-    const l = this.local;
-    if (l === undefined) return;
-    const e = this.table.entry(this.key);
-    e.state = l.state;
-    e.metadata = l.metadata;
-  }
-
   /**
-   * This plugin's copy of the caller's GlobalContext, made on first access. `state` and `metadata`
-   * are deep copies of their plain data (objects and arrays; other values are shared), so a nested
-   * in-place write reaches the caller only through the phase's merge — never from audit,
-   * fire_and_forget, a timed-out or an aborted call.
+   * This plugin's copy of the caller's GlobalContext, made on first access. `state`, `metadata`,
+   * `user` and `userContext` are deep copies of their plain data (objects and arrays; other
+   * values are shared), so an in-place write reaches the caller only through the phase's merge
+   * of state/metadata — never from audit, fire_and_forget, a timed-out or an aborted call.
    */
   get globalContext(): GlobalContext {
-    if (this.globalCopy === undefined) {
-      const c = this.caller;
-      this.globalCopy = {
+    if (this.#global === undefined) {
+      const c = this.#caller;
+      const g: GlobalContext = {
         ...c,
         state: copyPlain(c.state) as Record<string, unknown>,
         metadata: copyPlain(c.metadata) as Record<string, unknown>,
       };
+      if (c.user !== undefined && typeof c.user === 'object')
+        g.user = copyPlain(c.user) as Record<string, unknown>;
+      if (c.userContext !== undefined) g.userContext = copyPlain(c.userContext) as Record<string, unknown>;
+      this.#global = g;
     }
-    return this.globalCopy;
+    return this.#global;
   }
 
   get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#abortReason);
     }
-    return this.controller.signal;
+    return this.#controller.signal;
   }
 
   onAbort(listener: (reason: unknown) => void): boolean {
-    if (this.aborted) return false;
-    const l = this.abortListeners;
-    if (l === undefined) this.abortListeners = listener;
-    else if (typeof l === 'function') this.abortListeners = [l, listener];
+    if (this.#aborted) return false;
+    const l = this.#listeners;
+    if (l === undefined) this.#listeners = listener;
+    else if (typeof l === 'function') this.#listeners = [l, listener];
     else l.push(listener);
     return true;
   }
 
   offAbort(listener: (reason: unknown) => void): void {
-    const l = this.abortListeners;
-    if (l === listener) this.abortListeners = undefined;
+    const l = this.#listeners;
+    if (l === listener) this.#listeners = undefined;
     else if (Array.isArray(l)) {
       const i = l.indexOf(listener);
       if (i >= 0) l.splice(i, 1);
-    }
-  }
-
-  /** Abort this call: its signal (created or not yet) and its `onAbort` listeners, once. */
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    if (this.controller) {
-      if (!this.controller.signal.aborted) this.controller.abort(reason);
-    } else this.abortReason ??= reason;
-    const l = this.abortListeners;
-    if (l === undefined) return;
-    this.abortListeners = undefined;
-    for (const fn of typeof l === 'function' ? [l] : l) {
-      try {
-        fn(reason);
-      } catch {
-        // A listener's failure must not stop the others (as with an AbortSignal's listeners).
-      }
     }
   }
 
@@ -133,12 +170,27 @@ export class CallContext implements PluginContext {
   setState(key: string, value: unknown): void {
     this.state[key] = value;
   }
+}
 
-  /** Merge this plugin's global-context writes into the caller's (sequential/transform/concurrent). */
-  mergeGlobal(): void {
-    const g = this.globalCopy;
-    if (g === undefined) return;
-    Object.assign(this.caller.state, g.state);
-    Object.assign(this.caller.metadata, g.metadata);
-  }
+/** [key, copy, key, copy, ...] of a plugin-written record (empty when it is not an object). */
+function copyEntries(o: unknown): unknown[] {
+  if (o === null || typeof o !== 'object') return [];
+  const out: unknown[] = [];
+  for (const k of Object.keys(o)) out.push(k, copyPlain((o as Record<string, unknown>)[k]));
+  return out;
+}
+
+/** Write a call's local state back into the context table (the call settled normally). */
+export function commitContext(c: CallContext): void {
+  commitOf(c);
+}
+
+/** Merge a call's global-context writes into the caller's (sequential/transform/concurrent only). */
+export function mergeGlobalContext(c: CallContext): void {
+  mergeOf(c);
+}
+
+/** Abort a call: its signal (created or not yet) and its `onAbort` listeners, once. */
+export function abortContext(c: CallContext, reason: unknown): void {
+  abortOf(c, reason);
 }

@@ -99,13 +99,37 @@ export function isCpexError(e: unknown): e is CpexError {
   return e instanceof CpexError;
 }
 
-/** A short, safe text for any thrown value (for error records and logs). */
+/**
+ * A short, safe text for any thrown value (for error records and logs). Never throws: a revoked
+ * Proxy, a Proxy whose traps throw, or an object whose toString/Symbol.toPrimitive/toJSON throws
+ * is described by its type instead.
+ */
 export function describeCause(e: unknown): string {
-  if (e instanceof Error) return e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message;
-  if (typeof e === 'string') return e;
   try {
-    return JSON.stringify(e) ?? String(e);
+    if (e instanceof Error) {
+      const name = e.name;
+      const message = e.message;
+      if (typeof name === 'string' && typeof message === 'string')
+        return name && name !== 'Error' ? `${name}: ${message}` : message;
+    }
   } catch {
-    return String(e);
+    return uninspectable(e);
   }
+  if (typeof e === 'string') return e;
+  if (typeof e === 'symbol' || typeof e === 'bigint' || typeof e === 'number' || typeof e === 'boolean')
+    return String(e);
+  if (e === undefined || e === null) return String(e);
+  try {
+    const j = JSON.stringify(e);
+    if (typeof j === 'string') return j;
+  } catch {}
+  try {
+    const s = String(e);
+    if (typeof s === 'string') return s;
+  } catch {}
+  return uninspectable(e);
+}
+
+function uninspectable(e: unknown): string {
+  return `an uninspectable thrown ${typeof e === 'function' ? 'function' : 'object'}`;
 }

@@ -21,7 +21,14 @@ export interface Registration extends TableKey {
   readonly handlers: ReadonlyMap<string, Handler>;
   readonly caps: CompiledCapabilities;
   readonly phase: Phase;
+  /** The plugin's effective timeout (ms), handed to it as `context.timeoutMs`. */
   readonly timeoutMs: number;
+  /**
+   * How long the executor waits for a call (ms): `timeoutMs` for hosts with cooperative timeouts;
+   * for a pre-emptive host (which enforces `timeoutMs` itself) a liveness backstop of
+   * timeoutMs + max(1 s, timeoutMs), so a buggy host can never hang an invoke.
+   */
+  readonly deadlineMs: number;
   /** Registration order, for priority ties. */
   readonly order: number;
   /** Give this plugin read-only payload views (in-process host under cow_validation strict). */
@@ -33,6 +40,12 @@ export interface Registration extends TableKey {
   closing?: boolean;
   /** Calls of this plugin in flight (handler started, outcome not yet settled). */
   active: number;
+  /**
+   * Whether the handler returned a thenable last time (undefined: not called yet). A handler known
+   * to be async is not timed per call (its deadline is the watchdog's); a synchronous one is, to
+   * discard a result that overran its timeout.
+   */
+  async?: boolean;
   /** Called when `active` drops to 0 (set by whoever waits to shut the plugin down). */
   onIdle?: (() => void) | undefined;
 }

@@ -84,7 +84,9 @@ export async function createRegistration(
     }
     handlers.set(hook, h);
   }
-  const timeout = entry.timeout ?? deps.settings.pluginTimeout;
+  const timeoutMs = (entry.timeout ?? deps.settings.pluginTimeout) * 1000;
+  // A pre-emptive host enforces the timeout itself: the executor only keeps a liveness backstop.
+  const preemptive = instance.host.supportsTimeouts === 'preemptive';
   return {
     name: entry.name,
     entry,
@@ -92,7 +94,8 @@ export async function createRegistration(
     handlers,
     caps: compileCapabilities(entry.capabilities),
     phase: entry.mode as Phase,
-    timeoutMs: timeout * 1000,
+    timeoutMs,
+    deadlineMs: preemptive ? timeoutMs + Math.max(1000, timeoutMs) : timeoutMs,
     order,
     protect: !instance.host.copiesPayloads && deps.settings.cowValidation === 'strict',
     conditions: entry.conditions,

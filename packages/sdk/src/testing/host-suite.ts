@@ -67,6 +67,7 @@ function directContext(pluginName: string): PluginContext {
     pluginName,
     hook: HOOK,
     phase: 'sequential',
+    timeoutMs: 30_000,
     getState: <T>(key: string, fallback?: T) => (key in state ? (state[key] as T) : fallback),
     setState: (key: string, value: unknown) => {
       state[key] = value;

@@ -1,0 +1,220 @@
+/**
+ * THE call helper: every plugin call of every phase goes through `callPlugin` — handler
+ * invocation, a thrown value, a synchronous result, a thenable (nested thenables adopted, a
+ * hostile `then` contained), the deadline, the outcome. No phase has plumbing of its own.
+ *
+ * Cost on the hot path: no clock read for a handler known to be async unless tracing listens
+ * (the watchdog's deadline uses its coarse clock); one PluginCall object and one `.then` per
+ * async call; the watchdog links the call into an intrusive list (no Set).
+ */
+import { CpexError } from '../errors/cpex-error.js';
+import { abortContext, type CallContext, commitContext } from '../context/call-context.js';
+import { pluginEndChannel, pluginStartChannel, type PluginOutcome } from '../tracing/channels.js';
+import type { Phase, PluginResult } from '../types.js';
+import type { Invocation } from './pipeline.js';
+import type { Registration } from './registration.js';
+import { BACKSTOP, type Failure, failureOf, invalidResult, readResult, TIMEOUT, thenOf } from './results.js';
+import type { Deadline } from './watchdog.js';
+
+/** The settled outcome of one plugin call. */
+export interface Outcome {
+  reg: Registration;
+  ctx: CallContext;
+  result?: PluginResult;
+  failure?: Failure;
+  /** The call was abandoned (sibling deny, caller abort): its result must not be used. */
+  abandoned?: boolean;
+}
+
+/** How deep a chain of thenables resolving to thenables may go before it is refused. */
+export const MAX_THENABLE_DEPTH = 32;
+
+const NO_ERROR = Symbol('cpex.no-error');
+const ABANDONED = Symbol('cpex.abandoned');
+const EMPTY_RESULT: PluginResult = Object.freeze({});
+
+/** An async plugin call in flight: one object per call, timed by the manager's watchdog. */
+export class PluginCall implements Deadline {
+  deadline = 0;
+  readonly spanMs: number;
+  prev: Deadline | undefined = undefined;
+  next: Deadline | undefined = undefined;
+  done = false;
+  /** True while callPlugin is still on the stack: an outcome then goes back through its return. */
+  starting = true;
+  syncOutcome: Outcome | undefined;
+
+  constructor(
+    readonly inv: Invocation,
+    readonly reg: Registration,
+    readonly ctx: CallContext,
+    readonly phase: Phase,
+    readonly t0: number,
+    readonly onOutcome: (o: Outcome) => void,
+  ) {
+    this.spanMs = reg.deadlineMs;
+  }
+
+  expire(): void {
+    const backstop = this.reg.deadlineMs !== this.reg.timeoutMs;
+    abortContext(this.ctx, new CpexError('CPEX_ERR_PLUGIN_TIMEOUT', `plugin ${this.reg.name} timed out`));
+    this.settle(undefined, backstop ? BACKSTOP : TIMEOUT);
+  }
+
+  /** Stop waiting (sibling deny, caller abort) and abort the plugin's signal. */
+  abandon(reason: unknown): void {
+    if (this.done) return;
+    abortContext(this.ctx, reason);
+    this.settle(undefined, ABANDONED);
+  }
+
+  /** Listen to a thenable (`then` already read once), adopting nested thenables. */
+  listen(then: PromiseLike<unknown>['then'], target: unknown, depth: number): void {
+    let called = false;
+    try {
+      then.call(
+        target,
+        (v) => {
+          if (called) return;
+          called = true;
+          this.adopt(v, depth);
+        },
+        (e) => {
+          if (called) return;
+          called = true;
+          this.settle(undefined, e);
+        },
+      );
+    } catch (e) {
+      // A hostile then(): what it threw is the call's failure, unless it already settled the call.
+      if (!called) {
+        called = true;
+        this.settle(undefined, e);
+      }
+    }
+  }
+
+  /** A thenable fulfilled with `v`: a further thenable is followed (bounded), anything else settles. */
+  adopt(v: unknown, depth: number): void {
+    const t = thenOf(v);
+    if (t === undefined) return this.settle(v, NO_ERROR);
+    if (typeof t !== 'function') return this.settle(undefined, t.error);
+    if (depth >= MAX_THENABLE_DEPTH) {
+      return this.settle(
+        undefined,
+        new CpexError(
+          'CPEX_ERR_INVALID_RESULT',
+          `plugin ${this.reg.name} returned thenables nested more than ${MAX_THENABLE_DEPTH} deep`,
+        ),
+      );
+    }
+    this.listen(t, v, depth + 1);
+  }
+
+  settle(value: unknown, error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.inv.engine.watchdog.untrack(this);
+    if (this.inv.current === this) this.inv.current = undefined;
+    const o = outcomeOf(this.inv, this.reg, this.phase, this.ctx, this.t0, value, error);
+    if (this.starting) this.syncOutcome = o;
+    else this.onOutcome(o);
+  }
+}
+
+/**
+ * Call `reg`'s handler for the invocation's hook with `payload`. Returns the Outcome when the call
+ * settled before returning (a synchronous handler, a throw, a thenable that settled at once), or
+ * the PluginCall in flight, which hands its Outcome to `onOutcome` later (never synchronously).
+ */
+export function callPlugin(
+  inv: Invocation,
+  reg: Registration,
+  phase: Phase,
+  ctx: CallContext,
+  payload: unknown,
+  onOutcome: (o: Outcome) => void,
+): Outcome | PluginCall {
+  const handler = reg.handlers.get(inv.hook)!;
+  const view = inv.viewFor(reg, payload);
+  const ext = inv.extensionsFor(reg);
+  inv.executed++;
+  const tracing = inv.tracing;
+  if (tracing && pluginStartChannel.hasSubscribers) {
+    pluginStartChannel.publish({
+      manager: inv.engine.owner,
+      invocationId: inv.id,
+      hook: inv.hook,
+      plugin: reg.name,
+      phase,
+    });
+  }
+  reg.active++;
+  // A handler known to be async is not timed here: its deadline is the watchdog's.
+  const timed = tracing || reg.async !== true;
+  const t0 = timed ? performance.now() : 0;
+  let r: unknown;
+  try {
+    r = handler(view, ctx, ext);
+  } catch (e) {
+    return outcomeOf(inv, reg, phase, ctx, t0, undefined, e);
+  }
+  const then = thenOf(r);
+  if (then === undefined) {
+    // A synchronous handler cannot be pre-empted: if it overran, its result is discarded as timed out.
+    if (!timed) reg.async = false;
+    else if (performance.now() - t0 > reg.timeoutMs)
+      return outcomeOf(inv, reg, phase, ctx, t0, undefined, TIMEOUT);
+    return outcomeOf(inv, reg, phase, ctx, t0, r, NO_ERROR);
+  }
+  if (typeof then !== 'function') return outcomeOf(inv, reg, phase, ctx, t0, undefined, then.error);
+  reg.async = true;
+  const call = new PluginCall(inv, reg, ctx, phase, t0, onOutcome);
+  inv.engine.watchdog.track(call);
+  call.listen(then, r, 0);
+  call.starting = false;
+  return call.syncOutcome ?? call;
+}
+
+/** Settle one call into its Outcome: result read once, failure shaped, local state committed. */
+function outcomeOf(
+  inv: Invocation,
+  reg: Registration,
+  phase: Phase,
+  ctx: CallContext,
+  t0: number,
+  value: unknown,
+  error: unknown,
+): Outcome {
+  if (--reg.active === 0 && reg.onIdle !== undefined) reg.onIdle();
+  let out: Outcome;
+  if (error === ABANDONED) out = { reg, ctx, abandoned: true };
+  else if (error !== NO_ERROR) out = { reg, ctx, failure: failureOf(error, reg) };
+  else if (value === undefined || value === null) out = { reg, ctx, result: EMPTY_RESULT };
+  else {
+    const res = readResult(value);
+    out =
+      typeof res === 'string' ? { reg, ctx, failure: invalidResult(reg, res) } : { reg, ctx, result: res };
+  }
+  // Local-state writes of a call that timed out or was abandoned never reach the table.
+  if (!out.abandoned && error !== TIMEOUT && error !== BACKSTOP && inv.abortError === undefined)
+    commitContext(ctx);
+  if (inv.tracing && pluginEndChannel.hasSubscribers) {
+    let outcome: PluginOutcome;
+    if (out.abandoned) outcome = 'aborted';
+    else if (out.failure) outcome = out.failure.code === 'plugin_timeout' ? 'timeout' : 'error';
+    else if (out.result?.continueProcessing === false) outcome = 'deny';
+    else outcome = out.result?.modifiedPayload != null ? 'modify' : 'allow';
+    pluginEndChannel.publish({
+      manager: inv.engine.owner,
+      invocationId: inv.id,
+      hook: inv.hook,
+      plugin: reg.name,
+      phase,
+      outcome,
+      durationMs: performance.now() - t0,
+      ...(out.failure ? { code: out.failure.code } : {}),
+    });
+  }
+  return out;
+}
