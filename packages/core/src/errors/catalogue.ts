@@ -69,6 +69,15 @@ export const ERROR_CATALOGUE = {
   CPEX_ERR_WASM_TRAP: 'A WebAssembly plugin trapped (panic, unreachable, exit, memory cap, stack overflow).',
   CPEX_ERR_WASM_OUTPUT:
     'A WebAssembly plugin returned output the host cannot decode (bad JSON, wrong payload type, oversized).',
+  // ffi sidecar (cpex serve)
+  CPEX_ERR_FFI_FRAME:
+    'A sidecar request frame is malformed (not MessagePack/JSON, not a request map, or a field of the wrong type).',
+  CPEX_ERR_FFI_FRAME_TOO_LARGE: 'A sidecar frame exceeded the frame size limit.',
+  CPEX_ERR_FFI_INVALID_HANDLE: 'A sidecar handle is unknown, freed, or owned by another connection.',
+  CPEX_ERR_FFI_TIMEOUT: 'A sidecar call exceeded its wall-clock limit.',
+  CPEX_ERR_FFI_UNKNOWN_OP: 'A sidecar request names an operation the protocol does not have.',
+  CPEX_ERR_FFI_INTERNAL:
+    'The sidecar failed unexpectedly while answering a request (a bug: please report it).',
 } as const;
 
 export type CpexErrorCode = keyof typeof ERROR_CATALOGUE;

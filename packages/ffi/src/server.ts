@@ -1,0 +1,796 @@
+/**
+ * The sidecar behind `cpex serve`: PluginManagers held by handle, served over length-prefixed
+ * frames (docs/ffi/protocol.md) on a Unix socket or stdio. Many connections, many requests in
+ * flight per connection (answered by id, in completion order); handles belong to the connection
+ * that made them and are freed when it closes.
+ */
+import { chmodSync, existsSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import {
+  type BackgroundWork,
+  ContextTable,
+  CpexError,
+  type CpexErrorCode,
+  type Extensions,
+  type GlobalContext,
+  IdentityPayloadSchema,
+  type Logger,
+  MessagePayloadSchema,
+  PAYLOAD_TYPE_CMF_MESSAGE,
+  PAYLOAD_TYPE_GENERIC,
+  PAYLOAD_TYPE_IDENTITY,
+  PluginManager,
+  parseExtensions,
+  summarizeZodError,
+} from '@cpex/core';
+import {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_FRAME_BYTES,
+  type Encoding,
+  encodeBody,
+  encodingOf,
+  decodeBody,
+  errorToWire,
+  exceedsDepth,
+  FrameReader,
+  frame,
+  PROTOCOL_VERSION,
+  RC,
+  RUST_FFI_ABI_VERSION,
+  resultEnvelope,
+  unpackValue,
+} from './wire.js';
+
+/** Options of {@link SidecarServer}. */
+export interface SidecarOptions {
+  /** A config file preloaded and initialized at start as the shared manager (every connection may use it). */
+  config?: string;
+  /** Largest frame body accepted (bytes); default 16 MiB. */
+  maxFrameBytes?: number;
+  /** Deepest nesting accepted in a payload or extensions value; default 64. */
+  maxDepth?: number;
+  /** Wall-clock limit of one call (ms) before it answers -6; default 60 000 (Rust cpex's limit). */
+  callTimeoutMs?: number;
+  /** How long `close()` waits for calls in flight (ms); default 30 000. */
+  drainTimeoutMs?: number;
+  /** Base directory for configs loaded without `base_dir`; default the process cwd. */
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+}
+
+/** A failure answered with a return code. */
+export class FfiError extends Error {
+  constructor(
+    readonly rc: number,
+    readonly code: CpexErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FfiError';
+  }
+}
+
+interface ManagedManager {
+  manager: PluginManager;
+  hosts: Array<{ dispose(): Promise<void> }>;
+  shared: boolean;
+}
+
+type HandleEntry =
+  | { kind: 'manager'; m: ManagedManager }
+  | { kind: 'context_table'; table: ContextTable; manager: number }
+  | { kind: 'background'; work: BackgroundWork; manager: number };
+
+type Request = Record<string, unknown> & { id: number; op: string };
+type Answer = Record<string, unknown>;
+type Op = (conn: Connection, req: Request, encoding: Encoding) => Answer | Promise<Answer>;
+
+/** Host packages a config's kinds may need (registered on demand when installed). */
+const HOSTS: ReadonlyArray<{ pkg: string; register: string; needs(kind: string): boolean }> = [
+  {
+    pkg: '@cpex/host-python',
+    register: 'registerPythonHost',
+    needs: (k) =>
+      k.startsWith('python://') || k === 'isolated_venv' || /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$/.test(k),
+  },
+  { pkg: '@cpex/host-wasm', register: 'registerWasmHost', needs: (k) => k.startsWith('wasm://') },
+  { pkg: '@cpex/host-native', register: 'registerNativeHost', needs: (k) => k.startsWith('native://') },
+];
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+const CONFIG_CODES = new Set<string>([
+  'CPEX_ERR_CONFIG_PARSE',
+  'CPEX_ERR_CONFIG_INVALID',
+  'CPEX_ERR_CONFIG_UNSUPPORTED',
+  'CPEX_ERR_UNKNOWN_CAPABILITY',
+  'CPEX_ERR_DUPLICATE_PLUGIN',
+]);
+
+/** Map a thrown error to a return code. */
+export function classify(e: unknown): FfiError {
+  if (e instanceof FfiError) return e;
+  if (e instanceof CpexError) {
+    const msg = e.message;
+    if (CONFIG_CODES.has(e.code) || e.code === 'CPEX_ERR_INVALID_PAYLOAD')
+      return new FfiError(RC.PARSE_ERROR, e.code, msg);
+    if (e.code === 'CPEX_ERR_INVALID_ARGUMENT') return new FfiError(RC.INVALID_INPUT, e.code, msg);
+    if (e.code === 'CPEX_ERR_PAYLOAD_TOO_LARGE') return new FfiError(RC.INVALID_INPUT, e.code, msg);
+    return new FfiError(RC.PIPELINE_ERROR, e.code, msg);
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return new FfiError(RC.INTERNAL, 'CPEX_ERR_FFI_INTERNAL', `internal error: ${message}`);
+}
+
+const bad = (message: string) => new FfiError(RC.INVALID_INPUT, 'CPEX_ERR_FFI_FRAME', message);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+function str(req: Request, key: string, optional = false): string | undefined {
+  const v = req[key];
+  if (v === undefined || v === null) {
+    if (optional) return undefined;
+    throw bad(`${req.op}: field ${key} is required (a string)`);
+  }
+  if (typeof v !== 'string') throw bad(`${req.op}: field ${key} must be a string, got ${typeof v}`);
+  return v;
+}
+
+function handleField(req: Request, key: string, optional = false): number | undefined {
+  const v = req[key];
+  if (v === undefined || v === null || (optional && v === 0)) {
+    if (optional) return undefined;
+    throw bad(`${req.op}: field ${key} is required (a handle)`);
+  }
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+    throw bad(`${req.op}: field ${key} must be a positive integer handle`);
+  return v;
+}
+
+/** A decoded nested document: `bin` holds MessagePack; anything else is the inline value. */
+function nested(v: unknown, what: string): unknown {
+  if (v instanceof Uint8Array) {
+    try {
+      return unpackValue(v);
+    } catch (e) {
+      throw new FfiError(
+        RC.PARSE_ERROR,
+        'CPEX_ERR_INVALID_PAYLOAD',
+        `${what} is not valid MessagePack: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  }
+  return v;
+}
+
+const GLOBAL_CONTEXT_KEYS: Record<string, keyof GlobalContext> = {
+  request_id: 'requestId',
+  user: 'user',
+  user_context: 'userContext',
+  tenant_id: 'tenantId',
+  server_id: 'serverId',
+  content_type: 'contentType',
+  state: 'state',
+  metadata: 'metadata',
+};
+
+/** The invoke request's `context` (snake_case GlobalContext) → a GlobalContext, validated. */
+function globalContextFrom(v: unknown, fallbackRequestId: string): GlobalContext {
+  if (v === undefined || v === null) return { requestId: fallbackRequestId, state: {}, metadata: {} };
+  if (!isPlainObject(v))
+    throw new FfiError(RC.PARSE_ERROR, 'CPEX_ERR_INVALID_PAYLOAD', 'invoke: context must be a map');
+  const out: Record<string, unknown> = { requestId: fallbackRequestId, state: {}, metadata: {} };
+  for (const [k, val] of Object.entries(v)) {
+    const key = GLOBAL_CONTEXT_KEYS[k];
+    if (key === undefined || val === null || val === undefined) continue;
+    const objectField = k === 'state' || k === 'metadata' || k === 'user_context';
+    const ok = objectField
+      ? isPlainObject(val)
+      : k === 'user'
+        ? typeof val === 'string' || isPlainObject(val)
+        : typeof val === 'string';
+    if (!ok)
+      throw new FfiError(
+        RC.PARSE_ERROR,
+        'CPEX_ERR_INVALID_PAYLOAD',
+        `invoke: context.${k} must be ${objectField ? 'a map' : k === 'user' ? 'a string or a map' : 'a string'}`,
+      );
+    out[key] = val;
+  }
+  return out as unknown as GlobalContext;
+}
+
+let handleCounter = Math.floor(Math.random() * 0x7fff_ffff) + 1;
+const nextHandle = () => {
+  handleCounter += 1;
+  if (handleCounter >= Number.MAX_SAFE_INTEGER) handleCounter = 1;
+  return handleCounter;
+};
+let requestCounter = 0;
+
+/** One client connection: its handles, its in-flight count, and a corked writer. */
+export class Connection {
+  readonly handles = new Map<number, HandleEntry>();
+  inflight = 0;
+  closed = false;
+  private corked = false;
+  private readonly reader: FrameReader;
+
+  constructor(
+    private readonly server: SidecarServer,
+    private readonly out: Writable,
+    maxFrameBytes: number,
+  ) {
+    this.reader = new FrameReader(maxFrameBytes);
+  }
+
+  /** Feed received bytes. */
+  receive(chunk: Buffer): void {
+    for (const ev of this.reader.push(chunk)) {
+      if (ev.kind === 'oversize') {
+        this.send(
+          {
+            id: 0,
+            rc: RC.INVALID_INPUT,
+            error: {
+              code: 'CPEX_ERR_FFI_FRAME_TOO_LARGE',
+              message: `frame of ${ev.length} bytes exceeds the limit of ${this.server.maxFrameBytes}`,
+            },
+          },
+          'msgpack',
+        );
+      } else {
+        this.server.dispatch(this, ev.body);
+      }
+    }
+  }
+
+  /** Encode and write one answer (a -5 answer if it cannot be encoded). */
+  send(answer: Answer, encoding: Encoding): void {
+    if (this.closed) return;
+    let body: Uint8Array;
+    try {
+      body = encodeBody(answer, encoding);
+    } catch (e) {
+      body = encodeBody(
+        {
+          id: answer.id,
+          rc: RC.SERIALIZE_ERROR,
+          error: {
+            code: 'CPEX_ERR_INVALID_RESULT',
+            message: `the answer could not be encoded: ${e instanceof Error ? e.message : String(e)}`,
+          },
+        },
+        encoding,
+      );
+    }
+    if (body.length > this.server.maxFrameBytes) {
+      body = encodeBody(
+        {
+          id: answer.id,
+          rc: RC.SERIALIZE_ERROR,
+          error: {
+            code: 'CPEX_ERR_FFI_FRAME_TOO_LARGE',
+            message: `the answer (${body.length} bytes) exceeds the frame limit of ${this.server.maxFrameBytes}`,
+          },
+        },
+        encoding,
+      );
+    }
+    const socket = this.out as Writable & { cork?: () => void; uncork?: () => void };
+    if (!this.corked && socket.cork) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork?.();
+      });
+    }
+    this.out.write(frame(body));
+  }
+
+  /** Drop every handle (connection closed): owned managers are shut down. */
+  release(): void {
+    this.closed = true;
+    for (const [h, entry] of this.handles) {
+      this.handles.delete(h);
+      if (entry.kind === 'manager' && !entry.m.shared) this.server.track(disposeManaged(entry.m));
+    }
+  }
+}
+
+async function disposeManaged(m: ManagedManager): Promise<void> {
+  await m.manager.shutdown().catch(() => {});
+  for (const h of m.hosts) await h.dispose().catch(() => {});
+}
+
+/** The sidecar: managers by handle, operations by name. */
+export class SidecarServer {
+  readonly maxFrameBytes: number;
+  readonly maxDepth: number;
+  readonly callTimeoutMs: number;
+  private readonly drainTimeoutMs: number;
+  private readonly cwd: string;
+  private readonly env: Record<string, string | undefined>;
+  private readonly logger: Logger;
+  private readonly connections = new Set<Connection>();
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly listeners: net.Server[] = [];
+  private readonly socketPaths: string[] = [];
+  private shared: { handle: number; m: ManagedManager } | undefined;
+  private draining = false;
+  private inflightTotal = 0;
+  private drained: (() => void) | undefined;
+  private readonly ops: Record<string, Op>;
+
+  constructor(private readonly options: SidecarOptions = {}) {
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.callTimeoutMs = options.callTimeoutMs ?? 60_000;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+    this.cwd = options.cwd ?? process.cwd();
+    this.env = options.env ?? process.env;
+    this.logger = options.logger ?? silentLogger;
+    this.ops = {
+      version: () => this.version(),
+      load_config: (c, r) => this.loadConfig(c, r),
+      initialize: async (c, r) => {
+        const m = this.manager(c, r);
+        if (!m.manager.initialized) await m.manager.initialize();
+        return {};
+      },
+      shutdown: async (c, r) => {
+        const h = handleField(r, 'manager')!;
+        const m = this.manager(c, r);
+        if (m.shared) return {};
+        c.handles.delete(h);
+        for (const [k, e] of c.handles) if (e.kind !== 'manager' && e.manager === h) c.handles.delete(k);
+        await disposeManaged(m);
+        return {};
+      },
+      is_initialized: (c, r) => ({ value: this.manager(c, r).manager.initialized }),
+      has_hooks_for: (c, r) => ({ value: this.manager(c, r).manager.hasHooksFor(str(r, 'hook')!) }),
+      plugin_count: (c, r) => ({ value: this.manager(c, r).manager.pluginCount }),
+      plugin_names: (c, r) => ({ value: this.manager(c, r).manager.pluginNames() }),
+      invoke: (c, r, enc) => this.invoke(c, r, enc),
+      background_wait: async (c, r) => {
+        const h = handleField(r, 'background')!;
+        const e = c.handles.get(h);
+        if (e?.kind !== 'background') throw invalidHandle('background', h);
+        c.handles.delete(h);
+        const errors = await e.work.wait();
+        return { errors: errors.map(errorToWire) };
+      },
+      background_free: (c, r) => this.free(c, r, 'background'),
+      context_table_free: (c, r) => this.free(c, r, 'context_table'),
+      context_table_get: (c, r) => {
+        const h = handleField(r, 'context_table')!;
+        const e = c.handles.get(h);
+        if (e?.kind !== 'context_table') throw invalidHandle('context_table', h);
+        return { request_id: e.table.requestId, table: e.table.toJSON() };
+      },
+    };
+  }
+
+  /** Preload the shared manager (`--config`). */
+  async start(): Promise<void> {
+    if (this.options.config === undefined) return;
+    const file = path.resolve(this.cwd, this.options.config);
+    const yaml = readFileSync(file, 'utf8');
+    const m = await this.createManaged(yaml, path.dirname(file), file);
+    m.shared = true;
+    try {
+      await m.manager.initialize();
+    } catch (e) {
+      await disposeManaged(m);
+      throw e;
+    }
+    this.shared = { handle: nextHandle(), m };
+  }
+
+  /** Serve one duplex byte stream (a socket, or stdin/stdout). */
+  attach(input: Readable, output: Writable): Connection {
+    const conn = new Connection(this, output, this.maxFrameBytes);
+    this.connections.add(conn);
+    if (this.shared) conn.handles.set(this.shared.handle, { kind: 'manager', m: this.shared.m });
+    const done = () => {
+      if (!this.connections.delete(conn)) return;
+      conn.release();
+    };
+    input.on('data', (chunk: Buffer) => conn.receive(chunk));
+    input.on('end', done);
+    input.on('close', done);
+    input.on('error', done);
+    output.on('error', done);
+    return conn;
+  }
+
+  /** Listen on a Unix socket created with mode 0600 (a stale socket file is replaced). */
+  async listen(socketPath: string): Promise<void> {
+    const file = path.resolve(this.cwd, socketPath);
+    if (existsSync(file)) {
+      if (!lstatSync(file).isSocket()) throw new Error(`${file} exists and is not a socket`);
+      const alive = await new Promise<boolean>((resolve) => {
+        const probe = net.connect(file);
+        probe.once('connect', () => {
+          probe.destroy();
+          resolve(true);
+        });
+        probe.once('error', () => resolve(false));
+      });
+      if (alive) throw new Error(`another process is listening on ${file}`);
+      unlinkSync(file);
+    }
+    const server = net.createServer((socket) => {
+      socket.setNoDelay?.(true);
+      this.attach(socket, socket);
+    });
+    const previous = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(file, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(previous);
+    }
+    chmodSync(file, 0o600);
+    this.listeners.push(server);
+    this.socketPaths.push(file);
+  }
+
+  /** Counts for tests and diagnostics. */
+  stats(): { connections: number; handles: number; inflight: number } {
+    let handles = 0;
+    for (const c of this.connections) handles += c.handles.size - (this.shared ? 1 : 0);
+    return { connections: this.connections.size, handles, inflight: this.inflightTotal };
+  }
+
+  /** Keep a background promise (manager disposal) so close() can wait for it. */
+  track(p: Promise<unknown>): void {
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
+  }
+
+  /**
+   * Stop accepting, let calls in flight finish (up to drainTimeoutMs; new requests answer -4),
+   * then shut every manager down and remove the socket files.
+   */
+  async close(): Promise<void> {
+    this.draining = true;
+    for (const l of this.listeners) l.close();
+    if (this.inflightTotal > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.drainTimeoutMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    for (const c of [...this.connections]) {
+      this.connections.delete(c);
+      c.release();
+    }
+    if (this.shared) this.track(disposeManaged(this.shared.m));
+    await Promise.allSettled([...this.background]);
+    for (const f of this.socketPaths) {
+      try {
+        unlinkSync(f);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** Decode one frame and answer it (asynchronously; requests never wait for each other). */
+  dispatch(conn: Connection, body: Uint8Array): void {
+    const encoding = encodingOf(body);
+    let req: Request;
+    try {
+      const msg = decodeBody(body, encoding);
+      if (!isPlainObject(msg)) throw bad('a request must be a map');
+      const id = msg.id;
+      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)
+        throw bad('a request needs an id (a non-negative integer)');
+      if (typeof msg.op !== 'string') {
+        conn.send(
+          {
+            id,
+            rc: RC.INVALID_INPUT,
+            error: { code: 'CPEX_ERR_FFI_FRAME', message: 'a request needs an op (a string)' },
+          },
+          encoding,
+        );
+        return;
+      }
+      req = msg as Request;
+    } catch (e) {
+      const err =
+        e instanceof FfiError ? e : bad(`malformed frame: ${e instanceof Error ? e.message : String(e)}`);
+      conn.send({ id: 0, rc: err.rc, error: { code: err.code, message: err.message } }, encoding);
+      return;
+    }
+    const op = this.ops[req.op];
+    if (op === undefined) {
+      conn.send(
+        {
+          id: req.id,
+          rc: RC.INVALID_INPUT,
+          error: {
+            code: 'CPEX_ERR_FFI_UNKNOWN_OP',
+            message: `unknown op ${JSON.stringify(req.op).slice(0, 80)}`,
+          },
+        },
+        encoding,
+      );
+      return;
+    }
+    if (this.draining) {
+      conn.send(
+        {
+          id: req.id,
+          rc: RC.PIPELINE_ERROR,
+          error: { code: 'CPEX_ERR_SHUT_DOWN', message: 'the sidecar is shutting down' },
+        },
+        encoding,
+      );
+      return;
+    }
+    conn.inflight += 1;
+    this.inflightTotal += 1;
+    let timer: NodeJS.Timeout | undefined;
+    let answered = false;
+    const finish = (answer: Answer) => {
+      if (answered) return;
+      answered = true;
+      if (timer) clearTimeout(timer);
+      conn.inflight -= 1;
+      this.inflightTotal -= 1;
+      conn.send(answer, encoding);
+      if (this.inflightTotal === 0) this.drained?.();
+    };
+    const fail = (e: unknown) => {
+      const err = classify(e);
+      finish({ id: req.id, rc: err.rc, error: { code: err.code, message: err.message } });
+    };
+    try {
+      const out = op(conn, req, encoding);
+      if (out instanceof Promise) {
+        timer = setTimeout(() => {
+          fail(
+            new FfiError(
+              RC.TIMEOUT,
+              'CPEX_ERR_FFI_TIMEOUT',
+              `${req.op} did not finish within ${this.callTimeoutMs} ms`,
+            ),
+          );
+        }, this.callTimeoutMs);
+        out.then((a) => finish({ id: req.id, rc: RC.OK, ...a }), fail);
+      } else {
+        finish({ id: req.id, rc: RC.OK, ...out });
+      }
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  private version(): Answer {
+    return {
+      protocol: PROTOCOL_VERSION,
+      rust_abi: RUST_FFI_ABI_VERSION,
+      server: `@cpex/ffi ${packageVersion()}`,
+      shared_manager: this.shared?.handle ?? null,
+      max_frame_bytes: this.maxFrameBytes,
+      encodings: ['msgpack', 'json'],
+    };
+  }
+
+  private manager(conn: Connection, req: Request): ManagedManager {
+    const h = handleField(req, 'manager')!;
+    const e = conn.handles.get(h);
+    if (e?.kind !== 'manager') throw invalidHandle('manager', h);
+    return e.m;
+  }
+
+  private free(conn: Connection, req: Request, kind: 'background' | 'context_table'): Answer {
+    const h = handleField(req, kind)!;
+    const e = conn.handles.get(h);
+    if (e?.kind !== kind) throw invalidHandle(kind, h);
+    conn.handles.delete(h);
+    return {};
+  }
+
+  private async createManaged(yaml: string, baseDir: string, file?: string): Promise<ManagedManager> {
+    const manager = new PluginManager({ logger: this.logger, env: this.env });
+    await manager.loadConfigText(yaml, { baseDir, ...(file ? { file } : {}) });
+    const hosts: ManagedManager['hosts'] = [];
+    const kinds = manager.config?.entries.map((e) => e.kind) ?? [];
+    for (const host of HOSTS) {
+      if (!kinds.some((k) => host.needs(k))) continue;
+      let mod: Record<string, unknown>;
+      try {
+        mod = (await import(host.pkg)) as Record<string, unknown>;
+      } catch {
+        continue; // initialize() reports CPEX_ERR_UNKNOWN_KIND naming the package
+      }
+      const register = mod[host.register];
+      if (typeof register !== 'function') continue;
+      const opts =
+        host.pkg === '@cpex/host-python' && this.env.CPEX_PYTHON ? { python: this.env.CPEX_PYTHON } : {};
+      const made = await (register as (m: PluginManager, o: Record<string, unknown>) => unknown)(
+        manager,
+        opts,
+      );
+      if (made && typeof (made as { dispose?: unknown }).dispose === 'function')
+        hosts.push(made as { dispose(): Promise<void> });
+    }
+    return { manager, hosts, shared: false };
+  }
+
+  private async loadConfig(conn: Connection, req: Request): Promise<Answer> {
+    const yaml = str(req, 'yaml')!;
+    const baseDir = path.resolve(this.cwd, str(req, 'base_dir', true) ?? '.');
+    const replace = handleField(req, 'manager', true);
+    if (replace !== undefined) {
+      const e = conn.handles.get(replace);
+      if (e?.kind !== 'manager') throw invalidHandle('manager', replace);
+      if (e.m.shared || e.m.manager.initialized)
+        throw new FfiError(
+          RC.PIPELINE_ERROR,
+          'CPEX_ERR_INVALID_ARGUMENT',
+          'load_config: the manager is already initialized (or shared); load into a new handle',
+        );
+    }
+    const m = await this.createManaged(yaml, baseDir);
+    if (conn.closed) {
+      this.track(disposeManaged(m));
+      throw invalidHandle('connection', 0);
+    }
+    if (replace !== undefined) {
+      const old = conn.handles.get(replace);
+      conn.handles.set(replace, { kind: 'manager', m });
+      if (old?.kind === 'manager') this.track(disposeManaged(old.m));
+      return { manager: replace };
+    }
+    const h = nextHandle();
+    conn.handles.set(h, { kind: 'manager', m });
+    return { manager: h };
+  }
+
+  private async invoke(conn: Connection, req: Request, encoding: Encoding): Promise<Answer> {
+    const mh = handleField(req, 'manager')!;
+    const m = this.manager(conn, req);
+    const hook = str(req, 'hook')!;
+    if (hook === '') throw bad('invoke: hook must not be empty');
+    const declared = req.payload_type ?? PAYLOAD_TYPE_GENERIC;
+    if (
+      declared !== PAYLOAD_TYPE_GENERIC &&
+      declared !== PAYLOAD_TYPE_CMF_MESSAGE &&
+      declared !== PAYLOAD_TYPE_IDENTITY
+    )
+      throw new FfiError(
+        RC.PARSE_ERROR,
+        'CPEX_ERR_INVALID_PAYLOAD',
+        `invoke: unknown payload_type ${JSON.stringify(declared)} (0 generic, 1 CMF, 2 identity)`,
+      );
+    // The input context table is consumed whatever happens next (as Rust's cpex_invoke).
+    const ctHandle = handleField(req, 'context_table', true);
+    let previous: ContextTable | undefined;
+    if (ctHandle !== undefined) {
+      const e = conn.handles.get(ctHandle);
+      if (e?.kind !== 'context_table') throw invalidHandle('context_table', ctHandle);
+      conn.handles.delete(ctHandle);
+      previous = e.table;
+    }
+    const rawPayload = req.payload;
+    const limit = m.manager.settings.maxPayloadBytes;
+    if (rawPayload instanceof Uint8Array && rawPayload.length > limit)
+      throw new FfiError(
+        RC.INVALID_INPUT,
+        'CPEX_ERR_PAYLOAD_TOO_LARGE',
+        `invoke: payload of ${rawPayload.length} bytes exceeds max_payload_bytes ${limit}`,
+      );
+    let payload = nested(rawPayload, 'payload');
+    const extRaw = nested(req.extensions, 'extensions');
+    if (exceedsDepth(payload, this.maxDepth) || exceedsDepth(extRaw, this.maxDepth))
+      throw new FfiError(
+        RC.PARSE_ERROR,
+        'CPEX_ERR_INVALID_PAYLOAD',
+        `invoke: payload or extensions nested deeper than ${this.maxDepth}`,
+      );
+    const def = m.manager.hooks.get(hook);
+    const payloadType = def?.payloadType ?? declared;
+    if (declared !== PAYLOAD_TYPE_GENERIC && def !== undefined && def.payloadType !== declared)
+      throw new FfiError(
+        RC.PARSE_ERROR,
+        'CPEX_ERR_INVALID_PAYLOAD',
+        `invoke: hook ${hook} takes payload_type ${def.payloadType}, not ${declared}`,
+      );
+    const schema =
+      def?.payloadSchema ??
+      (declared === PAYLOAD_TYPE_CMF_MESSAGE
+        ? MessagePayloadSchema
+        : declared === PAYLOAD_TYPE_IDENTITY
+          ? IdentityPayloadSchema
+          : undefined);
+    if (schema !== undefined) {
+      const parsed = schema.safeParse(payload);
+      if (!parsed.success) {
+        const { message } = summarizeZodError(parsed.error, 'payload');
+        throw new FfiError(
+          RC.PARSE_ERROR,
+          'CPEX_ERR_INVALID_PAYLOAD',
+          `invoke: invalid payload for ${hook}: ${message}`,
+        );
+      }
+      payload = parsed.data;
+    }
+    let extensions: Extensions | undefined;
+    if (extRaw !== undefined && extRaw !== null) {
+      try {
+        extensions = parseExtensions(extRaw, hook);
+      } catch (e) {
+        throw classify(e);
+      }
+    }
+    const fallbackId =
+      previous?.requestId ??
+      (extensions?.request?.request_id as string | undefined) ??
+      `ffi-${process.pid}-${++requestCounter}`;
+    const globalContext = globalContextFrom(req.context, fallbackId);
+    const result = await m.manager.invoke(hook, payload as never, {
+      globalContext,
+      contextTable: previous ?? null,
+      ...(extensions ? { extensions } : {}),
+    });
+    const answer: Answer = { result: resultEnvelope(result, payloadType, encoding) };
+    if (conn.closed || !conn.handles.has(mh)) return answer;
+    if (result.contextTable instanceof ContextTable) {
+      const h = nextHandle();
+      conn.handles.set(h, { kind: 'context_table', table: result.contextTable, manager: mh });
+      answer.context_table = h;
+    }
+    if (
+      m.manager.config?.entries.some((e) => e.mode === 'fire_and_forget' && e.hooks.includes(hook)) ??
+      true
+    ) {
+      const h = nextHandle();
+      conn.handles.set(h, { kind: 'background', work: result.background, manager: mh });
+      answer.background = h;
+    }
+    if (req.context !== undefined && req.context !== null)
+      answer.context = { state: globalContext.state, metadata: globalContext.metadata };
+    return answer;
+  }
+}
+
+function invalidHandle(kind: string, h: number): FfiError {
+  return new FfiError(
+    RC.INVALID_HANDLE,
+    'CPEX_ERR_FFI_INVALID_HANDLE',
+    `no ${kind} with handle ${h} on this connection`,
+  );
+}
+
+let cachedVersion: string | undefined;
+function packageVersion(): string {
+  if (cachedVersion === undefined) {
+    try {
+      cachedVersion = (
+        JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+      ).version;
+    } catch {
+      cachedVersion = 'unknown';
+    }
+  }
+  return cachedVersion;
+}
