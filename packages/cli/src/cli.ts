@@ -112,7 +112,11 @@ export async function runCli(
 ): Promise<number> {
   const [first, ...rest] = argv;
   const given = options.commands ?? [];
-  const extensionCommands = async () => [...given, ...(await installedCommands())];
+  // A command given by the caller wins over an installed package's command of the same name.
+  const extensionCommands = async () => {
+    const names = new Set(given.map((c) => c.name));
+    return [...given, ...(await installedCommands()).filter((c) => !names.has(c.name))];
+  };
   try {
     if (first === undefined || first === '-h' || first === '--help') {
       const all = [...BUILTIN, ...(await extensionCommands())];

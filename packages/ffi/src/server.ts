@@ -354,9 +354,21 @@ export class SidecarServer {
         return {};
       },
       is_initialized: (c, r) => ({ value: this.manager(c, r).manager.initialized }),
-      has_hooks_for: (c, r) => ({ value: this.manager(c, r).manager.hasHooksFor(str(r, 'hook')!) }),
-      plugin_count: (c, r) => ({ value: this.manager(c, r).manager.pluginCount }),
-      plugin_names: (c, r) => ({ value: this.manager(c, r).manager.pluginNames() }),
+      has_hooks_for: (c, r) => {
+        const m = this.manager(c, r).manager;
+        const hook = str(r, 'hook')!;
+        return {
+          value: m.initialized ? m.hasHooksFor(hook) : configured(m).some((e) => e.hooks.includes(hook)),
+        };
+      },
+      plugin_count: (c, r) => {
+        const m = this.manager(c, r).manager;
+        return { value: m.initialized ? m.pluginCount : configured(m).length };
+      },
+      plugin_names: (c, r) => {
+        const m = this.manager(c, r).manager;
+        return { value: m.initialized ? m.pluginNames() : configured(m).map((e) => e.name) };
+      },
       invoke: (c, r, enc) => this.invoke(c, r, enc),
       background_wait: async (c, r) => {
         const h = handleField(r, 'background')!;
@@ -368,6 +380,7 @@ export class SidecarServer {
       },
       background_free: (c, r) => this.free(c, r, 'background'),
       context_table_free: (c, r) => this.free(c, r, 'context_table'),
+      stats: (c) => ({ ...this.stats(), connection_handles: c.handles.size - (this.shared ? 1 : 0) }),
       context_table_get: (c, r) => {
         const h = handleField(r, 'context_table')!;
         const e = c.handles.get(h);
@@ -771,6 +784,11 @@ export class SidecarServer {
       answer.context = { state: globalContext.state, metadata: globalContext.metadata };
     return answer;
   }
+}
+
+/** Before initialize(), the plugins of the loaded config (as Rust answers after load_config). */
+function configured(m: PluginManager): Array<{ name: string; hooks: string[] }> {
+  return (m.config?.entries ?? []).filter((e) => e.mode !== 'disabled');
 }
 
 function invalidHandle(kind: string, h: number): FfiError {

@@ -1,0 +1,210 @@
+package cpex
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// maxFrameBytes is the largest frame this client sends or accepts (the sidecar's default).
+const maxFrameBytes = 16 << 20
+
+// request is one request frame (docs/ffi/protocol.md). Zero fields are left out.
+type request struct {
+	ID           uint64         `msgpack:"id"`
+	Op           string         `msgpack:"op"`
+	Manager      uint64         `msgpack:"manager,omitempty"`
+	Hook         string         `msgpack:"hook,omitempty"`
+	PayloadType  uint8          `msgpack:"payload_type,omitempty"`
+	Payload      []byte         `msgpack:"payload,omitempty"`    // a MessagePack document (bin)
+	Extensions   []byte         `msgpack:"extensions,omitempty"` // a MessagePack document (bin)
+	ContextTable uint64         `msgpack:"context_table,omitempty"`
+	Context      *GlobalContext `msgpack:"context,omitempty"`
+	Background   uint64         `msgpack:"background,omitempty"`
+	YAML         string         `msgpack:"yaml,omitempty"`
+	BaseDir      string         `msgpack:"base_dir,omitempty"`
+}
+
+type wireError struct {
+	Code    string `msgpack:"code"`
+	Message string `msgpack:"message"`
+}
+
+type contextWrites struct {
+	State    map[string]any `msgpack:"state"`
+	Metadata map[string]any `msgpack:"metadata"`
+}
+
+// response is one answer frame; which fields are set depends on the op.
+type response struct {
+	ID            uint64             `msgpack:"id"`
+	RC            int                `msgpack:"rc"`
+	Error         *wireError         `msgpack:"error"`
+	Result        *PipelineResult    `msgpack:"result"`
+	ContextTable  uint64             `msgpack:"context_table"`
+	Background    uint64             `msgpack:"background"`
+	Manager       uint64             `msgpack:"manager"`
+	Value         msgpack.RawMessage `msgpack:"value"`
+	Errors        []PluginError      `msgpack:"errors"`
+	Context       *contextWrites     `msgpack:"context"`
+	Protocol      int                `msgpack:"protocol"`
+	SharedManager uint64             `msgpack:"shared_manager"`
+	Server        string             `msgpack:"server"`
+}
+
+type outcome struct {
+	resp *response
+	err  error
+}
+
+// wireConn is one connection to a sidecar: requests are written under a mutex, one reader
+// goroutine hands answers to their callers by id. When the connection breaks, every call in flight
+// fails with ErrSidecarDied and later calls fail at once.
+type wireConn struct {
+	nc    net.Conn
+	epoch uint64
+
+	wmu  sync.Mutex
+	wbuf []byte
+
+	mu      sync.Mutex
+	nextID  uint64
+	pending map[uint64]chan outcome
+	dead    error
+	done    chan struct{}
+}
+
+func newWireConn(nc net.Conn, epoch uint64) *wireConn {
+	c := &wireConn{nc: nc, epoch: epoch, pending: make(map[uint64]chan outcome), done: make(chan struct{})}
+	go c.readLoop()
+	return c
+}
+
+func (c *wireConn) isDead() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dead != nil
+}
+
+// fail marks the connection dead and fails every call in flight.
+func (c *wireConn) fail(err error) {
+	c.mu.Lock()
+	if c.dead != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.dead = err
+	pending := c.pending
+	c.pending = make(map[uint64]chan outcome)
+	close(c.done)
+	c.mu.Unlock()
+	_ = c.nc.Close()
+	for _, ch := range pending {
+		ch <- outcome{err: err}
+	}
+}
+
+func (c *wireConn) close() { c.fail(fmt.Errorf("%w: connection closed by the client", ErrSidecarDied)) }
+
+func (c *wireConn) readLoop() {
+	r := bufio.NewReaderSize(c.nc, 64<<10)
+	var hdr [4]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			c.fail(fmt.Errorf("%w: %v", ErrSidecarDied, err))
+			return
+		}
+		n := binary.BigEndian.Uint32(hdr[:])
+		if n > maxFrameBytes {
+			c.fail(fmt.Errorf("%w: the sidecar sent a frame of %d bytes (limit %d)", ErrSidecarDied, n, maxFrameBytes))
+			return
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			c.fail(fmt.Errorf("%w: %v", ErrSidecarDied, err))
+			return
+		}
+		resp := new(response)
+		if err := msgpack.Unmarshal(body, resp); err != nil {
+			c.fail(fmt.Errorf("%w: undecodable answer: %v", ErrSidecarDied, err))
+			return
+		}
+		c.mu.Lock()
+		ch, ok := c.pending[resp.ID]
+		delete(c.pending, resp.ID)
+		c.mu.Unlock()
+		if ok {
+			ch <- outcome{resp: resp}
+		}
+	}
+}
+
+var chanPool = sync.Pool{New: func() any { return make(chan outcome, 1) }}
+
+// call sends req and waits for its answer (or the connection's death).
+func (c *wireConn) call(req *request) (*response, error) {
+	ch := chanPool.Get().(chan outcome)
+	c.mu.Lock()
+	if c.dead != nil {
+		err := c.dead
+		c.mu.Unlock()
+		chanPool.Put(ch)
+		return nil, err
+	}
+	c.nextID++
+	req.ID = c.nextID
+	c.pending[req.ID] = ch
+	c.mu.Unlock()
+
+	if err := c.write(req); err != nil {
+		c.mu.Lock()
+		_, still := c.pending[req.ID]
+		delete(c.pending, req.ID)
+		c.mu.Unlock()
+		if still {
+			chanPool.Put(ch)
+			return nil, err
+		}
+		// the reader (or fail) already answered: take that answer below
+	}
+	out := <-ch
+	chanPool.Put(ch)
+	return out.resp, out.err
+}
+
+func (c *wireConn) write(req *request) error {
+	body, err := msgpack.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("%w: request encode failed: %v", ErrCpexInvalidInput, err)
+	}
+	if len(body) > maxFrameBytes {
+		return &Error{Op: req.Op, RC: rcInvalidInput, Code: "CPEX_ERR_FFI_FRAME_TOO_LARGE",
+			Message: fmt.Sprintf("request of %d bytes exceeds the frame limit of %d", len(body), maxFrameBytes)}
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	buf := c.wbuf[:0]
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(body)))
+	buf = append(buf, body...)
+	_, err = c.nc.Write(buf)
+	if cap(buf) <= 64<<10 {
+		c.wbuf = buf
+	}
+	if err != nil {
+		c.fail(fmt.Errorf("%w: %v", ErrSidecarDied, err))
+		return fmt.Errorf("%w: %v", ErrSidecarDied, err)
+	}
+	return nil
+}
+
+// inFlight is the number of calls waiting for an answer (diagnostics and tests).
+func (c *wireConn) inFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending)
+}

@@ -1,0 +1,184 @@
+// The sidecar in-process over a real Unix socket: operations, return codes, ingress validation,
+// handles per connection, malformed frames.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SidecarServer } from '../src/server.js';
+import { FrameReader, frame, packValue, RC, unpackValue } from '../src/wire.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'cpex-ffi-'));
+const sock = path.join(dir, 's.sock');
+const server = new SidecarServer({ cwd: dir, callTimeoutMs: 5000 });
+
+type Answer = Record<string, unknown> & { id: number; rc: number };
+
+class Client {
+  private readonly socket: net.Socket;
+  private readonly reader = new FrameReader();
+  private readonly waiting = new Map<number, (a: Answer) => void>();
+  readonly unmatched: Answer[] = [];
+  private next = 1;
+  constructor() {
+    this.socket = net.connect(sock);
+    this.socket.on('data', (chunk) => {
+      for (const ev of this.reader.push(chunk)) {
+        if (ev.kind !== 'frame') continue;
+        const a = (
+          ev.body[0] === 0x7b ? JSON.parse(Buffer.from(ev.body).toString()) : unpackValue(ev.body)
+        ) as Answer;
+        const w = this.waiting.get(a.id);
+        if (w) {
+          this.waiting.delete(a.id);
+          w(a);
+        } else this.unmatched.push(a);
+      }
+    });
+  }
+  call(req: Record<string, unknown>): Promise<Answer> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.socket.write(frame(packValue({ ...req, id })));
+    });
+  }
+  raw(body: Uint8Array): void {
+    this.socket.write(frame(body));
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+const YAML = `
+plugins:
+  - name: upper
+    kind: node://./upper.mjs
+    hooks: [tool_pre_invoke, tool_post_invoke]
+`;
+
+beforeAll(async () => {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(
+    path.join(dir, 'upper.mjs'),
+    `export default { name: 'upper', hooks: {
+      tool_pre_invoke: (p, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { continueProcessing: true, modifiedPayload: { ...p, name: p.name.toUpperCase() }, metadata: { n: ctx.state.n } }; },
+      tool_post_invoke: (_p, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { continueProcessing: true, metadata: { n: ctx.state.n } }; },
+    } };`,
+  );
+  await server.listen(sock);
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('cpex serve (in-process)', () => {
+  it('creates the socket 0600', () => {
+    expect(statSync(sock).mode & 0o777).toBe(0o600);
+  });
+
+  it('runs the lifecycle and threads the context table pre → post', async () => {
+    const c = new Client();
+    const v = await c.call({ op: 'version' });
+    expect(v).toMatchObject({ rc: 0, protocol: 1, rust_abi: 2, shared_manager: null });
+    const loaded = await c.call({ op: 'load_config', yaml: YAML });
+    expect(loaded.rc).toBe(RC.OK);
+    const manager = loaded.manager as number;
+    expect(await c.call({ op: 'plugin_count', manager })).toMatchObject({ rc: 0, value: 1 });
+    expect(await c.call({ op: 'has_hooks_for', manager, hook: 'tool_pre_invoke' })).toMatchObject({
+      value: true,
+    });
+    expect(
+      (await c.call({ op: 'invoke', manager, hook: 'tool_pre_invoke', payload: packValue({ name: 'x' }) }))
+        .rc,
+    ).toBe(RC.PIPELINE_ERROR);
+    expect((await c.call({ op: 'initialize', manager })).rc).toBe(0);
+    const pre = await c.call({
+      op: 'invoke',
+      manager,
+      hook: 'tool_pre_invoke',
+      payload: packValue({ name: 'search', args: {} }),
+      context: { request_id: 'r1', user: 'alice' },
+    });
+    expect(pre.rc).toBe(0);
+    const env = pre.result as Record<string, unknown>;
+    expect(env).toMatchObject({
+      continue_processing: true,
+      payload_type: 0,
+      payload_modified: true,
+      metadata: { n: 1 },
+    });
+    expect(unpackValue(env.modified_payload as Uint8Array)).toEqual({ name: 'SEARCH', args: {} });
+    const post = await c.call({
+      op: 'invoke',
+      manager,
+      hook: 'tool_post_invoke',
+      payload: packValue({ name: 'search', result: 1 }),
+      context_table: pre.context_table,
+    });
+    expect(post.result).toMatchObject({ metadata: { n: 2 } });
+    // the input table was consumed
+    const again = await c.call({
+      op: 'invoke',
+      manager,
+      hook: 'tool_post_invoke',
+      payload: packValue({ name: 's', result: 1 }),
+      context_table: pre.context_table,
+    });
+    expect(again).toMatchObject({ rc: RC.INVALID_HANDLE, error: { code: 'CPEX_ERR_FFI_INVALID_HANDLE' } });
+    // ingress validation
+    expect(
+      await c.call({ op: 'invoke', manager, hook: 'tool_pre_invoke', payload: packValue({ name: 7 }) }),
+    ).toMatchObject({ rc: RC.PARSE_ERROR, error: { code: 'CPEX_ERR_INVALID_PAYLOAD' } });
+    expect(
+      await c.call({
+        op: 'invoke',
+        manager,
+        hook: 'tool_pre_invoke',
+        payload_type: 7,
+        payload: packValue({ name: 'x' }),
+      }),
+    ).toMatchObject({ rc: RC.PARSE_ERROR });
+    expect(
+      await c.call({
+        op: 'invoke',
+        manager,
+        hook: 'tool_pre_invoke',
+        payload: packValue({ name: 'x' }),
+        extensions: packValue({ security: { labels: 'nope' } }),
+      }),
+    ).toMatchObject({ rc: RC.PARSE_ERROR });
+    expect(
+      await c.call({ op: 'invoke', manager, hook: 'tool_pre_invoke', payload: new Uint8Array([0xc1]) }),
+    ).toMatchObject({ rc: RC.PARSE_ERROR });
+    expect(await c.call({ op: 'shutdown', manager })).toMatchObject({ rc: 0 });
+    expect(await c.call({ op: 'plugin_count', manager })).toMatchObject({ rc: RC.INVALID_HANDLE });
+    c.close();
+  });
+
+  it('answers malformed frames with -2 and keeps serving; handles die with their connection', async () => {
+    const a = new Client();
+    const b = new Client();
+    const loaded = await a.call({ op: 'load_config', yaml: YAML });
+    a.raw(new Uint8Array([0xc1]));
+    a.raw(packValue([1, 2]));
+    expect(await a.call({ op: 'no_such_op' })).toMatchObject({
+      rc: RC.INVALID_INPUT,
+      error: { code: 'CPEX_ERR_FFI_UNKNOWN_OP' },
+    });
+    expect(a.unmatched.every((x) => x.rc === RC.INVALID_INPUT && x.id === 0)).toBe(true);
+    expect(a.unmatched).toHaveLength(2);
+    // another connection cannot use a's handle
+    expect(await b.call({ op: 'plugin_count', manager: loaded.manager })).toMatchObject({
+      rc: RC.INVALID_HANDLE,
+    });
+    expect(((await b.call({ op: 'stats' })) as Record<string, unknown>).handles).toBe(1);
+    a.close();
+    await expect
+      .poll(async () => ((await b.call({ op: 'stats' })) as Record<string, unknown>).handles)
+      .toBe(0);
+    b.close();
+  });
+});
