@@ -83,7 +83,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case '--host': {
         const h = take();
-        if (h !== 'ts' && h !== 'python') throw new UsageError(`--host must be ts or python, got "${h}"`);
+        if (h !== 'ts' && h !== 'python' && h !== 'native')
+          throw new UsageError(`--host must be ts, python or native, got "${h}"`);
         a.host = h;
         break;
       }
@@ -107,15 +108,17 @@ Runs behaviour scenarios (format: ../shared/conformance/README.md) through a rea
 PluginManager and checks every step's expect: block. Default input: conformance/scenarios.
 
 options:
-  --host ts|python     which host runs the probe plugins. Default: python when @cpex/host-python
-                       exports registerPythonHost, else ts.
+  --host ts|python|native
+                       which host runs the probe plugins. Default: python when @cpex/host-python
+                       exports registerPythonHost, else ts. native: the C build of the probe
+                       (@cpex/host-native/testing, built with the machine's cc) in-process.
   --python-path DIR    import root for Python plugins (repeatable), e.g. ../shared/conformance/python
   --python PATH        interpreter for the Python host and the reference
                        (default: $CPEX_PYTHON, else <repo>/.venv/bin/python, else python3)
   --reference python   also run each scenario through the real Python cpex 0.1.4 PluginManager and
                        report differences; undocumented ones (not in conformance/deviations.yaml)
                        fail the run
-  --matrix             run the corpus once per available host (ts, python) and report differences
+  --matrix             run the corpus once per available host (ts, python, native) and report differences
   --json               print one JSON array (one object per scenario) on stdout
   -h, --help           this text
 exit: 0 all good, 1 a mismatch or undocumented difference, 2 bad usage or invalid scenario`;

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { canonicalView, diffViews } from './compare.js';
 import type { ScenarioOutput } from './output.js';
 import { applyExpectations, type HostName, loadPythonHost, type RunOptions, runScenario } from './runner.js';
+import { nativeUnavailableReason } from './probes/native-probe.js';
 import type { Scenario } from './scenario.js';
 
-export const MATRIX_HOSTS: readonly HostName[] = ['ts', 'python'];
+export const MATRIX_HOSTS: readonly HostName[] = ['ts', 'python', 'native'];
 
 /** Paths allowed to differ between hosts (in-place writes land on the caller's object only in-process). */
 const HOST_DEPENDENT = [/^steps\/\d+\/payload_after(\/|$)/];
@@ -45,7 +46,9 @@ export async function availableHosts(): Promise<{ hosts: HostName[]; unavailable
   if (await loadPythonHost()) hosts.push('python');
   else unavailable.python = '@cpex/host-python does not export registerPythonHost';
   unavailable.wasm = 'host-wasm probes not wired into the runner yet';
-  unavailable.native = 'host-native probes not wired into the runner yet';
+  const nativeWhy = await nativeUnavailableReason();
+  if (nativeWhy === undefined) hosts.push('native');
+  else unavailable.native = nativeWhy;
   return { hosts, unavailable };
 }
 

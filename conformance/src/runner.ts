@@ -30,6 +30,7 @@ import {
   type StepOutput,
   type ViolationOut,
 } from './output.js';
+import { registerNativeProbes } from './probes/native-probe.js';
 import { registerTsProbes } from './probes/ts-probe.js';
 import { MANAGER_KEYS, type Scenario, type ScenarioGlobalContext } from './scenario.js';
 
@@ -47,7 +48,7 @@ export interface ManagerLike {
   readonly initialized?: boolean;
 }
 
-export type HostName = 'ts' | 'python';
+export type HostName = 'ts' | 'python' | 'native';
 
 export interface RunOptions {
   host: HostName;
@@ -286,9 +287,20 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
  * reaches the Python workers, as it reaches plugin code in the Python reference (where it is the
  * harness process's environment); `process.env` itself is never changed.
  */
-async function setupHost(manager: ManagerLike, opts: RunOptions, env: Record<string, string>): Promise<void> {
+async function setupHost(
+  manager: ManagerLike,
+  opts: RunOptions,
+  env: Record<string, string>,
+): Promise<{ dispose(): Promise<void> } | undefined> {
   const register = await loadPythonHost();
   const pythonHost = { pythonPath: [...opts.pythonPath, ...extraPythonRoots()], python: opts.python, env };
+  if (opts.host === 'native') {
+    // The probe kinds run as the C probe library through the native host; other kinds (Python
+    // cpex's own fixture plugins) still run through host-python, as for --host ts.
+    const native = await registerNativeProbes(manager);
+    if (register) await register(manager, pythonHost);
+    return native;
+  }
   if (opts.host === 'ts') {
     registerTsProbes(manager);
     // Kinds without a TS probe (Python cpex's own fixture plugins, any other dotted class path)
@@ -318,9 +330,10 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<Scena
     expect_ok: true,
   };
   let manager: ManagerLike;
+  let hostToDispose: { dispose(): Promise<void> } | undefined;
   try {
     manager = new PluginManager(managerOptions(sc));
-    await setupHost(manager, opts, sc.env);
+    hostToDispose = await setupHost(manager, opts, sc.env);
   } catch (e) {
     out.runner_error = { code: (e as CpexError).code ?? 'ERROR', message: (e as Error).message };
     out.expect_ok = false;
@@ -339,6 +352,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<Scena
   } finally {
     tracer.dispose();
     await withTimeout(manager.shutdown(), 10_000, 'shutdown').catch(() => {});
+    await hostToDispose?.dispose().catch(() => {});
   }
   return out;
 }

@@ -95,7 +95,7 @@ const PROTOTYPES = {
   shutdown: 'void cpex_plugin_shutdown(void *state)',
 } as const;
 
-function loadError(path: string, message: string, cause?: unknown, plugin?: string): CpexError {
+export function loadError(path: string, message: string, cause?: unknown, plugin?: string): CpexError {
   return new CpexError('CPEX_ERR_PLUGIN_LOAD', `native library ${path}: ${message}`, {
     ...(plugin ? { plugin } : {}),
     ...(cause ? { cause } : {}),
@@ -103,12 +103,20 @@ function loadError(path: string, message: string, cause?: unknown, plugin?: stri
   });
 }
 
-/** Reads and checks the manifest: ABI version first (nothing else is read when it differs), then the hash. */
-export function readManifest(path: string, ptr: unknown, plugin?: string): NativeManifest {
-  const k = koffi();
-  if (ptr === null || ptr === undefined)
-    throw loadError(path, 'cpex_plugin_manifest() returned NULL', undefined, plugin);
-  const abi = k.decode(ptr, 'uint32_t') as number;
+/** A manifest as read from memory (in this process, or by an isolation: process child). */
+export interface RawManifest {
+  abi_version: number;
+  /** Absent when abi_version differs: nothing else is read then. */
+  interface_hash?: number | bigint | string;
+  hook_count?: number;
+  name?: string | null;
+  version?: string | null;
+  hooks?: ReadonlyArray<string | null>;
+}
+
+/** Checks a manifest: ABI version first (nothing else is trusted when it differs), then the hash. */
+export function validateManifest(path: string, raw: RawManifest, plugin?: string): NativeManifest {
+  const abi = raw.abi_version;
   if (abi !== ABI_VERSION) {
     throw new CpexError(
       'CPEX_ERR_NATIVE_ABI_MISMATCH',
@@ -116,14 +124,7 @@ export function readManifest(path: string, ptr: unknown, plugin?: string): Nativ
       { ...(plugin ? { plugin } : {}), details: { path, declared: abi, expected: ABI_VERSION } },
     );
   }
-  const raw = k.decode(ptr, manifestStruct()) as {
-    hook_count: number;
-    interface_hash: number | bigint;
-    name: string | null;
-    version: string | null;
-    hooks: unknown;
-  };
-  const declared = BigInt(raw.interface_hash);
+  const declared = BigInt(raw.interface_hash ?? 0);
   const expected = interfaceHash();
   if (declared !== expected) {
     throw new CpexError(
@@ -135,16 +136,13 @@ export function readManifest(path: string, ptr: unknown, plugin?: string): Nativ
       },
     );
   }
-  if (raw.hook_count > 4096)
-    throw loadError(path, `manifest hook_count ${raw.hook_count} is implausible`, undefined, plugin);
-  const hooks: string[] =
-    raw.hook_count === 0 || raw.hooks === null
-      ? []
-      : (k.decode(raw.hooks, 'const char *', raw.hook_count) as Array<string | null>).map((h, i) => {
-          if (typeof h !== 'string' || !h)
-            throw loadError(path, `manifest hook ${i} is NULL or empty`, undefined, plugin);
-          return h;
-        });
+  const count = raw.hook_count ?? raw.hooks?.length ?? 0;
+  if (count > 4096) throw loadError(path, `manifest hook_count ${count} is implausible`, undefined, plugin);
+  const hooks = (raw.hooks ?? []).map((h, i) => {
+    if (typeof h !== 'string' || !h)
+      throw loadError(path, `manifest hook ${i} is NULL or empty`, undefined, plugin);
+    return h;
+  });
   if (typeof raw.name !== 'string' || !raw.name)
     throw loadError(path, 'manifest name is NULL or empty', undefined, plugin);
   return {
@@ -154,6 +152,21 @@ export function readManifest(path: string, ptr: unknown, plugin?: string): Nativ
     version: typeof raw.version === 'string' ? raw.version : '',
     hooks,
   };
+}
+
+/** Reads the manifest at `ptr` (in this process) and checks it. */
+export function readManifest(path: string, ptr: unknown, plugin?: string): NativeManifest {
+  const k = koffi();
+  if (ptr === null || ptr === undefined)
+    throw loadError(path, 'cpex_plugin_manifest() returned NULL', undefined, plugin);
+  const abi = k.decode(ptr, 'uint32_t') as number;
+  if (abi !== ABI_VERSION) return validateManifest(path, { abi_version: abi }, plugin);
+  const raw = k.decode(ptr, manifestStruct()) as RawManifest & { hooks: unknown; hook_count: number };
+  const hooks =
+    raw.hook_count === 0 || raw.hooks === null || raw.hook_count > 4096
+      ? []
+      : (k.decode(raw.hooks, 'const char *', raw.hook_count) as Array<string | null>);
+  return validateManifest(path, { ...raw, hooks }, plugin);
 }
 
 /**

@@ -119,6 +119,25 @@ describe('signatures, verified before dlopen', () => {
     expect(loaded(file)).toBe(false);
   });
 
+  it('isolation: process checks before spawning: a tampered library never reaches the child', async () => {
+    const file = library('tampered_proc', 'trusted');
+    const bytes = readFileSync(file);
+    bytes[200] = (bytes[200] ?? 0) ^ 0x01;
+    writeFileSync(file, bytes);
+    const err = await refusal(load(file, { trusted_keys: [trusted.publicKeyPem] }, { isolation: 'process' }));
+    expect(err.message).toMatch(/does not verify/);
+    expect(loaded(file)).toBe(false);
+    // ... and a valid one loads in the child (its constructor ran there, writing the marker).
+    const good = library('good_proc', 'trusted');
+    const { result } = await load(
+      good,
+      { trusted_keys: [trusted.publicKeyPem], require_signature: true },
+      { isolation: 'process' },
+    );
+    expect(result.metadata.ok).toBe(1);
+    expect(loaded(good)).toBe(true);
+  });
+
   it('a garbage signature file is refused even when signatures are optional', async () => {
     const file = library('badsig');
     writeFileSync(`${file}.sig`, 'not a signature');
