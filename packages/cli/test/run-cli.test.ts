@@ -49,7 +49,9 @@ describe('runCli with contributed commands', () => {
     expect(io.stdout).toMatch(/^Usage: cpex validate <config>/);
     const unknown = capture();
     expect(await runCli(['deploy'], unknown, { commands: [serve] })).toBe(EXIT.usage);
-    expect(unknown.stderr).toMatch(/unknown command "deploy" \(commands: validate, invoke, plugins, serve[,;]/);
+    expect(unknown.stderr).toMatch(
+      /unknown command "deploy" \(commands: validate, invoke, plugins, serve[,;]/,
+    );
     expect(unknown.stderr.match(/\bserve\b/g)).toHaveLength(1);
   });
 
