@@ -587,7 +587,20 @@ export class SidecarServer {
             ),
           );
         }, this.callTimeoutMs);
-        out.then((a) => finish({ id: req.id, rc: RC.OK, ...a }), fail);
+        out.then((a) => {
+          if (answered) {
+            // timed out already: the client never learns these handles, so free them now
+            for (const key of ['context_table', 'background'] as const)
+              if (typeof a[key] === 'number') conn.handles.delete(a[key] as number);
+            if (req.op === 'load_config' && req.manager === undefined && typeof a.manager === 'number') {
+              const e = conn.handles.get(a.manager);
+              conn.handles.delete(a.manager);
+              if (e?.kind === 'manager') this.track(disposeManaged(e.m));
+            }
+            return;
+          }
+          finish({ id: req.id, rc: RC.OK, ...a });
+        }, fail);
       } else {
         finish({ id: req.id, rc: RC.OK, ...out });
       }
