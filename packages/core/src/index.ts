@@ -45,3 +45,7 @@ export type {
   ExplainedRef,
   ExplainedPlugin,
 } from './executor/route-explain.js';
+export { configHash } from './reload/hash.js';
+export { reloadChannel } from './reload/reloader.js';
+export type { ReloadResult, ReloadSource, ReloadEvent } from './reload/reloader.js';
+export type { ConfigWatch, WatchConfigOptions } from './reload/watch.js';

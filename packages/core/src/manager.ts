@@ -28,6 +28,8 @@ import { FactoryResolver } from './manager/factories.js';
 import { describeRegistration, type LineupEntry, lineupRows } from './manager/introspect.js';
 import { Lifecycle, type LifecycleState } from './manager/lifecycle.js';
 import { consoleLogger } from './manager/logger.js';
+import { type Generation, type ReloadResult, type ReloadSource, Reloader } from './reload/reloader.js';
+import { type ConfigWatch, type WatchConfigOptions, watchConfigFile } from './reload/watch.js';
 import { invokeWithSession } from './session/invoke.js';
 import { resolveSession } from './session/resolve.js';
 import {
@@ -56,7 +58,7 @@ import type {
 } from './types.js';
 
 export { consoleLogger };
-export type { LineupEntry, LifecycleState };
+export type { LineupEntry, LifecycleState, ReloadResult, ReloadSource, ConfigWatch, WatchConfigOptions };
 
 /** A config given as an object: the YAML structure (snake_case keys). */
 export type ConfigObject = RawConfig;
@@ -107,6 +109,11 @@ export class PluginManager {
   /** Invocations in flight, and who waits for them to reach zero (shutdown). */
   #inflight = 0;
   readonly #idleWaiters: Array<() => void> = [];
+  /** Invocations of the current active lineup (hot reload retires a lineup once its generation drains). */
+  #gen: Generation = { inflight: 0 };
+  /** Set while a session invoke starts on the generation it reserved before its store round trip. */
+  #startGen: Generation | undefined;
+  readonly #reloader: Reloader;
 
   constructor(options: ManagerOptions = {}) {
     this.#logger = options.logger ?? consoleLogger;
@@ -127,8 +134,13 @@ export class PluginManager {
       nextInvocationId: () => ++this.#invocations,
       invocationStarted: () => {
         this.#inflight++;
+        const g = this.#startGen ?? this.#gen;
+        g.inflight++;
+        return g;
       },
-      invocationFinished: () => {
+      invocationFinished: (token) => {
+        const g = token as Generation;
+        if (--g.inflight === 0) g.onDrained?.();
         if (--this.#inflight === 0 && this.#idleWaiters.length > 0) {
           for (const w of this.#idleWaiters.splice(0)) w();
         }
@@ -141,6 +153,69 @@ export class PluginManager {
       },
     };
     for (const h of options.hosts ?? []) this.registerHost(h);
+    this.#reloader = new Reloader({
+      logger: this.#logger,
+      env: this.#env,
+      state: () => this.#life.state,
+      active: () => this.#active,
+      pending: () => this.#pending,
+      setPending: (list) => {
+        this.#pending.splice(0, this.#pending.length, ...list);
+      },
+      configFor: (cfg) => {
+        const next = new ConfigState(options, this.#env);
+        next.merge(cfg, this.#logger);
+        return next;
+      },
+      commitConfig: (next) => this.#cfg.replaceWith(next),
+      deps: (next) => {
+        const d = this.#deps();
+        const ctx = {
+          ...d.factoryContext,
+          baseDir: next.baseDir,
+          pluginDirs: next.pluginDirs,
+          settings: next.settings,
+        };
+        return { ...d, settings: next.settings, factoryContext: ctx };
+      },
+      nextOrder: () => ++this.#order,
+      swap: (next) => {
+        const old = this.#gen;
+        this.#active = next;
+        this.#gen = { inflight: 0 };
+        return old;
+      },
+    });
+  }
+
+  /**
+   * Hot reload: replace the config-sourced plugins with those of `source` in ONE atomic swap.
+   * Unchanged content (same hash) is a no-op; plugins whose entries did not change keep their
+   * instances (no re-initialize); invocations in flight finish on the old lineup; removed plugins
+   * shut down after their calls drain. A config that fails to validate or initialize rejects with
+   * CPEX_ERR_RELOAD and the old lineup keeps serving. Publishes `cpex:reload` events.
+   *
+   * @example
+   * ```ts
+   * const r = await manager.reload('/etc/cpex/plugins.yaml');
+   * console.log(r.status, r.hash, r.added, r.removed);
+   * ```
+   */
+  reload(source: ReloadSource): Promise<ReloadResult> {
+    return this.#reloader.reload(source, this);
+  }
+
+  /**
+   * Watch a config file (and its directory, so editors' rename-over and Kubernetes ConfigMap
+   * symlink swaps are seen) and reload on every content change. Opt-in, from code only.
+   */
+  watchConfig(file: string, options: WatchConfigOptions = {}): ConfigWatch {
+    return watchConfigFile(this, this.#reloader, file, { logger: this.#logger, ...options });
+  }
+
+  /** Content hash of the config serving now (set by reload()/watchConfig()). */
+  get configHash(): string | undefined {
+    return this.#reloader.hash;
   }
 
   /** Settings after precedence (option > YAML plugin_settings > PLUGINS_* env > default). */
@@ -482,7 +557,17 @@ export class PluginManager {
       const session = resolveSession(options.extensions);
       if (session !== undefined) {
         const l = lineup;
-        return invokeWithSession(
+        // Reserve a place in this lineup's generation across the store round trip (hot reload
+        // retires a lineup only when every invocation that took it has finished).
+        const gen = this.#gen;
+        gen.inflight++;
+        let reserved = true;
+        const release = () => {
+          if (!reserved) return;
+          reserved = false;
+          if (--gen.inflight === 0) gen.onDrained?.();
+        };
+        const p = invokeWithSession(
           store,
           session,
           hook,
@@ -490,12 +575,20 @@ export class PluginManager {
           (o) => {
             const late = this.#life.invokeError(hook);
             if (late !== undefined) throw late;
-            return new Invocation(this.#engine, l, hook, payload, o).run() as Promise<
-              PipelineResult<PayloadOf<H>>
-            >;
+            this.#startGen = gen;
+            try {
+              return new Invocation(this.#engine, l, hook, payload, o).run() as Promise<
+                PipelineResult<PayloadOf<H>>
+              >;
+            } finally {
+              this.#startGen = undefined;
+              release();
+            }
           },
           this.#logger,
         );
+        p.then(release, release);
+        return p;
       }
     }
     try {
@@ -568,6 +661,7 @@ export class PluginManager {
     await Promise.allSettled([...this.#activations]);
     if (this.#inflight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     await this.drain();
+    await this.#reloader.drains();
     const active = this.#active;
     const all = [...active.registrations, ...active.overrides];
     for (const r of all) r.closing = true;

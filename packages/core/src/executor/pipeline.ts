@@ -59,9 +59,12 @@ export interface Engine {
   /** In-flight fire-and-forget work, drained by shutdown(). */
   readonly background: Set<Promise<unknown>>;
   nextInvocationId(): number;
-  /** An invocation started / finished (shutdown() waits for in-flight invocations). */
-  invocationStarted(): void;
-  invocationFinished(): void;
+  /**
+   * An invocation started / finished (shutdown() waits for in-flight invocations). The token
+   * returned here is handed back to invocationFinished (hot reload: the lineup generation).
+   */
+  invocationStarted(): unknown;
+  invocationFinished(token: unknown): void;
   /** Called when a plugin trips on_error: disable. */
   onDisabled(reg: Registration, reason: string): void;
 }
@@ -101,6 +104,8 @@ export class Invocation {
   readonly id: number;
   readonly tracing: boolean;
   readonly #lineup: Lineup;
+  /** From engine.invocationStarted(), back to engine.invocationFinished(). */
+  #startToken: unknown;
   readonly #original: unknown;
   readonly #gc: GlobalContext;
   readonly #table: ContextTable;
@@ -190,7 +195,7 @@ export class Invocation {
         plugins: this.#lineup.ordered.length,
       });
     }
-    this.engine.invocationStarted();
+    this.#startToken = this.engine.invocationStarted();
     this.#drive();
     this.#inRun = false;
     const sr = this.#sync;
@@ -260,7 +265,7 @@ export class Invocation {
     if (this.#finished) return;
     this.#finished = true;
     this.#stopAbortListener?.();
-    this.engine.invocationFinished();
+    this.engine.invocationFinished(this.#startToken);
     // Every hook:start gets its hook:end: success, halt, violationsAsExceptions, abort or error.
     if (this.tracing && hookEndChannel.hasSubscribers) {
       hookEndChannel.publish({

@@ -45,6 +45,21 @@ export class ConfigState {
     }
   }
 
+  /**
+   * Take over everything `next` holds (hot reload: the new config replaces the old one instead
+   * of merging into it). `policies` is updated in place: the executor holds that map.
+   */
+  replaceWith(next: ConfigState): void {
+    this.#yaml = next.#yaml;
+    this.settings = next.settings;
+    this.routing = next.routing;
+    this.pluginDirs = next.pluginDirs;
+    this.baseDir = next.baseDir;
+    this.config = next.config;
+    this.warnings.push(...next.warnings);
+    this.#compilePolicies();
+  }
+
   #compilePolicies(): void {
     this.policies.clear();
     for (const [hook, fields] of Object.entries(this.settings.hookPolicies))
