@@ -1,6 +1,6 @@
 /** Where the CLI writes, and how it reports errors (coded, one line per issue). */
 import path from 'node:path';
-import { ConfigError, CpexError, describeCause } from '@cpex/core';
+import { ConfigError, CpexError, describeCause, errorLocation } from '@cpex/core';
 
 /** Output streams of one CLI run (process.stdout/stderr, or buffers in tests). */
 export interface CliIo {
@@ -50,7 +50,10 @@ export function formatError(e: unknown, cwd?: string): string[] {
   if (e instanceof CpexError) {
     const plugin = e.plugin && !e.message.includes(e.plugin) ? ` [plugin ${e.plugin}]` : '';
     const file = fileNote(e.file);
-    return [`error ${e.code}${at(e.path)}: ${stripPath(e.message, e.path)}${plugin}${file}`];
+    const out = [`error ${e.code}${at(e.path)}: ${stripPath(e.message, e.path)}${plugin}${file}`];
+    const thrownAt = e.cause === undefined ? undefined : errorLocation(e.cause);
+    if (thrownAt) out.push(`  thrown at ${thrownAt}`);
+    return out;
   }
   return [`error: ${describeCause(e)}`];
 }

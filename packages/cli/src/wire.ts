@@ -31,6 +31,7 @@ export function errorToWire(e: PluginErrorRecord): Record<string, unknown> {
     message: e.message,
     phase: e.phase,
     error_code: e.errorCode,
+    location: e.location,
   });
 }
 

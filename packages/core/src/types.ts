@@ -61,6 +61,11 @@ export interface PluginErrorRecord {
   phase?: Phase;
   /** The `CPEX_ERR_*` code behind it, when the failure was a coded error. */
   errorCode?: string;
+  /**
+   * Where the plugin's thrown error (or the `cause` of a host's coded error) was raised: the first
+   * stack frame with a file, `path:line:column`. Absent when unknown (non-Error values, other languages).
+   */
+  location?: string;
 }
 
 /** Handle on the fire-and-forget work of one invocation. */

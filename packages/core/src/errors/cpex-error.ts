@@ -43,7 +43,11 @@ export class CpexError extends Error {
     for (const k of ['plugin', 'hook', 'phase', 'file', 'path', 'details'] as const) {
       if (this[k] !== undefined) out[k] = this[k];
     }
-    if (this.cause !== undefined) out.cause = describeCause(this.cause);
+    if (this.cause !== undefined) {
+      out.cause = describeCause(this.cause);
+      const at = errorLocation(this.cause);
+      if (at) out.location = at;
+    }
     return out;
   }
 }
@@ -132,4 +136,37 @@ export function describeCause(e: unknown): string {
 
 function uninspectable(e: unknown): string {
   return `an uninspectable thrown ${typeof e === 'function' ? 'function' : 'object'}`;
+}
+
+const FRAME = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/;
+
+/**
+ * Where a thrown Error comes from: the first stack frame with a file location, as
+ * `path:line:column` (file: URLs as paths; node: internals and native frames skipped). Undefined
+ * for non-Errors, errors without a usable stack, or values that throw when inspected.
+ * @example errorLocation(new Error('x')) // '/srv/plugins/guard.mjs:12:11'
+ */
+export function errorLocation(e: unknown): string | undefined {
+  try {
+    if (!(e instanceof Error)) return undefined;
+    const stack: unknown = e.stack;
+    if (typeof stack !== 'string') return undefined;
+    for (const line of stack.split('\n', 40)) {
+      const m = FRAME.exec(line);
+      if (!m) continue;
+      let file = m[1]!;
+      if (file.startsWith('node:') || file === '<anonymous>' || file.startsWith('native')) continue;
+      if (file.startsWith('file://')) {
+        try {
+          file = decodeURIComponent(new URL(file).pathname);
+        } catch {
+          // keep the URL as given
+        }
+      }
+      return `${file}:${m[2]}:${m[3]}`;
+    }
+  } catch {
+    // a hostile value (throwing getters, revoked proxy): no location
+  }
+  return undefined;
 }

@@ -411,6 +411,7 @@ export class Invocation {
       message: f.message,
       phase,
       ...(f.errorCode ? { errorCode: f.errorCode } : {}),
+      ...(f.location ? { location: f.location } : {}),
     });
     if (reg.entry.onError === 'disable' && !reg.disabled) {
       reg.disabled = true;
@@ -425,6 +426,7 @@ export class Invocation {
     const f: Failure = o.failure!;
     const details: Record<string, unknown> = { error: f.message, ...(f.details ?? {}) };
     if (f.errorCode) details.error_code = f.errorCode;
+    if (f.location) details.location = f.location;
     // On a halt retryDelayMs is the halting plugin's: a failed plugin returned none.
     this.retry = 0;
     this.halt({

@@ -16,7 +16,7 @@
  * Any thrown or returned value, however hostile (revoked Proxy, throwing traps, throwing
  * toString/Symbol.toPrimitive), becomes a coded failure here; nothing here throws.
  */
-import { CpexError, describeCause } from '../errors/cpex-error.js';
+import { CpexError, describeCause, errorLocation } from '../errors/cpex-error.js';
 import type { CpexErrorCode } from '../errors/catalogue.js';
 import { extensionsView, mergeExtensions } from '../extensions/gate.js';
 import type { Extensions } from '../extensions/types.js';
@@ -32,6 +32,8 @@ export interface Failure {
   message: string;
   errorCode?: string;
   details?: Record<string, unknown>;
+  /** Where the thrown error (or a coded error's cause) was raised: first stack frame, `path:line:column`. */
+  location?: string;
 }
 
 /** A call that timed out (the executor's deadline, or the host's liveness backstop). */
@@ -83,6 +85,8 @@ export function failureOf(e: unknown, reg: Registration): Failure {
     try {
       const f: Failure = { code: LOWER[e.code] ?? 'plugin_error', message: e.message, errorCode: e.code };
       if (e.details) f.details = e.details;
+      const at = e.cause === undefined ? undefined : errorLocation(e.cause);
+      if (at) f.location = at;
       return f;
     } catch {
       // a subclass with hostile getters: described below like any value
@@ -93,6 +97,8 @@ export function failureOf(e: unknown, reg: Registration): Failure {
     message: describeCause(e),
     errorCode: 'CPEX_ERR_PLUGIN_EXCEPTION',
   };
+  const at = errorLocation(e);
+  if (at) f.location = at;
   if (isInstance(e, Error)) {
     try {
       const name = e.name;
