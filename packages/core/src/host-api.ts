@@ -59,3 +59,7 @@ export {
   discoverHooks,
   HOOK_METHODS,
 } from './host/in-process.js';
+
+// The process supervisor for out-of-process hosts (python workers, native `isolation: process`):
+// own process group, exit from the process, whole-tree kill, lifeline fd, /proc sweep.
+export * from './process/index.js';

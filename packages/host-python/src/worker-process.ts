@@ -2,9 +2,9 @@
  * One Python worker process: spawn, handshake, NDJSON framing over stdio, request ids,
  * cancellation with a grace period, and failure of every call in flight when it dies.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { CpexError, type Logger, type PluginContext } from '@cpex/core';
+import { killProcessTree, spawnSupervised } from '@cpex/core/host';
 import { errorFromWire } from './wire.js';
 
 /** What a worker reports once it is ready (or why it cannot run). */
@@ -84,22 +84,19 @@ class CallGuard {
   }
 }
 
-const live = new Set<ChildProcessWithoutNullStreams>();
-/** PIDs of forked workers (not our children: the fork server's); killed on exit too. */
+/** PIDs of forked workers (not our children: the fork server's); their trees are killed on exit too. */
 export const livePids = new Set<number>();
 let exitHookInstalled = false;
 
-/** Kill every worker if the Node process exits without shutting the manager down (no orphans). */
+/**
+ * Kill every forked worker's tree if the Node process exits without shutting the manager down (no
+ * orphans). Spawned workers and the fork server are core's supervised processes: core kills them.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-    for (const pid of livePids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {}
-    }
+    for (const pid of livePids) killProcessTree(pid);
   });
 }
 
@@ -119,14 +116,18 @@ export interface WorkerTransport {
   onError(cb: (err: NodeJS.ErrnoException) => void): void;
 }
 
+/**
+ * A worker started as its own process, under core's supervisor: its own session and process
+ * group, a lifeline fd it watches (the gateway's death, even by SIGKILL, kills its tree), its exit
+ * taken from the process; kill() ends the worker's whole tree (plugin forks included).
+ */
 function spawnTransport(opts: WorkerSpawnOptions): WorkerTransport {
-  const child = spawn(opts.python, ['-u', opts.script], {
+  const child = spawnSupervised({
+    command: opts.python,
+    args: ['-u', opts.script],
     env: opts.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
-  live.add(child);
-  child.on('exit', () => live.delete(child));
   return {
     get pid() {
       return child.pid;
@@ -135,10 +136,14 @@ function spawnTransport(opts: WorkerSpawnOptions): WorkerTransport {
     output: child.stdout,
     stderr: child.stderr,
     kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      void child.kill();
     },
-    onExit: (cb) => child.on('exit', (code, signal) => cb(code, signal)),
-    onError: (cb) => child.on('error', cb),
+    onExit: (cb) => {
+      void child.exited.then((e) => {
+        if (!child.error || child.pid !== undefined) cb(e.code, e.signal);
+      });
+    },
+    onError: (cb) => child.child.on('error', cb),
   };
 }
 

@@ -9,13 +9,14 @@
  * Shared across hosts in this process; it goes away when unused for `IDLE_MS` (unref'd, so it
  * never keeps Node alive) and is killed on exit.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@cpex/core';
+import { killProcessTree, type SupervisedProcess, spawnSupervised } from '@cpex/core/host';
 import { livePids, type WorkerSpawnOptions, type WorkerTransport } from './worker-process.js';
 
 const IDLE_MS = 5_000;
@@ -35,6 +36,7 @@ interface ExitInfo {
 
 class Zygote {
   readonly child: ChildProcessWithoutNullStreams;
+  private readonly proc: SupervisedProcess;
   readonly ready: Promise<void>;
   private readonly server: Server;
   private readonly socketPath: string;
@@ -60,8 +62,17 @@ class Zygote {
     this.socketPath = join(tmpdir(), `cpex-py-${process.pid}-${randomBytes(6).toString('hex')}.sock`);
     this.server = createServer((sock) => this.onConnection(sock));
     this.server.unref();
-    this.child = spawn(python, ['-u', script, '--zygote'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.unref();
+    // Supervised (own process group, a tag every worker and its descendants inherit, the tree
+    // killed when it exits or Node exits); unref'd: an idle fork server never keeps Node alive.
+    // Its stdin is its lifeline: at EOF it kills its workers' trees and exits.
+    this.proc = spawnSupervised({
+      command: python,
+      args: ['-u', script, '--zygote'],
+      env,
+      lifeline: false,
+      ref: false,
+    });
+    this.child = this.proc.child as ChildProcessWithoutNullStreams;
     for (const s of [this.child.stdin, this.child.stdout, this.child.stderr])
       (s as unknown as Socket).unref?.();
     this.child.stdin.on('error', () => {});
@@ -247,10 +258,10 @@ class Zygote {
     return { transport: this.transport(pid, ch.proto, ch.stdio), initial: ch.initial };
   }
 
+  /** A forked worker's whole tree: its process group and every descendant (setsid'd ones included:
+   * the worker is a child subreaper, so they stay below it while it lives). */
   private killPid(pid: number): void {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {}
+    killProcessTree(pid);
   }
 
   /**
@@ -316,12 +327,12 @@ class Zygote {
     this.stopping = true;
     this.child.stdin.end();
     setTimeout(() => {
-      if (!this.dead) this.child.kill('SIGKILL');
+      if (!this.dead) void this.proc.kill();
     }, 1_000).unref();
   }
 
   kill(): void {
-    this.child.kill('SIGKILL');
+    void this.proc.kill();
   }
 }
 

@@ -38,6 +38,23 @@ import traceback
 from typing import Any, Optional
 
 PROTOCOL_VERSION = 1
+# Exit status of a worker that went past its max_memory_mb (the host restarts it).
+EXIT_MEMORY_LIMIT = 86
+
+
+def _load_supervise() -> Any:
+    # By path, not by name: a plugin's own top-level module called "supervise" must not shadow it.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_cpex_host_supervise", os.path.join(os.path.dirname(os.path.abspath(__file__)), "supervise.py")
+    )
+    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    return mod
+
+
+_supervise = _load_supervise()
 
 # Modules a plugin class path may not name (as Python cpex's loader refuses them).
 _REFUSED_PREFIXES = (
@@ -268,6 +285,9 @@ class Runner:
         self.PluginContext = PluginContext
         self.Extensions: Any = None
         self.warned_user_context = False
+        # Set by the load frame's max_memory_mb; a MemoryError then ends the worker (after answering).
+        self.max_memory_mb: Optional[int] = None
+        self.out_of_memory = False
         # hook name -> its pydantic payload class (None: a custom hook, plain dict payloads)
         self.payload_classes: dict[str, Any] = {}
         # True while frames of the same read are still waiting behind the one being served.
@@ -327,6 +347,7 @@ class Runner:
     async def load(self, frame: dict) -> dict:
         class_path = str(frame.get("class_path") or "")
         self.max_bytes = int(frame.get("max_bytes") or self.max_bytes)
+        self._limit_memory(frame.get("max_memory_mb"))
         spin_us = frame.get("spin_us")
         selector = getattr(self.loop, "_selector", None)
         if isinstance(spin_us, (int, float)) and isinstance(selector, _SpinSelector):
@@ -364,6 +385,21 @@ class Runner:
         for hook_name in plugin_config.hooks:
             self.hooks[hook_name] = self._resolve(hook_name)
         return {"hooks": {h: {"params": n} for h, (_f, n) in self.hooks.items()}}
+
+    def _limit_memory(self, mb: Any) -> None:
+        """max_memory_mb: an address-space rlimit (soft = hard, so the plugin cannot raise it), set
+        before the plugin's module is imported. Allocations past it raise MemoryError."""
+        if mb is None:
+            return
+        if not isinstance(mb, int) or isinstance(mb, bool) or mb < 1:
+            raise _Coded("plugin_load", f"max_memory_mb must be a positive integer, got {mb!r}")
+        try:
+            import resource
+        except ImportError as exc:  # Windows
+            raise _Coded("plugin_load", "max_memory_mb needs POSIX resource limits") from exc
+        limit = mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        self.max_memory_mb = mb
 
     @staticmethod
     def _known_capabilities(caps: list) -> list:
@@ -463,6 +499,22 @@ class Runner:
             response = _cancelled(fid)
         except _Coded as exc:
             response = {"id": fid, "ok": False, "error": _error(exc.code, str(exc), exc.__cause__)}
+        except MemoryError:
+            if self.max_memory_mb is None:
+                response = {"id": fid, "ok": False, "error": _error("plugin_exception", "MemoryError")}
+            else:
+                # Past its memory limit the worker's state is suspect: answer, then exit so the host
+                # restarts it (other calls in flight fail with CPEX_ERR_WORKER_DIED).
+                self.out_of_memory = True
+                response = {
+                    "id": fid,
+                    "ok": False,
+                    "error": {
+                        "code": "memory_limit",
+                        "type": "MemoryError",
+                        "message": f"exceeded its max_memory_mb of {self.max_memory_mb} MiB (MemoryError); worker restarted",
+                    },
+                }
         except Exception as exc:  # noqa: BLE001
             response = {"id": fid, "ok": False, "error": self._plugin_exception(exc)}
         except BaseException as exc:  # noqa: BLE001
@@ -488,6 +540,11 @@ class Runner:
                     },
                 }
             )
+        if self.out_of_memory:
+            _outbox.append(data + b"\n")
+            _flush()
+            sys.stderr.flush()
+            _supervise.kill_own_tree_and_exit(EXIT_MEMORY_LIMIT)
         if not self.tasks and not _outbox and not self.more:
             _write_all(data + b"\n")  # nothing else in flight: answer now, do not wait a loop turn
         else:
@@ -786,7 +843,8 @@ def _serve() -> None:
             runner.run(_main())
     finally:
         sys.stderr.flush()
-    os._exit(0)
+    # Done (the host closed our input): nothing the plugin started may outlive the worker.
+    _supervise.kill_own_tree_and_exit(0)
 
 
 def _die_with_parent() -> None:
@@ -807,8 +865,24 @@ def _die_with_parent() -> None:
         pass
 
 
+def _supervised() -> None:
+    """The in-child half of the host's process supervisor (cpex_host/supervise.py): keep orphaned
+    descendants in this tree (child subreaper), and kill the whole tree when the gateway is gone
+    (EOF on the lifeline fd, even after a SIGKILL). Without a lifeline: die with the parent."""
+    _supervise.become_subreaper()
+    fd = _supervise.lifeline_fd()
+    if fd is None or not _supervise.watch_lifeline(fd):
+        _die_with_parent()
+
+
 def main() -> None:
-    _die_with_parent()
+    if "--zygote" in sys.argv:
+        # The fork server runs no plugin code and reads its stdin every 50 ms: EOF there is its
+        # lifeline. No parent-death signal: it must live to kill its workers' trees (a worker
+        # killed first would orphan its plugin's setsid'd descendants to init).
+        _supervise.become_subreaper()
+    else:
+        _supervised()
     hello = _hello_or_exit()
     if "--zygote" in sys.argv and "error" not in hello:
         hello["zygote"] = True
@@ -842,9 +916,9 @@ def _zygote() -> None:
         if not ready:
             continue
         chunk = os.read(_PROTO_IN, 65536)
-        if not chunk:  # the host closed our stdin: stop (forked workers live on their own sockets)
+        if not chunk:  # the host closed our stdin (idle, or gone): no worker may outlive us
             _flush()
-            os._exit(0)
+            _supervise.kill_own_tree_and_exit(0)
         buf += chunk
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
@@ -864,17 +938,42 @@ def _zygote() -> None:
                 _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
                 _become_worker(str(frame["socket"]), str(frame["token"]))
                 return  # not reached
+            _workers.add(pid)
             _write_all(_dumps({"id": frame.get("id"), "ok": True, "result": {"pid": pid}}) + b"\n")
 
 
+_workers: set[int] = set()
+
+
+def _kill_orphans() -> None:
+    """The fork server is a child subreaper: a worker's descendants that outlive it (a plugin's
+    double fork, setsid included) are re-parented here. Workers are subreapers too, so only the
+    descendants of a worker that has died arrive here: they are killed with their own trees."""
+    me = os.getpid()
+    procs = _supervise._processes()
+    for pid, (ppid, _) in procs.items():
+        if ppid == me and pid not in _workers:
+            _supervise.kill_tree(pid)
+
+
 def _reap() -> None:
+    reaped = False
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            break
         if pid == 0:
-            return
+            break
+        reaped = True
+        if pid not in _workers:
+            continue  # an orphan we killed (or that ended): not the host's business
+        _workers.discard(pid)
+        # Its process group may still hold the plugin's plain forks.
+        try:
+            os.killpg(pid, 9)
+        except OSError:
+            pass
         info: dict[str, Any] = {"op": "exited", "pid": pid}
         if os.WIFSIGNALED(status):
             import signal as _signal
@@ -883,6 +982,8 @@ def _reap() -> None:
         else:
             info["code"] = os.WEXITSTATUS(status)
         _write_all(_dumps(info) + b"\n")
+    if reaped:
+        _kill_orphans()
 
 
 def _become_worker(path: str, token: str) -> None:
@@ -890,7 +991,20 @@ def _become_worker(path: str, token: str) -> None:
     import socket
 
     try:
+        # Its own process group (killed whole), a subreaper for its plugin's double forks, and it
+        # dies with the fork server. The lifeline is the fork server's to watch.
+        os.setpgid(0, 0)
+        _supervise.become_subreaper()
         _die_with_parent()
+        fd = _supervise.lifeline_fd()
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        # The fork server's tag marks all of its workers: this worker's own sweep must not use it.
+        os.environ.pop(_supervise.TAG_ENV, None)
+        os.environ.pop(_supervise.LIFELINE_ENV, None)
         os.close(_PROTO_IN)
         os.close(_PROTO_OUT)
         proto = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
