@@ -66,6 +66,27 @@ function positiveInt(v: unknown, fallback: number, entry: PluginEntry, key: stri
   return v;
 }
 
+/** The entry's `max_memory_mb` (core's schema checked its range for YAML and in-code entries). */
+function maxMemoryOf(entry: PluginEntry): number | undefined {
+  const v = entry.extra.max_memory_mb;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `plugin "${entry.name}": max_memory_mb must be a whole number of MiB, got ${JSON.stringify(v)}`,
+      { plugin: entry.name, path: `plugins[${entry.name}].max_memory_mb` },
+    );
+  }
+  if (process.platform === 'win32') {
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `plugin "${entry.name}": max_memory_mb needs POSIX resource limits, not available on Windows`,
+      { plugin: entry.name, path: `plugins[${entry.name}].max_memory_mb` },
+    );
+  }
+  return v;
+}
+
 /**
  * Where an `isolated_venv` entry's relative `requirements_file` is. First that exists wins:
  * the config's directory (our rule), then beside the plugin package under each import root — as
@@ -143,6 +164,7 @@ export function createPythonHost(options: PythonHostOptions = {}): PythonHost {
         maxRestarts: options.maxRestarts ?? 5,
         restartWindowMs: options.restartWindowMs ?? 60_000,
         fork: options.fork ?? process.platform !== 'win32',
+        maxMemoryMb: maxMemoryOf(entry),
         spinUs,
         logger,
         hooks: ctx.hooks,

@@ -57,6 +57,8 @@ export interface PythonPluginSpec {
   fork: boolean;
   /** How long an idle worker polls for its next frame before sleeping (µs; 0: never). */
   spinUs: number;
+  /** The entry's `max_memory_mb`: an address-space rlimit in each worker (undefined: none). */
+  maxMemoryMb?: number | undefined;
   /** Runs before the first worker starts (e.g. builds an isolated venv and sets `python`). */
   prepare?: () => Promise<void>;
   extensionsOut?: (ext: Extensions | undefined) => unknown;
@@ -286,6 +288,7 @@ export class PythonPlugin implements PluginInstance {
       import_roots: s.importRoots,
       max_bytes: s.maxPayloadBytes,
       spin_us: s.spinUs,
+      ...(s.maxMemoryMb !== undefined ? { max_memory_mb: s.maxMemoryMb } : {}),
     }).reply;
     if (load.ok !== true) {
       w.kill();

@@ -181,6 +181,7 @@ export const WORKER_ERROR_CODES: Record<string, CpexErrorCode> = {
   pydantic_version: 'CPEX_ERR_HOST_UNAVAILABLE',
   python_too_old: 'CPEX_ERR_HOST_UNAVAILABLE',
   cpex_import: 'CPEX_ERR_HOST_UNAVAILABLE',
+  memory_limit: 'CPEX_ERR_WORKER_MEMORY',
 };
 
 /** A worker error frame → a coded CpexError naming plugin and hook. */

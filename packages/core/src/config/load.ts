@@ -346,6 +346,7 @@ function normalizeEntry(p: ParsedPluginEntry, raw: unknown): PluginEntry {
   const extra: Record<string, unknown> = {};
   if (p.applied_to != null) extra.applied_to = p.applied_to;
   if (p.max_content_size !== undefined) extra.max_content_size = p.max_content_size;
+  if (p.max_memory_mb !== undefined) extra.max_memory_mb = p.max_memory_mb;
   if (p.isolation !== undefined) extra.isolation = p.isolation;
   if (p.require_signature !== undefined) extra.require_signature = p.require_signature;
   if (raw && typeof raw === 'object') {

@@ -43,6 +43,8 @@ export const NUMERIC_RANGES = {
     unit: 'lower runs first',
   },
   'plugins[].max_content_size': { min: 1, max: 1_073_741_824, integer: true, unit: 'bytes' },
+  // An address-space rlimit: a Python worker with pydantic and cpex imported already maps ~100 MiB.
+  'plugins[].max_memory_mb': { min: 64, max: 1_048_576, integer: true, unit: 'MiB of address space' },
 } as const satisfies Record<string, NumericRange>;
 
 const fmt = (n: number): string => (Number.isInteger(n) ? n.toString() : String(n));

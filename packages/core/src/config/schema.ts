@@ -91,6 +91,11 @@ export const pluginEntrySchema = z
     max_content_size: numberIn(R['plugins[].max_content_size'])
       .optional()
       .describe(describeRange(R['plugins[].max_content_size'])),
+    max_memory_mb: numberIn(R['plugins[].max_memory_mb'])
+      .optional()
+      .describe(
+        `Memory cap of an out-of-process plugin's worker (host-python: RLIMIT_AS); past it the call fails with CPEX_ERR_WORKER_MEMORY and the worker restarts; ${describeRange(R['plugins[].max_memory_mb'])}.`,
+      ),
     isolation: z
       .enum(['none', 'worker', 'process'], { error: oneOf(['none', 'worker', 'process']) })
       .optional()

@@ -42,6 +42,8 @@ export const ERROR_CATALOGUE = {
   // out-of-process hosts
   CPEX_ERR_WORKER_START: 'A plugin worker process could not be started or failed its handshake.',
   CPEX_ERR_WORKER_DIED: 'A plugin worker process exited or crashed while calls were in flight.',
+  CPEX_ERR_WORKER_MEMORY:
+    "A plugin worker went past its entry's max_memory_mb; the call failed and the worker was restarted.",
   CPEX_ERR_PROTOCOL: 'A plugin worker sent a malformed or unexpected frame.',
   CPEX_ERR_RESPONSE_TOO_LARGE: 'A plugin worker response exceeded the size limit.',
   CPEX_ERR_VENV_BUILD: 'A per-plugin virtual environment could not be created or its requirements installed.',
