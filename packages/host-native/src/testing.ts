@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -151,4 +151,85 @@ export function nativeProbe(library: string, extra: Record<string, unknown> = {}
       return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
     },
   };
+}
+
+function cargoBinary(): string {
+  const home = path.join(os.homedir(), '.cargo', 'bin', 'cargo');
+  for (const c of [process.env.CARGO, 'cargo', home]) {
+    if (!c) continue;
+    try {
+      execFileSync(c, ['--version'], { stdio: 'ignore' });
+      return c;
+    } catch {}
+  }
+  throw new CpexError(
+    'CPEX_ERR_HOST_UNAVAILABLE',
+    'building a Rust native plugin needs cargo (apt-get install cargo, or rustup)',
+  );
+}
+
+function crateFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name === 'target') continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.rs') || e.name === 'Cargo.toml' || e.name === 'Cargo.lock') out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/**
+ * Builds a dependency-free Rust cdylib crate (`cargo build --release --offline`) into the cache,
+ * keyed by its sources and the toolchain; returns the path of `lib<name>.so`.
+ * @example const lib = buildRustPlugin('examples/native-plugin/tool-guard-rs', 'cpex_tool_guard');
+ */
+export function buildRustPlugin(
+  crateDir: string,
+  libName: string,
+  options: { cacheDir?: string } = {},
+): string {
+  const cargo = cargoBinary();
+  const hash = createHash('sha256');
+  hash.update(execFileSync(cargo, ['--version'], { encoding: 'utf8' }));
+  for (const f of crateFiles(crateDir)) hash.update(f.slice(crateDir.length)).update(readFileSync(f));
+  const key = hash.digest('hex').slice(0, 16);
+  const root = options.cacheDir ?? process.env.CPEX_NATIVE_FIXTURE_DIR ?? repoCache();
+  const file = `lib${libName}${process.platform === 'darwin' ? '.dylib' : '.so'}`;
+  const out = path.join(root, `rust-${key}`, file);
+  if (existsSync(out)) return out;
+  const target = path.join(root, 'cargo-target');
+  mkdirSync(path.dirname(out), { recursive: true });
+  try {
+    execFileSync(
+      cargo,
+      [
+        'build',
+        '--release',
+        '--offline',
+        '--quiet',
+        '--manifest-path',
+        path.join(crateDir, 'Cargo.toml'),
+        '--target-dir',
+        target,
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+  } catch (e) {
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? '';
+    throw new CpexError(
+      'CPEX_ERR_HOST_UNAVAILABLE',
+      `cargo build of ${crateDir} failed: ${stderr || (e as Error).message}`,
+      { cause: e },
+    );
+  }
+  const tmp = `${out}.${process.pid}.tmp`;
+  copyFileSync(path.join(target, 'release', file), tmp);
+  renameSync(tmp, out);
+  return out;
 }
