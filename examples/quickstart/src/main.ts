@@ -4,6 +4,7 @@
 //   pnpm demo                                  # examples/quickstart/config.yaml
 //   pnpm demo --json
 //   pnpm demo --config examples/python-plugin/config.yaml
+import { spawnSync } from 'node:child_process';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -89,6 +90,40 @@ async function registerHostsFor(manager: PluginManager): Promise<(() => Promise<
   const venvPython = path.join(repoRoot, '.venv/bin/python');
   const python = process.env.CPEX_PYTHON ?? (existsSync(venvPython) ? venvPython : undefined);
   const host = mod.registerPythonHost(manager, python ? { python } : {});
+  return () => host.dispose();
+}
+
+/**
+ * Native plugins need @cpex/host-native. A config directory with a `setup.sh` builds its
+ * libraries on first run (examples/native-plugin does: cargo build), so no binary is committed.
+ */
+async function registerNativeFor(
+  manager: PluginManager,
+  configPath: string,
+): Promise<(() => Promise<void>) | undefined> {
+  const entries =
+    manager.config?.entries.filter((e) => e.mode !== 'disabled' && e.kind.startsWith('native://')) ?? [];
+  if (entries.length === 0) return undefined;
+  const dir = path.dirname(configPath);
+  const missing = entries.some((e) => !existsSync(path.resolve(dir, e.kind.slice('native://'.length))));
+  const setup = path.join(dir, 'setup.sh');
+  if (missing && existsSync(setup)) {
+    process.stderr.write(`building native plugins: bash ${path.relative(process.cwd(), setup)}\n`);
+    const r = spawnSync('bash', [setup], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0)
+      fail(`${setup} failed (exit ${r.status}); it needs cargo to build the example plugin`);
+  }
+  let mod: { registerNativeHost?: (m: PluginManager) => { dispose(): Promise<void> } };
+  try {
+    mod = await import('@cpex/host-native');
+  } catch (e) {
+    fail(
+      `This config has native plugins, but @cpex/host-native could not be loaded: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  if (typeof mod.registerNativeHost !== 'function')
+    fail('@cpex/host-native has no registerNativeHost export');
+  const host = mod.registerNativeHost(manager);
   return () => host.dispose();
 }
 
@@ -194,7 +229,12 @@ async function main(): Promise<void> {
   let disposeHost: (() => Promise<void>) | undefined;
   try {
     await manager.loadConfig(configPath);
-    disposeHost = await registerHostsFor(manager);
+    const disposePython = await registerHostsFor(manager);
+    const disposeNative = await registerNativeFor(manager, configPath);
+    disposeHost = async () => {
+      await disposePython?.();
+      await disposeNative?.();
+    };
     await manager.initialize();
   } catch (e) {
     await manager.shutdown().catch(() => {});

@@ -129,6 +129,22 @@ describe('quickstart gateway', { timeout: 90_000 }, () => {
     expect(calls[1]?.modified_payload?.args?.to).toBe('[EMAIL]');
   });
 
+  it('--config examples/native-plugin/config.yaml builds and runs the Rust native plugin', async () => {
+    const r = await gateway('--json', '--config', 'examples/native-plugin/config.yaml');
+    expect(r.code).toBe(0);
+    const calls = r.stdout
+      .trim()
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => JSON.parse(l) as Line);
+    expect(calls[2]).toMatchObject({ tool: 'delete_database', decision: 'deny' });
+    expect(calls[2]?.violation?.plugin_name).toBe('rust-tool-guard');
+    expect(calls.filter((c) => c.decision === 'deny').map((c) => c.tool)).toEqual([
+      'delete_database',
+      'shell_exec',
+    ]);
+  });
+
   it('a broken config or a bad flag exits 1 with a coded error', async () => {
     const r = await gateway('--config', 'examples/quickstart/no-such.yaml');
     expect(r.code).toBe(1);
