@@ -56,9 +56,10 @@ describe.each(['none', 'process'] as const)('Rust plugin, isolation: %s', (isola
       { name: 'search', args: {} },
       { globalContext: gc('req-2'), contextTable: allowed.contextTable },
     );
-    expect(
-      (again.contextTable?.toJSON() as unknown as Record<string, { state: { calls: number } }>).rust_guard
-        ?.state.calls,
-    ).toBe(2);
+    const table = (again.contextTable?.toJSON() ?? {}) as unknown as Record<
+      string,
+      { state: { calls: number } }
+    >;
+    expect(table.rust_guard?.state.calls).toBe(2);
   });
 });
