@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only core|vs-python|vs-rust|soak|python]`: every benchmark, each against its baseline measured
+ * `pnpm bench [--quick] [--only core|vs-python|vs-rust|soak|python|ffi]`: every benchmark, each against its baseline measured
  * in the same run. Results are ratios (the machine is noisy); absolute numbers are for orientation.
  *
  * `pnpm bench` builds the packages and this directory and runs plain `node bench/dist/run.js`: it
@@ -47,6 +47,11 @@ if (!only || only === 'soak') {
     { stdio: 'inherit' },
   );
   ok &&= r.status === 0;
+}
+if (!only || only === 'ffi') {
+  // Go → cpex serve against a bare echo server over the same socket (needs Go), plus in-process.
+  const { benchFfi } = await import('./ffi.js');
+  ok &&= await benchFfi();
 }
 if (!only || only === 'python') {
   // The Python host bench runs in its own process (worker processes, pythonia's global bridge).

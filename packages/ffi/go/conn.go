@@ -177,6 +177,19 @@ func (c *wireConn) call(req *request) (*response, error) {
 	return out.resp, out.err
 }
 
+// post sends req without waiting for its answer (frees: the reader drops the answer).
+func (c *wireConn) post(req *request) {
+	c.mu.Lock()
+	if c.dead != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.nextID++
+	req.ID = c.nextID
+	c.mu.Unlock()
+	_ = c.write(req)
+}
+
 func (c *wireConn) write(req *request) error {
 	body, err := msgpack.Marshal(req)
 	if err != nil {

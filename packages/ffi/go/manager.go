@@ -438,7 +438,7 @@ func (r handleRef) free() {
 	} else {
 		req.Background = r.handle
 	}
-	_, _ = conn.call(req)
+	conn.post(req) // no need to wait: later requests on this connection are read after it
 }
 
 // ContextTable is the per-request plugin contexts held by the sidecar: pass it to the next
