@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -27,7 +28,10 @@ type request struct {
 	Context      *GlobalContext `msgpack:"context,omitempty"`
 	Background   uint64         `msgpack:"background,omitempty"`
 	YAML         string         `msgpack:"yaml,omitempty"`
-	BaseDir      string         `msgpack:"base_dir,omitempty"`
+	// handles the client is done with, piggybacked on the next request (no frame of their own)
+	FreeContextTables []uint64 `msgpack:"free_context_tables,omitempty"`
+	FreeBackgrounds   []uint64 `msgpack:"free_backgrounds,omitempty"`
+	BaseDir           string   `msgpack:"base_dir,omitempty"`
 }
 
 type wireError struct {
@@ -77,6 +81,9 @@ type wireConn struct {
 	pending map[uint64]chan outcome
 	dead    error
 	done    chan struct{}
+	freeCT  []uint64
+	freeBG  []uint64
+	flush   *time.Timer
 }
 
 func newWireConn(nc net.Conn, epoch uint64) *wireConn {
@@ -177,6 +184,32 @@ func (c *wireConn) call(req *request) (*response, error) {
 	return out.resp, out.err
 }
 
+// deferFree queues a handle to free: it rides on the next request, or a `free` request sent
+// after 20 ms of quiet.
+func (c *wireConn) deferFree(background bool, h uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dead != nil {
+		return // the sidecar freed it with the connection
+	}
+	if background {
+		c.freeBG = append(c.freeBG, h)
+	} else {
+		c.freeCT = append(c.freeCT, h)
+	}
+	if c.flush == nil {
+		c.flush = time.AfterFunc(20*time.Millisecond, func() {
+			c.mu.Lock()
+			c.flush = nil
+			pending := len(c.freeCT)+len(c.freeBG) > 0
+			c.mu.Unlock()
+			if pending {
+				c.post(&request{Op: "free"})
+			}
+		})
+	}
+}
+
 // post sends req without waiting for its answer (frees: the reader drops the answer).
 func (c *wireConn) post(req *request) {
 	c.mu.Lock()
@@ -191,6 +224,12 @@ func (c *wireConn) post(req *request) {
 }
 
 func (c *wireConn) write(req *request) error {
+	c.mu.Lock()
+	if len(c.freeCT)+len(c.freeBG) > 0 {
+		req.FreeContextTables, req.FreeBackgrounds = c.freeCT, c.freeBG
+		c.freeCT, c.freeBG = nil, nil
+	}
+	c.mu.Unlock()
 	body, err := msgpack.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("%w: request encode failed: %v", ErrCpexInvalidInput, err)

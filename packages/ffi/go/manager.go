@@ -432,13 +432,7 @@ func (r handleRef) free() {
 	if conn == nil || conn.epoch != r.epoch || conn.isDead() {
 		return // that connection is gone, and the sidecar freed the handle with it
 	}
-	req := &request{Op: r.op}
-	if r.field == "context_table" {
-		req.ContextTable = r.handle
-	} else {
-		req.Background = r.handle
-	}
-	conn.post(req) // no need to wait: later requests on this connection are read after it
+	conn.deferFree(r.field == "background", r.handle)
 }
 
 // ContextTable is the per-request plugin contexts held by the sidecar: pass it to the next

@@ -84,6 +84,11 @@ type HandleEntry =
   | { kind: 'context_table'; table: ContextTable; manager: number }
   | { kind: 'background'; work: BackgroundWork; manager: number };
 
+interface Deadline {
+  at: number;
+  expire(): void;
+}
+
 type Request = Record<string, unknown> & { id: number; op: string };
 type Answer = Record<string, unknown>;
 type Op = (conn: Connection, req: Request, encoding: Encoding) => Answer | Promise<Answer>;
@@ -327,6 +332,8 @@ export class SidecarServer {
   private inflightTotal = 0;
   private drained: (() => void) | undefined;
   private readonly ops: Record<string, Op>;
+  private readonly deadlines = new Set<Deadline>();
+  private sweep: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SidecarOptions = {}) {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -380,6 +387,7 @@ export class SidecarServer {
       },
       background_free: (c, r) => this.free(c, r, 'background'),
       context_table_free: (c, r) => this.free(c, r, 'context_table'),
+      free: () => ({}),
       stats: (c) => ({ ...this.stats(), connection_handles: c.handles.size - (this.shared ? 1 : 0) }),
       context_table_get: (c, r) => {
         const h = handleField(r, 'context_table')!;
@@ -532,6 +540,7 @@ export class SidecarServer {
       conn.send({ id: 0, rc: err.rc, error: { code: err.code, message: err.message } }, encoding);
       return;
     }
+    if (req.free_context_tables !== undefined || req.free_backgrounds !== undefined) releaseListed(conn, req);
     const op = this.ops[req.op];
     if (op === undefined) {
       conn.send(
@@ -560,12 +569,12 @@ export class SidecarServer {
     }
     conn.inflight += 1;
     this.inflightTotal += 1;
-    let timer: NodeJS.Timeout | undefined;
     let answered = false;
+    let deadline: Deadline | undefined;
     const finish = (answer: Answer) => {
       if (answered) return;
       answered = true;
-      if (timer) clearTimeout(timer);
+      if (deadline) this.deadlines.delete(deadline);
       conn.inflight -= 1;
       this.inflightTotal -= 1;
       conn.send(answer, encoding);
@@ -578,15 +587,19 @@ export class SidecarServer {
     try {
       const out = op(conn, req, encoding);
       if (out instanceof Promise) {
-        timer = setTimeout(() => {
-          fail(
-            new FfiError(
-              RC.TIMEOUT,
-              'CPEX_ERR_FFI_TIMEOUT',
-              `${req.op} did not finish within ${this.callTimeoutMs} ms`,
+        deadline = {
+          at: Date.now() + this.callTimeoutMs,
+          expire: () =>
+            fail(
+              new FfiError(
+                RC.TIMEOUT,
+                'CPEX_ERR_FFI_TIMEOUT',
+                `${req.op} did not finish within ${this.callTimeoutMs} ms`,
+              ),
             ),
-          );
-        }, this.callTimeoutMs);
+        };
+        this.deadlines.add(deadline);
+        this.armSweep();
         out.then((a) => {
           if (answered) {
             // timed out already: the client never learns these handles, so free them now
@@ -607,6 +620,21 @@ export class SidecarServer {
     } catch (e) {
       fail(e);
     }
+  }
+
+  /** One timer for every call's deadline (a timer per call costs more than a small invoke). */
+  private armSweep(): void {
+    if (this.sweep !== undefined) return;
+    const every = Math.max(10, Math.min(1000, Math.floor(this.callTimeoutMs / 4)));
+    this.sweep = setInterval(() => {
+      const now = Date.now();
+      for (const d of this.deadlines) if (d.at <= now) d.expire();
+      if (this.deadlines.size === 0) {
+        clearInterval(this.sweep);
+        this.sweep = undefined;
+      }
+    }, every);
+    this.sweep.unref();
   }
 
   private version(): Answer {
@@ -802,6 +830,20 @@ export class SidecarServer {
 /** Before initialize(), the plugins of the loaded config (as Rust answers after load_config). */
 function configured(m: PluginManager): Array<{ name: string; hooks: string[] }> {
   return (m.config?.entries ?? []).filter((e) => e.mode !== 'disabled');
+}
+
+/** `free_context_tables` / `free_backgrounds` on any request: handles the client is done with. */
+function releaseListed(conn: Connection, req: Request): void {
+  for (const [key, kind] of [
+    ['free_context_tables', 'context_table'],
+    ['free_backgrounds', 'background'],
+  ] as const) {
+    const list = req[key];
+    if (!Array.isArray(list)) continue;
+    for (const h of list) {
+      if (typeof h === 'number' && conn.handles.get(h)?.kind === kind) conn.handles.delete(h);
+    }
+  }
 }
 
 function invalidHandle(kind: string, h: number): FfiError {
