@@ -14,3 +14,5 @@ export {
 } from './config.js';
 export type { RedisEndpointOptions, ResolvedEndpoint } from './config.js';
 export { createRedisClient } from './client.js';
+export { FleetReload, DEFAULT_FLEET_CHANNEL } from './fleet.js';
+export type { FleetReloadOptions, FleetStatus } from './fleet.js';
