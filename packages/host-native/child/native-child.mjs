@@ -15,6 +15,38 @@ const require = createRequire(import.meta.url);
 const koffi = require('koffi');
 const { Encoder, Decoder } = require('@msgpack/msgpack');
 
+// The supervisor's in-child duties (language-neutral protocol, docs/security.md "Processes"):
+// die with the gateway (EOF on the lifeline fd), keep orphaned descendants in our tree (child
+// subreaper), and keep protocol fds out of anything the plugin execs (close-on-exec).
+function killOwnTreeAndExit(code) {
+  try {
+    process.kill(-process.pid, 'SIGKILL');
+  } catch {}
+  process.exit(code);
+}
+try {
+  const libc = koffi.load('libc.so.6');
+  const prctl = libc.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)');
+  prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0);
+  const fcntl = libc.func('int fcntl(int, int, ...)');
+  const lifeline = Number(process.env.CPEX_LIFELINE_FD);
+  for (const fd of [3, lifeline])
+    if (Number.isInteger(fd) && fd > 2) fcntl(fd, 2 /* F_SETFD */, 'int', 1 /* FD_CLOEXEC */);
+} catch {}
+{
+  const raw = process.env.CPEX_LIFELINE_FD;
+  if (raw && /^\d+$/.test(raw)) {
+    try {
+      const line = new net.Socket({ fd: Number(raw), readable: true, writable: false });
+      line.on('end', () => killOwnTreeAndExit(1));
+      line.on('close', () => killOwnTreeAndExit(1));
+      line.on('error', () => killOwnTreeAndExit(1));
+      line.resume();
+      line.unref();
+    } catch {}
+  }
+}
+
 const libraryPath = process.argv[2];
 const maxBytes = Number(process.argv[3]) || 10_000_000;
 const asyncStack = Number(process.argv[4]) || 1024 * 1024;

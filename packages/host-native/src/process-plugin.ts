@@ -7,7 +7,6 @@
  * (the ABI's cancel flag) and, when the child does not answer within a grace period, the child is
  * killed and restarted (pre-emptive timeouts). Restarts are bounded (maxRestarts per window).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   CpexError,
@@ -15,6 +14,8 @@ import {
   type Logger,
   type PluginContext,
   type PluginResult,
+  type SupervisedProcess,
+  spawnSupervised,
 } from '@cpex/core/host';
 import { Decoder, type Encoder } from '@msgpack/msgpack';
 import { type NativeManifest, type RawManifest, STATUS, validateManifest } from './abi.js';
@@ -53,7 +54,7 @@ type Frame = Record<string, unknown>;
 
 /** One child process: spawn, hello, init, frames, death. */
 class Child {
-  readonly proc: ChildProcess;
+  readonly proc: SupervisedProcess;
   private buffered: Buffer = Buffer.alloc(0);
   private readonly frameDecoder = new Decoder();
   private waiters: Array<{ op: string; resolve(f: Frame): void; reject(e: Error): void }> = [];
@@ -66,16 +67,19 @@ class Child {
     private readonly spec: ProcessSpec,
     onDeath: (child: Child) => void,
   ) {
-    this.proc = spawn(
-      process.execPath,
-      [
+    // Own session and process group, exit learned from waitpid, whole-tree kill, lifeline fd
+    // (the child dies with the gateway, even after a SIGKILL): the shared supervisor.
+    this.proc = spawnSupervised({
+      command: process.execPath,
+      args: [
         CHILD_SCRIPT,
         spec.libraryPath,
         String(spec.maxPayloadBytes),
         String(spec.asyncStackBytes ?? 1024 * 1024),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: process.env },
-    );
+      env: process.env,
+      extraStdio: ['pipe'],
+    });
     const log = (stream: NodeJS.ReadableStream | null, what: string) =>
       stream?.on('data', (d: Buffer) => {
         for (const line of d.toString('utf8').split('\n'))
@@ -84,35 +88,39 @@ class Child {
               plugin: spec.pluginName,
             });
       });
+    this.proc.stdin.end();
     log(this.proc.stdout, 'stdout');
     log(this.proc.stderr, 'stderr');
-    const channel = this.proc.stdio[3] as unknown as NodeJS.ReadWriteStream;
+    const channel = this.proc.child.stdio[3] as unknown as NodeJS.ReadWriteStream;
     channel.on('data', (chunk: Buffer) => this.onData(chunk));
     channel.on('error', () => {});
-    this.died = new Promise((resolve) => {
-      this.proc.on('exit', (code, signal) => {
-        this.exited = true;
-        this.exitInfo = signal ? `killed by ${signal}` : `exited with code ${code}`;
-        const err = new CpexError(
-          'CPEX_ERR_WORKER_DIED',
-          `native plugin "${spec.pluginName}": its child process ${this.exitInfo}`,
-          { plugin: spec.pluginName, details: { exit: this.exitInfo } },
+    this.died = this.proc.exited.then(({ code, signal }) => {
+      this.exited = true;
+      this.exitInfo = this.proc.error
+        ? `could not start (${this.proc.error.message})`
+        : signal
+          ? `killed by ${signal}`
+          : `exited with code ${code}`;
+      const err = new CpexError(
+        'CPEX_ERR_WORKER_DIED',
+        `native plugin "${spec.pluginName}": its child process ${this.exitInfo}`,
+        {
+          plugin: spec.pluginName,
+          details: { exit: this.exitInfo },
+        },
+      );
+      for (const w of this.waiters.splice(0)) w.reject(err);
+      for (const [, p] of this.pending)
+        p.reject(
+          new CpexError('CPEX_ERR_WORKER_DIED', `${err.message} during a call on ${p.hook}`, {
+            plugin: spec.pluginName,
+            hook: p.hook,
+            details: { exit: this.exitInfo },
+          }),
         );
-        for (const w of this.waiters.splice(0)) w.reject(err);
-        for (const [, p] of this.pending)
-          p.reject(
-            new CpexError('CPEX_ERR_WORKER_DIED', `${err.message} during a call on ${p.hook}`, {
-              plugin: spec.pluginName,
-              hook: p.hook,
-              details: { exit: this.exitInfo },
-            }),
-          );
-        this.pending.clear();
-        onDeath(this);
-        resolve();
-      });
+      this.pending.clear();
+      onDeath(this);
     });
-    this.proc.on('error', () => {});
   }
 
   send(frame: Frame): void {
@@ -120,7 +128,7 @@ class Child {
     const body = encodeMsgpack(frame);
     const head = Buffer.alloc(4);
     head.writeUInt32BE(body.length, 0);
-    const channel = this.proc.stdio[3] as NodeJS.WritableStream;
+    const channel = this.proc.child.stdio[3] as unknown as NodeJS.WritableStream;
     channel.write(head);
     channel.write(body);
   }
@@ -189,7 +197,7 @@ class Child {
     this.spec.logger.warn(`native plugin ${this.spec.pluginName}: killing its child process (${why})`, {
       plugin: this.spec.pluginName,
     });
-    this.proc.kill('SIGKILL');
+    void this.proc.kill();
   }
 }
 
