@@ -319,8 +319,9 @@ class PluginContext(BaseModel):
         self.state[key] = value
 
     async def cleanup(self) -> None:
-        self.state.clear()
-        self.metadata.clear()
+        """Forgets this plugin's local state and metadata once the request is over."""
+        for held in (self.state, self.metadata):
+            held.clear()
 
     def is_empty(self) -> bool:
         return not (self.state or self.metadata or self.global_context.state)

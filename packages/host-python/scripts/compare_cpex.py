@@ -1,0 +1,149 @@
+"""Compares every function of the bundled compatibility package (python/cpex) with Python cpex's
+own sources (the cpex 0.1.4 wheel from PyPI, installed in the repo's .venv by scripts/setup.sh).
+
+For each function or method of ours, the most similar function of the same name anywhere in
+cpex is found and scored with difflib.SequenceMatcher on the dedented source text. The package
+must keep the same API (names, fields, defaults), not the same code: a function scoring above
+THRESHOLD that is more than a trivial accessor (a single ``return self.x`` / ``pass``) fails.
+
+Usage:  .venv/bin/python packages/host-python/scripts/compare_cpex.py [--markdown OUT] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import importlib.util
+import os
+import sys
+import textwrap
+
+THRESHOLD = 0.8
+HERE = os.path.dirname(os.path.abspath(__file__))
+OURS = os.path.normpath(os.path.join(HERE, "..", "python", "cpex"))
+
+
+def functions(root: str) -> list[tuple[str, str, str, ast.AST]]:
+    """(relative module path, qualified name, dedented source, node) of every def under root."""
+    out = []
+    for dirpath, _, files in os.walk(root):
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(dirpath, name)
+            text = open(path, encoding="utf-8").read()
+            try:
+                tree = ast.parse(text)
+            except SyntaxError:  # cpex ships cookiecutter templates (Jinja inside .py files)
+                continue
+            rel = os.path.relpath(path, root)
+
+            def visit(node: ast.AST, prefix: str) -> None:
+                for child in ast.iter_child_nodes(node):
+                    if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        src = ast.get_source_segment(text, child, padded=True) or ""
+                        decos = "".join(
+                            f"@{ast.get_source_segment(text, d)}\n" for d in child.decorator_list
+                        )
+                        out.append((rel, prefix + child.name, textwrap.dedent(decos + src), child))
+                        visit(child, prefix + child.name + ".")
+                    elif isinstance(child, ast.ClassDef):
+                        visit(child, prefix + child.name + ".")
+
+            visit(tree, "")
+    return out
+
+
+def trivial(node: ast.AST) -> bool:
+    """A body that is only a docstring and/or `pass`/`...`, or one `return <attribute chain or name>`:
+    there is one way to write it."""
+    body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]  # type: ignore[attr-defined]
+    if not body:
+        return True
+    if len(body) != 1:
+        return False
+    s = body[0]
+    if isinstance(s, ast.Pass):
+        return True
+    if isinstance(s, ast.Return):
+        v = s.value
+        while isinstance(v, ast.Attribute):
+            v = v.value
+        return v is None or isinstance(v, (ast.Name, ast.Constant))
+    return False
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--markdown", help="write the summary table here")
+    ap.add_argument("--check", action="store_true", help="exit 1 if a non-trivial function is above the threshold")
+    ap.add_argument("--cpex", help="path of the cpex package to compare with (default: the installed one)")
+    args = ap.parse_args()
+    theirs_root = args.cpex
+    if not theirs_root:
+        spec = importlib.util.find_spec("cpex")
+        if spec is None or not spec.submodule_search_locations:
+            print("cpex is not installed in this interpreter (run scripts/setup.sh, use .venv/bin/python)", file=sys.stderr)
+            return 2
+        theirs_root = list(spec.submodule_search_locations)[0]
+    if os.path.realpath(theirs_root) == os.path.realpath(OURS):
+        print("the installed cpex is the bundled package itself: compare with the PyPI one", file=sys.stderr)
+        return 2
+    version = "?"
+    try:
+        from importlib.metadata import version as _v
+
+        version = _v("cpex")
+    except Exception:  # noqa: BLE001
+        pass
+    theirs = functions(theirs_root)
+    by_name: dict[str, list[tuple[str, str, str]]] = {}
+    for rel, qual, src, _ in theirs:
+        by_name.setdefault(qual.rsplit(".", 1)[-1], []).append((rel, qual, src))
+    rows = []
+    for rel, qual, src, node in functions(OURS):
+        best = (0.0, "", "")
+        for trel, tqual, tsrc in by_name.get(qual.rsplit(".", 1)[-1], []):
+            r = difflib.SequenceMatcher(None, src, tsrc, autojunk=False).ratio()
+            if r > best[0]:
+                best = (r, trel, tqual)
+        rows.append((best[0], rel, qual, best[1], best[2], trivial(node)))
+    rows.sort(key=lambda r: -r[0])
+    over = [r for r in rows if r[0] > THRESHOLD]
+    failing = [r for r in over if not r[5]]
+    lines = [
+        f"# Bundled `cpex` package vs Python cpex {version} (PyPI)",
+        "",
+        "Generated by `.venv/bin/python packages/host-python/scripts/compare_cpex.py --markdown "
+        "packages/host-python/python/COMPARISON.md`: every function of `python/cpex` against the most "
+        "similar function of the same name in cpex's sources (difflib.SequenceMatcher ratio of the "
+        "dedented source). Rule: none above "
+        f"{THRESHOLD} unless trivial (a lone `return self.x` or `pass`: one way to write it).",
+        "",
+        f"- functions compared: {len(rows)}",
+        f"- above {THRESHOLD}: {len(over)} ({len(over) - len(failing)} trivial, {len(failing)} not)",
+        f"- highest non-trivial ratio: {max((r[0] for r in rows if not r[5]), default=0):.3f}",
+        "",
+        "| ratio | ours | closest in cpex | trivial |",
+        "|---:|---|---|---|",
+    ]
+    for ratio, rel, qual, trel, tqual, triv in rows:
+        if ratio < 0.5:
+            continue
+        lines.append(f"| {ratio:.3f} | `{rel}` {qual} | `{trel}` {tqual} | {'yes' if triv else ''} |")
+    lines.append("")
+    lines.append(f"Functions below 0.5: {sum(1 for r in rows if r[0] < 0.5)} (not listed).")
+    text = "\n".join(lines) + "\n"
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        print(text)
+    for ratio, rel, qual, trel, tqual, _ in failing:
+        print(f"ABOVE {THRESHOLD}: {ratio:.3f} {rel} {qual}  ~ {trel} {tqual}", file=sys.stderr)
+    return 1 if (args.check and failing) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
