@@ -146,6 +146,12 @@ export class PythonPlugin implements PluginInstance {
   /** Resolves when every worker slot is running (after a crash: when its replacement is up). */
   async whenReady(): Promise<void> {
     await this.boot();
+    // A worker being killed is replaced once its exit is reported: wait for that first.
+    await Promise.all(
+      this.slots.flatMap((s) =>
+        s.worker && !s.worker.usable && !this.shuttingDown ? [s.worker.exitPromise] : [],
+      ),
+    );
     await Promise.all(this.slots.map((s) => s.ready));
   }
 
@@ -370,7 +376,7 @@ export class PythonPlugin implements PluginInstance {
     let best: WorkerProcess | undefined;
     for (const slot of this.slots) {
       const w = slot.worker;
-      if (slot.state === 'ready' && w && !w.exited && (!best || w.inFlight < best.inFlight)) best = w;
+      if (slot.state === 'ready' && w?.usable && (!best || w.inFlight < best.inFlight)) best = w;
     }
     return best;
   }
@@ -382,6 +388,15 @@ export class PythonPlugin implements PluginInstance {
         plugin: this.name,
         hook,
       });
+    }
+    // A worker we just killed (hang, protocol error) is still 'ready' until its exit is reported
+    // (a forked worker's comes from the fork server): wait for that exit, which starts its restart.
+    const dying = this.slots.filter(
+      (s) => s.state === 'ready' && s.worker && !s.worker.usable && !s.worker.exited,
+    );
+    if (dying.length) {
+      await Promise.race(dying.map((s) => s.worker!.exitPromise));
+      return this.waitWorker(hook);
     }
     const waiting = this.slots.filter((s) => s.state === 'restarting' || s.state === 'starting');
     if (waiting.length) {

@@ -406,8 +406,17 @@ export class WorkerProcess {
   /** SIGKILL; every call in flight fails with CPEX_ERR_WORKER_DIED through the exit handler. */
   kill(): void {
     if (this.exited) return;
+    this.killing = true;
     this.holdUntilExit();
     this.transport.kill();
+  }
+
+  /** Set once we killed it: its exit may be reported a moment later, but no call may be sent to it. */
+  private killing = false;
+
+  /** Running and not being killed or stopped: new calls may go to it. */
+  get usable(): boolean {
+    return !this.exited && !this.killing && !this.stopping;
   }
 
   /** Closes stdin (the worker exits when its plugin's shutdown is done) and kills it after `ms`. */
