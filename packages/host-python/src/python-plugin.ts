@@ -490,22 +490,20 @@ export class PythonPlugin implements PluginInstance {
         { plugin: this.name, hook },
       );
     }
-    const res = await w.call(id, line, hook, s.timeoutMs, context, calls.errors, s.cancelGraceMs);
+    const res = await w.call(
+      id,
+      line,
+      hook,
+      context.timeoutMs ?? s.timeoutMs,
+      context,
+      calls.errors,
+      s.cancelGraceMs,
+    );
     const where = calls.where;
     if (res.ok !== true) throw errorFromWire(res.error, where);
     const result = resultFromWire(res.result, where, s.extensionsIn ?? identity, extensions);
-    if (result.modifiedPayload !== undefined) {
-      // Ingress check in this direction too: model_copy(update=...) in Python does not validate.
-      try {
-        result.modifiedPayload = s.hooks.validateResult(hook, result.modifiedPayload);
-      } catch (e) {
-        throw new CpexError(
-          'CPEX_ERR_INVALID_RESULT',
-          `Python plugin "${this.name}" on ${hook}: ${(e as Error).message}`,
-          { ...where, cause: e },
-        );
-      }
-    }
+    // The modified payload is judged by core's one result rule (executor/results.ts), as for every
+    // host: no second, host-specific check here.
     applyContext(context, res.context, where);
     return result;
   }
