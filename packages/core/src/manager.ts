@@ -390,7 +390,7 @@ export class PluginManager {
       this.#swap(this.#active.registrations.filter((r) => !regs.includes(r)));
       for (const r of regs) {
         await whenIdle(r);
-        await shutdownInstance(r.name, r.instance, { logger: this.#logger });
+        await shutdownInstance(r.name, r.instance, { logger: this.#logger, settings: this.#cfg.settings });
       }
     };
     return { dispose, [Symbol.asyncDispose]: dispose, ready };
@@ -668,8 +668,8 @@ export class PluginManager {
     await Promise.all(all.map(whenIdle));
     this.#active = EMPTY_LINEUP;
     for (const r of [...active.overrides, ...[...active.registrations].reverse()])
-      await shutdownInstance(r.name, r.instance, { logger: this.#logger });
-    await this.#factories.disposeHosts(this.#logger);
+      await shutdownInstance(r.name, r.instance, { logger: this.#logger, settings: this.#cfg.settings });
+    await this.#factories.disposeHosts(this.#logger, this.#cfg.settings.pluginShutdownTimeout);
     this.#engine.watchdog.dispose();
     this.#life.to('shut_down');
   }

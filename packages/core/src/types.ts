@@ -310,6 +310,10 @@ export type CowValidation = 'strict' | 'disabled';
 /** Settings after precedence (option > YAML plugin_settings > PLUGINS_* env > default). */
 export interface ResolvedSettings {
   pluginTimeout: number;
+  /** Seconds a plugin's creation + initialize() may take. */
+  pluginInitTimeout: number;
+  /** Seconds a plugin's shutdown() (and a host's dispose()) may take. */
+  pluginShutdownTimeout: number;
   failOnPluginError: boolean;
   executionPool: number;
   hookPolicies: Record<string, string[]>;
@@ -330,6 +334,10 @@ export interface ResolvedSettings {
 /** PluginManager constructor options; they override YAML plugin_settings. */
 export interface ManagerOptions {
   pluginTimeout?: number;
+  /** Seconds a plugin's creation + initialize() may take (YAML `plugin_init_timeout`, default 60). */
+  pluginInitTimeout?: number;
+  /** Seconds a plugin's shutdown() may take (YAML `plugin_shutdown_timeout`, default 10). */
+  pluginShutdownTimeout?: number;
   /** Alias of `pluginTimeout` (Python's constructor argument). */
   timeout?: number;
   failOnPluginError?: boolean;

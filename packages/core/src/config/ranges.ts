@@ -30,6 +30,8 @@ export const TIMEOUT_SECONDS: NumericRange = {
 /** snake_case setting (YAML key, or `plugins[].key` for entry keys) → range. */
 export const NUMERIC_RANGES = {
   plugin_timeout: TIMEOUT_SECONDS,
+  plugin_init_timeout: TIMEOUT_SECONDS,
+  plugin_shutdown_timeout: TIMEOUT_SECONDS,
   execution_pool: { min: 0, max: 10_000, integer: true, unit: 'plugins; 0 = unbounded' },
   max_payload_bytes: { min: 1, max: 1_073_741_824, integer: true, unit: 'bytes' },
   // Deeper than ~1000 overflows Python's json module and (at ~10^4) JSON.stringify.

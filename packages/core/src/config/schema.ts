@@ -119,6 +119,16 @@ export const pluginSettingsSchema = z
     plugin_timeout: numberIn(R.plugin_timeout)
       .optional()
       .describe(`Seconds per plugin call (default 30); ${describeRange(R.plugin_timeout)}.`),
+    plugin_init_timeout: numberIn(R.plugin_init_timeout)
+      .optional()
+      .describe(
+        `Seconds a plugin's creation and initialize() may take (default 60); a plugin that misses it is handled per fail_on_plugin_error; ${describeRange(R.plugin_init_timeout)}.`,
+      ),
+    plugin_shutdown_timeout: numberIn(R.plugin_shutdown_timeout)
+      .optional()
+      .describe(
+        `Seconds a plugin's shutdown() (and a host's dispose()) may take (default 10); shutdown then proceeds; ${describeRange(R.plugin_shutdown_timeout)}.`,
+      ),
     fail_on_plugin_error: z.boolean().optional().describe('Load failures are fatal (default true).'),
     execution_pool: numberIn(R.execution_pool)
       .optional()

@@ -9,6 +9,8 @@ import type { ParsedPluginSettings } from './schema.js';
 
 export const DEFAULT_SETTINGS: Readonly<ResolvedSettings> = Object.freeze({
   pluginTimeout: 30,
+  pluginInitTimeout: 60,
+  pluginShutdownTimeout: 10,
   failOnPluginError: true,
   executionPool: 10,
   hookPolicies: {},
@@ -72,6 +74,8 @@ function envPolicy(env: Record<string, string | undefined>, name: string): 'allo
 const OPTION_RANGES: ReadonlyArray<[keyof ManagerOptions, NumericRange]> = [
   ['pluginTimeout', R.plugin_timeout],
   ['timeout', R.plugin_timeout],
+  ['pluginInitTimeout', R.plugin_init_timeout],
+  ['pluginShutdownTimeout', R.plugin_shutdown_timeout],
   ['executionPool', R.execution_pool],
   ['maxPayloadBytes', R.max_payload_bytes],
   ['maxPayloadDepth', R.max_payload_depth],
@@ -128,6 +132,16 @@ export function resolveSettings(
       yaml.plugin_timeout ??
       envNumber(env, 'PLUGINS_PLUGIN_TIMEOUT', R.plugin_timeout) ??
       d.pluginTimeout,
+    pluginInitTimeout:
+      options.pluginInitTimeout ??
+      yaml.plugin_init_timeout ??
+      envNumber(env, 'PLUGINS_PLUGIN_INIT_TIMEOUT', R.plugin_init_timeout) ??
+      d.pluginInitTimeout,
+    pluginShutdownTimeout:
+      options.pluginShutdownTimeout ??
+      yaml.plugin_shutdown_timeout ??
+      envNumber(env, 'PLUGINS_PLUGIN_SHUTDOWN_TIMEOUT', R.plugin_shutdown_timeout) ??
+      d.pluginShutdownTimeout,
     failOnPluginError:
       options.failOnPluginError ??
       yaml.fail_on_plugin_error ??

@@ -23,6 +23,8 @@ export const ERROR_CATALOGUE = {
   CPEX_ERR_NOT_INITIALIZED:
     'invoke() was called on a manager that is not initialized (or whose initialize() failed).',
   CPEX_ERR_SHUT_DOWN: 'The manager (or host) has been shut down.',
+  CPEX_ERR_LIFECYCLE_TIMEOUT:
+    "A plugin's creation/initialize() or shutdown() (or a host's dispose()) exceeded plugin_init_timeout / plugin_shutdown_timeout.",
   CPEX_ERR_INVALID_ARGUMENT: 'An API was called with an invalid argument.',
   CPEX_ERR_HOST_UNAVAILABLE:
     'A host runtime is missing (e.g. no python interpreter, pydantic not installed).',

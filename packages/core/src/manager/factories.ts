@@ -7,6 +7,7 @@
 import { CpexError, describeCause } from '../errors/cpex-error.js';
 import { createNodeModuleFactory } from '../host/node-module.js';
 import type { Logger, PluginFactory, PluginHost } from '../types.js';
+import { bounded } from './registrations.js';
 
 const SCHEME_RE = /^([a-z][a-z0-9+.-]*):\/\//i;
 const DOTTED_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
@@ -76,11 +77,11 @@ export class FactoryResolver {
     );
   }
 
-  /** Dispose every registered host (errors are logged, never thrown). */
-  async disposeHosts(logger: Logger): Promise<void> {
+  /** Dispose every registered host, each bounded by `seconds` (errors and timeouts are logged, never thrown). */
+  async disposeHosts(logger: Logger, seconds: number): Promise<void> {
     for (const h of this.#hosts) {
       try {
-        await h.dispose();
+        await bounded(() => h.dispose(), seconds, `host ${h.name}: dispose() (plugin_shutdown_timeout)`, {});
       } catch (e) {
         logger.warn(`host ${h.name} dispose failed: ${describeCause(e)}`);
       }

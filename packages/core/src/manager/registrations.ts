@@ -35,38 +35,90 @@ export interface RegistrationDeps {
   readonly disabledNames: ReadonlySet<string>;
 }
 
-/** Create (through its factory unless given), initialize and wire one plugin. */
+/**
+ * Run a lifecycle step bounded by `seconds`: resolves with its value, or rejects with
+ * CPEX_ERR_LIFECYCLE_TIMEOUT when it does not settle in time (the step is left running; `late`
+ * gets its value if it ever arrives, to clean it up). The timer never keeps the process alive.
+ */
+export function bounded<T>(
+  step: () => T | Promise<T>,
+  seconds: number,
+  what: string,
+  fields: { plugin?: string },
+  late?: (value: T) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      reject(
+        new CpexError('CPEX_ERR_LIFECYCLE_TIMEOUT', `${what} did not finish within ${seconds}s`, fields),
+      );
+    }, seconds * 1000);
+    timer.unref?.();
+    let p: Promise<T>;
+    try {
+      p = Promise.resolve(step());
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then(
+      (v) => {
+        if (done) return late?.(v);
+        done = true;
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * Create (through its factory unless given), initialize and wire one plugin. Creation plus
+ * initialize() is bounded by plugin_init_timeout (CPEX_ERR_LIFECYCLE_TIMEOUT, then handled per
+ * fail_on_plugin_error like any load failure); an instance that arrives late is shut down.
+ */
 export async function createRegistration(
   p: PendingPlugin,
   order: number,
   deps: RegistrationDeps,
 ): Promise<Registration> {
   const entry = p.entry;
-  let instance = p.instance;
-  if (!instance) {
-    const factory = deps.factories.resolve(entry.kind);
-    instance = await factory.create(entry, deps.factoryContext);
-    if (!instance || typeof instance.handler !== 'function') {
-      throw new CpexError(
-        'CPEX_ERR_PLUGIN_LOAD',
-        `factory for kind ${entry.kind} returned no PluginInstance`,
-        {
-          plugin: entry.name,
-        },
-      );
-    }
-  }
-  if (instance.initialize) {
-    try {
-      await instance.initialize();
-    } catch (e) {
-      throw new CpexError(
-        e instanceof CpexError ? e.code : 'CPEX_ERR_PLUGIN_LOAD',
-        `plugin "${entry.name}" failed to initialize: ${describeCause(e)}`,
-        { plugin: entry.name, cause: e },
-      );
-    }
-  }
+  let created: PluginInstance | undefined;
+  const instance = await bounded(
+    async () => {
+      const inst = p.instance ?? (await createInstance(entry, deps));
+      created = inst;
+      if (inst.initialize) {
+        try {
+          await inst.initialize();
+        } catch (e) {
+          throw new CpexError(
+            e instanceof CpexError ? e.code : 'CPEX_ERR_PLUGIN_LOAD',
+            `plugin "${entry.name}" failed to initialize: ${describeCause(e)}`,
+            { plugin: entry.name, cause: e },
+          );
+        }
+      }
+      return inst;
+    },
+    deps.settings.pluginInitTimeout,
+    `plugin "${entry.name}": creating and initializing it (plugin_init_timeout)`,
+    { plugin: entry.name },
+    (late) => void shutdownInstance(entry.name, late, deps),
+  ).catch(async (e) => {
+    // Timed out after the instance was created (initialize() hangs): shut what exists down.
+    if (e instanceof CpexError && e.code === 'CPEX_ERR_LIFECYCLE_TIMEOUT' && created && !p.instance)
+      void shutdownInstance(entry.name, created, deps);
+    throw e;
+  });
   const handlers = new Map<string, Handler>();
   for (const hook of entry.hooks) {
     const h = instance.handler(hook);
@@ -104,16 +156,37 @@ export async function createRegistration(
   };
 }
 
-/** Shut a plugin instance down; a failure is logged, never thrown. */
+async function createInstance(entry: PluginEntry, deps: RegistrationDeps): Promise<PluginInstance> {
+  const factory = deps.factories.resolve(entry.kind);
+  const instance = await factory.create(entry, deps.factoryContext);
+  if (!instance || typeof instance.handler !== 'function') {
+    throw new CpexError('CPEX_ERR_PLUGIN_LOAD', `factory for kind ${entry.kind} returned no PluginInstance`, {
+      plugin: entry.name,
+    });
+  }
+  return instance;
+}
+
+/**
+ * Shut a plugin instance down, bounded by plugin_shutdown_timeout; a failure or a timeout is
+ * logged (coded), never thrown, so shutdown always proceeds.
+ */
 export async function shutdownInstance(
   name: string,
   instance: PluginInstance,
-  deps: Pick<RegistrationDeps, 'logger'>,
+  deps: Pick<RegistrationDeps, 'logger' | 'settings'>,
 ): Promise<void> {
+  if (!instance.shutdown) return;
   try {
-    await instance.shutdown?.();
+    await bounded(
+      () => instance.shutdown?.(),
+      deps.settings.pluginShutdownTimeout,
+      `plugin "${name}": shutdown() (plugin_shutdown_timeout)`,
+      { plugin: name },
+    );
   } catch (e) {
-    deps.logger.warn(`plugin ${name} shutdown failed: ${describeCause(e)}`, { plugin: name });
+    const code = e instanceof CpexError ? ` (${e.code})` : '';
+    deps.logger.warn(`plugin ${name} shutdown failed${code}: ${describeCause(e)}`, { plugin: name });
   }
 }
 

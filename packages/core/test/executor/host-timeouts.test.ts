@@ -53,10 +53,16 @@ describe('pre-emptive hosts are not timed twice (issue 10 point 4)', () => {
 
   it('a pre-emptive host that never answers is ended by the liveness backstop: plugin_timeout with a note, the invoke settles', async () => {
     const m = newManager();
-    m.registerFactory('pre', hostFactory(PREEMPTIVE, () => new Promise(() => {})));
+    m.registerFactory(
+      'pre',
+      hostFactory(PREEMPTIVE, () => new Promise(() => {})),
+    );
     m.registerFactory(
       'coop',
-      hostFactory({ supportsTimeouts: 'cooperative', isolated: false, copiesPayloads: false }, () => new Promise(() => {})),
+      hostFactory(
+        { supportsTimeouts: 'cooperative', isolated: false, copiesPayloads: false },
+        () => new Promise(() => {}),
+      ),
     );
     await m.loadConfig({
       plugins: [

@@ -26,7 +26,9 @@ async function bothHosts(hook: string, handler: Handler, extra: Record<string, u
         }),
       };
       m.registerFactory('boundary', f);
-      await m.loadConfig({ plugins: [{ name: 'p', kind: 'boundary', hooks: [hook], on_error: 'ignore', ...extra }] });
+      await m.loadConfig({
+        plugins: [{ name: 'p', kind: 'boundary', hooks: [hook], on_error: 'ignore', ...extra }],
+      });
     }
     await m.initialize();
     out.push({ host, m });
@@ -48,7 +50,10 @@ const CASES: Case[] = [
     hook: 'http_auth_check_permission',
     payload: PERMISSION,
     accepted: [
-      ['a modified request payload (Python accepts it; it drives _decision_plugin)', { ...PERMISSION, is_admin: true }],
+      [
+        'a modified request payload (Python accepts it; it drives _decision_plugin)',
+        { ...PERMISSION, is_admin: true },
+      ],
       ['the result model', { granted: true, reason: 'policy' }],
       ['the result model without reason', { granted: false }],
     ],
@@ -125,10 +130,14 @@ describe('one result rule for every host (issue 11 item 5)', () => {
       payloadSchema: z.object({ id: z.string() }),
       resultSchema: z.object({ ok: z.boolean() }),
     });
-    m.registerHook('ticket_check', (_p, ctx) => ({ modifiedPayload: ctx.state.bad ? { ok: 'no' } : { ok: true } }), {
-      name: 't',
-      onError: 'ignore',
-    });
+    m.registerHook(
+      'ticket_check',
+      (_p, ctx) => ({ modifiedPayload: ctx.state.bad ? { ok: 'no' } : { ok: true } }),
+      {
+        name: 't',
+        onError: 'ignore',
+      },
+    );
     m.registerHook('free_hook', () => ({ modifiedPayload: 42 }), { name: 'f' });
     await m.initialize();
     expect((await run(m, 'ticket_check', { id: 'a' })).modifiedPayload).toEqual({ ok: true });
@@ -148,7 +157,8 @@ describe('one result rule for every host (issue 11 item 5)', () => {
     const same = { name: 'calc', args: { x: 3 } };
     m.registerHook('tool_pre_invoke', () => ({ modifiedPayload: same }), { name: 'p' });
     await m.initialize();
-    for (let i = 0; i < 3; i++) expect((await run(m, 'tool_pre_invoke', { name: 'calc', args: {} })).modifiedPayload).toBe(same);
+    for (let i = 0; i < 3; i++)
+      expect((await run(m, 'tool_pre_invoke', { name: 'calc', args: {} })).modifiedPayload).toBe(same);
   });
 
   it('a passthrough result never reaches the rule (nothing to check, nothing recorded)', async () => {
