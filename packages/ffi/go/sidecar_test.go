@@ -165,7 +165,14 @@ func TestConnectSharedManagerAndDrain(t *testing.T) {
 		defer m2.s.c.mu.Unlock()
 		return m2.s.c.conn.inFlight() > 0
 	})
-	time.Sleep(100 * time.Millisecond) // let the frame reach the sidecar
+	// wait until the sidecar itself has the call in flight (stats counts the stats call too)
+	probe := dialRaw(t, sock)
+	waitFor(t, "the sidecar to have the call in flight", 30*time.Second, func() bool {
+		probe.send(map[string]any{"id": 1, "op": "stats"})
+		a, _ := probe.until(1)
+		return fmt.Sprint(a["inflight"]) == "2"
+	})
+	probe.nc.Close()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
