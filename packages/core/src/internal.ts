@@ -4,7 +4,7 @@
 export { readonlyView, unwrapViews, isReadonlyView } from './executor/readonly.js';
 export { deepEqual } from './executor/policies.js';
 export { discoverHooks, resolveHandler } from './host/in-process.js';
-export { formatPath, substituteEnv } from './config/load.js';
+export { formatPath } from './config/load.js';
 export { copyPlain } from './context/copy.js';
 export {
   checkPayloadBounds,

@@ -6,10 +6,21 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml';
 import type { z } from 'zod';
-import { ConfigError, CpexError } from '../errors/cpex-error.js';
 import type { CpexErrorCode } from '../errors/catalogue.js';
+import { ConfigError, CpexError, describeCause } from '../errors/cpex-error.js';
 import { compileCapabilities } from '../extensions/gate.js';
 import type { Mode, OnError, PluginCondition, PluginEntry } from '../types.js';
 import {
@@ -21,6 +32,7 @@ import {
   type ParsedPluginEntry,
   type ParsedPluginSettings,
 } from './schema.js';
+import { applyTemplates, extractTemplates } from './templates.js';
 
 /** A reference to a plugin from a group or route; `config` makes it an override instance. */
 export interface PluginRef {
@@ -83,59 +95,22 @@ export function formatPath(parts: ReadonlyArray<PropertyKey>): string {
   return out || '(root)';
 }
 
-const ENV_RE =
-  /\{\{\s*env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])\s*(?:\|\s*default\(\s*(['"])(.*?)\3\s*\)\s*)?\}\}/g;
-
-/**
- * The subset of Python cpex's Jinja rendering that configs use: `{{ env.NAME }}`,
- * `{{ env['NAME'] }}` and `{{ env.NAME | default('x') }}`. Any other template syntax is an error
- * (cpex-ts does not run Jinja).
- */
-export function substituteEnv(text: string, env: Record<string, string | undefined>, file?: string): string {
-  const out = text.replace(
-    ENV_RE,
-    (_m, a: string | undefined, b: string | undefined, _q, dflt: string | undefined) => {
-      const name = (a ?? b)!;
-      const v = env[name];
-      if (v !== undefined) return v;
-      if (dflt !== undefined) return dflt;
-      return '';
-    },
-  );
-  const leftover = /\{\{|\{%/.exec(out);
-  if (leftover) {
-    const line = out.slice(0, leftover.index).split('\n').length;
-    throw new ConfigError(
-      'CPEX_ERR_CONFIG_UNSUPPORTED',
-      `${file ?? 'config'}:${line}: template syntax other than {{ env.NAME }} is not supported (cpex-ts does not run Jinja)`,
-      file ? { file } : {},
-    );
-  }
-  return out;
-}
-
 /** Parse YAML 1.2 text and validate it. */
 export function parseConfigText(text: string, options: LoadTextOptions = {}): NormalizedConfig {
   const env = options.env ?? process.env;
   const file = options.file;
-  const rendered = substituteEnv(text, env, file);
+  const plan = extractTemplates(text, env, file);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(rendered, { version: '1.2', lineCounter, prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      return {
-        path: pos ? `line ${pos.line}:${pos.col}` : '(root)',
-        message: e.message.split('\n')[0] ?? e.message,
-      };
-    });
-    throw new ConfigError(
-      'CPEX_ERR_CONFIG_PARSE',
-      `${file ?? 'config'}: invalid YAML: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      { ...(file ? { file } : {}), issues },
-    );
+  const doc = parseYaml(plan.text, lineCounter, file);
+  checkAliases(doc, lineCounter, file);
+  applyTemplates(doc, plan, file, lineCounter);
+  let data: unknown;
+  try {
+    // Alias expansion was bounded by checkAliases (linear in the document, not a fixed count).
+    data = doc.toJS({ maxAliasCount: -1 }) ?? {};
+  } catch (e) {
+    throw parseFailure(file, [{ path: '(root)', message: yamlMessage(describeCause(e)) }]);
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const locate = (parts: ReadonlyArray<PropertyKey>): string => {
     const node = nodeAt(doc, parts);
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
@@ -144,6 +119,146 @@ export function parseConfigText(text: string, options: LoadTextOptions = {}): No
     return ` (line ${line}:${col})`;
   };
   return validateConfig(data, { ...options, locate });
+}
+
+type ParseIssue = { path: string; message: string };
+
+/** CPEX_ERR_CONFIG_PARSE naming each location once: `file:line:col: invalid YAML: message`. */
+function parseFailure(file: string | undefined, all: ParseIssue[]): ConfigError {
+  const where = file ?? 'config';
+  // One line per distinct problem (a too-deep document fails at every level with the same message).
+  const seen = new Set<string>();
+  const issues = all.filter((i) => !seen.has(i.message) && seen.add(i.message)).slice(0, 20);
+  const loc = (i: ParseIssue) => `${where}${i.path.startsWith('line ') ? `:${i.path.slice(5)}` : ''}`;
+  const text =
+    issues.length === 1
+      ? `${loc(issues[0]!)}: invalid YAML: ${issues[0]!.message}`
+      : `${where}: invalid YAML:\n  ${issues.map((i) => `${loc(i)}: ${i.message}`).join('\n  ')}`;
+  return new ConfigError('CPEX_ERR_CONFIG_PARSE', text, { ...(file ? { file } : {}), issues });
+}
+
+/** Stack exhaustion inside the YAML library, said plainly. */
+const yamlMessage = (m: string): string =>
+  /Maximum call stack/.test(m) ? 'nested too deeply to parse (the YAML parser ran out of stack)' : m;
+
+function parseYaml(text: string, lineCounter: LineCounter, file: string | undefined): Document {
+  let doc: Document;
+  try {
+    doc = parseDocument(text, {
+      version: '1.2',
+      lineCounter,
+      prettyErrors: false,
+      uniqueKeys: true,
+      merge: true, // `<<: *defaults`, as Python's YAML 1.1 loader reads it
+    });
+  } catch (e) {
+    // e.g. a RangeError from nesting deep enough to exhaust the parser's stack
+    throw parseFailure(file, [{ path: '(root)', message: yamlMessage(describeCause(e)) }]);
+  }
+  if (doc.errors.length > 0) {
+    throw parseFailure(
+      file,
+      doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        // The library's message may repeat the location: keep only the first line, without it.
+        const msg = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
+        return { path: `line ${line}:${col}`, message: yamlMessage(msg) };
+      }),
+    );
+  }
+  return doc;
+}
+
+/** Nodes an alias may expand to, in total, beyond the document's own nodes (bounds alias bombs). */
+const ALIAS_EXPANSION_BUDGET = 100_000;
+
+/**
+ * Undefined aliases and alias bombs are CPEX_ERR_CONFIG_PARSE with the alias's line. Each anchored
+ * node's expanded size is computed once (post-order over the tree, no recursion), so the check is
+ * linear; the total expansion may not exceed the document's size plus a fixed budget.
+ */
+function checkAliases(doc: Document, lineCounter: LineCounter, file: string | undefined): void {
+  // One pass in document order: an alias refers to the last anchor of its name before it
+  // (Alias.resolve would search the whole document per alias: quadratic).
+  const aliases: Alias[] = [];
+  const targets = new Map<Alias, unknown>();
+  const anchors = new Map<string, unknown>();
+  let nodes = 0;
+  visit(doc, {
+    Node(_k, n) {
+      nodes++;
+      if (isAlias(n)) {
+        aliases.push(n);
+        targets.set(n, anchors.get(n.source));
+      } else if (n.anchor) anchors.set(n.anchor, n);
+    },
+  });
+  if (aliases.length === 0) return;
+  const at = (node: { range?: [number, number, number] | null | undefined }): string => {
+    const r = node.range;
+    if (!r) return '(root)';
+    const { line, col } = lineCounter.linePos(r[0]);
+    return `line ${line}:${col}`;
+  };
+  // Size of a node with its aliases expanded, memoized per node.
+  const size = new Map<unknown, number>();
+  const sizeOf = (root: unknown): number => {
+    const stack: Array<{ node: unknown; kids: unknown[]; i: number; total: number }> = [];
+    const kidsOf = (n: unknown): unknown[] => {
+      if (isAlias(n)) {
+        const target = targets.get(n);
+        return target ? [target] : [];
+      }
+      if (isMap(n)) return n.items.flatMap((p) => [p.key, p.value]);
+      if (isSeq(n)) return n.items;
+      return [];
+    };
+    const known = size.get(root);
+    if (known !== undefined) return known;
+    const onStack = new Set<unknown>([root]);
+    stack.push({ node: root, kids: kidsOf(root), i: 0, total: 1 });
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      if (f.i < f.kids.length) {
+        const k = f.kids[f.i++];
+        if (k === null || typeof k !== 'object') continue;
+        const memo = size.get(k);
+        if (memo !== undefined) f.total += memo;
+        else if (onStack.has(k)) {
+          throw parseFailure(file, [
+            { path: at(k as Node), message: 'an alias refers to its own anchor (a cycle)' },
+          ]);
+        } else {
+          onStack.add(k);
+          stack.push({ node: k, kids: kidsOf(k), i: 0, total: 1 });
+        }
+        continue;
+      }
+      stack.pop();
+      onStack.delete(f.node);
+      size.set(f.node, f.total);
+      if (stack.length > 0) stack[stack.length - 1]!.total += f.total;
+    }
+    return size.get(root)!;
+  };
+  let expanded = 0;
+  for (const a of aliases) {
+    const target = targets.get(a);
+    if (!target) {
+      throw parseFailure(file, [
+        { path: at(a), message: `alias *${a.source} has no anchor &${a.source} before it` },
+      ]);
+    }
+    expanded += sizeOf(target);
+    if (expanded > nodes + ALIAS_EXPANSION_BUDGET) {
+      throw parseFailure(file, [
+        {
+          path: at(a),
+          message: `aliases expand to more than ${nodes + ALIAS_EXPANSION_BUDGET} nodes (an alias bomb?); the config has ${nodes}`,
+        },
+      ]);
+    }
+  }
 }
 
 function nodeAt(doc: Document, parts: ReadonlyArray<PropertyKey>): unknown {

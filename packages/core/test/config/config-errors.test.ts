@@ -65,7 +65,10 @@ describe('config errors name the file, the YAML path, the expected and the actua
       parseConfigText('plugins:\n  - name: a\n   kind: [unclosed\n', { file: 'bad.yaml' }),
     );
     expect(e.code).toBe('CPEX_ERR_CONFIG_PARSE');
-    expect(e.message).toMatch(/bad\.yaml: invalid YAML: line \d+:\d+/);
+    expect(e.message).toMatch(/bad\.yaml:\d+:\d+: /);
+    // The location is named once per problem (the YAML library's own "at line X, column Y" is dropped).
+    expect(e.message).not.toMatch(/at line \d+, column \d+/);
+    for (const issue of e.issues) expect(issue.path).toMatch(/^line \d+:\d+$/);
   });
 
   it('duplicate plugin names are an error naming both places', () => {
