@@ -63,3 +63,14 @@ export {
 // The process supervisor for out-of-process hosts (python workers, native `isolation: process`):
 // own process group, exit from the process, whole-tree kill, lifeline fd, /proc sweep.
 export * from './process/index.js';
+
+// Payload bounds at the wire: depth (max_payload_depth) and size (max_payload_bytes), one
+// iterative walk — call it wherever a host parses or serializes a payload (docs/config.md).
+export {
+  checkPayloadBounds,
+  parsePayloadJson,
+  serializePayloadJson,
+  DEFAULT_MAX_PAYLOAD_DEPTH,
+  type PayloadBounds,
+  type PayloadMeasure,
+} from './payload/bounds.js';

@@ -1,5 +1,5 @@
 import type { Extensions, GlobalContext } from '@cpex/core';
-import { checkPayloadBounds, type PayloadBounds } from '@cpex/core/internal';
+import { checkPayloadBounds, type PayloadBounds } from '@cpex/core/host';
 import { parseCommandArgs, positionals, readJsonArg } from '../args.js';
 import { type CliIo, EXIT, formatError, UsageError } from '../io.js';
 import { loadConfigForCli } from '../load.js';
