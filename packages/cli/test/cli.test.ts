@@ -160,6 +160,23 @@ describe('cpex validate', { timeout: 90_000 }, () => {
 });
 
 describe('cpex invoke', { timeout: 90_000 }, () => {
+  it('--extensions get the schemas plugin output gets: labels as a string or a mixed list are a usage error naming the field (exit 2)', async () => {
+    for (const ext of ['{"security":{"labels":"pii"}}', '{"security":{"labels":["pii",3]}}']) {
+      const r = await cpex(
+        'invoke',
+        fx('good.yaml'),
+        'tool_pre_invoke',
+        '--payload',
+        `@${fx('payload.json')}`,
+        '--extensions',
+        ext,
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/CPEX_ERR_INVALID_PAYLOAD.*extensions\.security\.labels/);
+      expect(r.stdout).toBe('');
+    }
+  });
+
   it('prints the PipelineResult with wire keys, background errors included (exit 0)', async () => {
     const r = await cpex('invoke', fx('good.yaml'), 'tool_pre_invoke', '--payload', `@${fx('payload.json')}`);
     expect(r.code).toBe(0);

@@ -45,6 +45,7 @@ export type { CpexErrorCode } from './errors/catalogue.js';
 
 // Wire helpers: validating what arrives over a host's wire, and plain data for encoders.
 export { parseExtensions, extensionsToJSON, ExtensionsSchema } from './extensions/schemas.js';
+export { ingressExtensions } from './extensions/ingress.js';
 export { MonotonicSet } from './extensions/monotonic-set.js';
 export { copyPlain } from './context/copy.js';
 export { unwrapViews, isReadonlyView } from './executor/readonly.js';

@@ -13,6 +13,7 @@
 import { loadConfigFile, type NormalizedConfig, parseConfigText, validateConfig } from './config/load.js';
 import type { RawConfig } from './config/schema.js';
 import { CpexError, describeCause } from './errors/cpex-error.js';
+import { ingressExtensions } from './extensions/ingress.js';
 import { emptyResult, type Engine, Invocation } from './executor/pipeline.js';
 import { PayloadAcceptor } from './executor/results.js';
 import type { Registration } from './executor/registration.js';
@@ -544,6 +545,12 @@ export class PluginManager {
     if (this.#activations.size > 0)
       return Promise.all(this.#activations).then(() => this.invoke(hook, payload, options));
     if (this.#activationFailures.length > 0) return Promise.reject(this.#activationFailures[0]!.error);
+    if (options.extensions != null) {
+      // Ingress: the caller's extensions get the schemas plugin output gets (once per object).
+      const ext = ingressExtensions(options.extensions, hook);
+      if (ext instanceof CpexError) return Promise.reject(ext);
+      if (ext !== options.extensions) options = { ...options, extensions: ext };
+    }
     // The one read of the active lineup: this invocation runs on it to the end, whatever swaps later.
     const active = this.#active;
     let lineup = active.hooks.get(hook);

@@ -1,4 +1,4 @@
-import type { Extensions, GlobalContext } from '@cpex/core';
+import { type Extensions, type GlobalContext, parseExtensions } from '@cpex/core';
 import { checkPayloadBounds, type PayloadBounds } from '@cpex/core/host';
 import { parseCommandArgs, positionals, readJsonArg } from '../args.js';
 import { type CliIo, EXIT, formatError, UsageError } from '../io.js';
@@ -109,6 +109,8 @@ export async function invokeCommand(argv: string[], io: CliIo): Promise<number> 
       checkPayloadBounds(context, { maxDepth: bounds.maxDepth }, 'cpex invoke --context');
     if (extensions !== undefined) {
       checkPayloadBounds(extensions, { maxDepth: bounds.maxDepth }, 'cpex invoke --extensions');
+      // the schemas plugin output is judged by: a bad field is a usage error naming it
+      parseExtensions(extensions, hook);
     }
   } catch (e) {
     for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);

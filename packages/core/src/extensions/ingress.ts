@@ -1,0 +1,73 @@
+/**
+ * Caller-supplied extensions at ingress (`invoke` options, `cpex invoke --extensions`, every
+ * host's and the sidecar's wire): validated with the same zod schemas that judge plugin output.
+ * Malformed input is a coded error (CPEX_ERR_INVALID_PAYLOAD naming the field), never a coerced
+ * value: labels given as a string or a mixed list do not become an empty set.
+ *
+ * Cost: once per distinct extensions object (cached by identity, a WeakMap lookup afterwards),
+ * never per invoke. Extensions are values: the object a caller passes is frozen when a plugin
+ * first sees it, and what was validated is what plugins get.
+ */
+import { CpexError } from '../errors/cpex-error.js';
+import { ExtensionsSchema, summarizeZodError } from './schemas.js';
+import type { Extensions } from './types.js';
+
+const validated = new WeakMap<object, Extensions>();
+
+/**
+ * The extensions to run with, or the coded error saying what is wrong (never throws). A valid
+ * object is returned as is, except that the wire shape of labels (a JSON array of strings)
+ * becomes a MonotonicSet; the result is cached for the object.
+ * @example const ext = ingressExtensions(options.extensions, hook); if (ext instanceof CpexError) throw ext;
+ */
+export function ingressExtensions(value: unknown, where?: string): Extensions | CpexError {
+  let isArray: boolean;
+  try {
+    isArray = Array.isArray(value);
+  } catch (e) {
+    return new CpexError(
+      'CPEX_ERR_INVALID_PAYLOAD',
+      `invalid extensions${where ? ` for ${where}` : ''}: could not be read`,
+      {
+        ...(where ? { hook: where } : {}),
+        path: 'extensions',
+        cause: e,
+      },
+    );
+  }
+  if (typeof value !== 'object' || value === null || isArray) {
+    return new CpexError(
+      'CPEX_ERR_INVALID_PAYLOAD',
+      `invalid extensions${where ? ` for ${where}` : ''}: expected an object, got ${value === null ? 'null' : isArray ? 'an array' : typeof value}`,
+      { ...(where ? { hook: where } : {}), path: 'extensions' },
+    );
+  }
+  const hit = validated.get(value);
+  if (hit !== undefined) return hit;
+  let out: Extensions;
+  try {
+    const parsed = ExtensionsSchema.safeParse(value);
+    if (!parsed.success) {
+      const { path, message } = summarizeZodError(parsed.error, 'extensions');
+      return new CpexError(
+        'CPEX_ERR_INVALID_PAYLOAD',
+        `invalid extensions${where ? ` for ${where}` : ''} at ${path}: ${message}`,
+        { ...(where ? { hook: where } : {}), path, details: { issues: parsed.error.issues.length } },
+      );
+    }
+    // Keep the caller's object (and its identity, which the view cache keys on) unless the wire
+    // shape of labels needs converting.
+    const labels = (value as { security?: { labels?: unknown } | null }).security?.labels;
+    out = Array.isArray(labels) ? (parsed.data as Extensions) : (value as Extensions);
+  } catch (e) {
+    // A hostile object (throwing getters, revoked proxy) is bad input, not a crash.
+    return new CpexError(
+      'CPEX_ERR_INVALID_PAYLOAD',
+      `invalid extensions${where ? ` for ${where}` : ''}: could not be read`,
+      { ...(where ? { hook: where } : {}), path: 'extensions', cause: e },
+    );
+  }
+  validated.set(value, out);
+  if (out !== value) validated.set(out, out);
+  return out;
+}
