@@ -2,6 +2,7 @@
 // ESM + .d.ts files, and each entry imports without the @cpex/source condition (i.e. as users get it).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -32,6 +33,38 @@ for (const dir of readdirSync(path.join(root, 'packages'))) {
     }
   }
 }
+// Tarball contents (what `npm publish` would ship, from the `files` field): a LICENSE and a
+// README in each, and no tests, type tests or test utilities.
+const FORBIDDEN = [/\.test\.[cm]?[jt]s$/, /\.test-d\.ts$/, /\.test-util\.[cm]?[jt]s$/, /(^|\/)test\//];
+for (const dir of readdirSync(path.join(root, 'packages'))) {
+  const pkgDir = path.join(root, 'packages', dir);
+  const pkgFile = path.join(pkgDir, 'package.json');
+  if (!existsSync(pkgFile)) continue;
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+  if (pkg.private) continue;
+  let files;
+  try {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: pkgDir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    files = JSON.parse(out)[0].files.map((f) => f.path);
+  } catch (e) {
+    console.error(`FAIL ${pkg.name}: npm pack --dry-run failed: ${e.message.split('\n')[0]}`);
+    failures++;
+    continue;
+  }
+  const problems = [];
+  for (const need of ['LICENSE', 'README.md']) if (!files.includes(need)) problems.push(`no ${need}`);
+  for (const f of files) if (FORBIDDEN.some((re) => re.test(f))) problems.push(`ships ${f}`);
+  if (pkg.license !== 'Apache-2.0') problems.push(`license is ${pkg.license}, not Apache-2.0`);
+  if (problems.length) {
+    console.error(`FAIL ${pkg.name} tarball: ${problems.join('; ')}`);
+    failures++;
+  } else console.log(`tarball: ${pkg.name} ${files.length} files, LICENSE + README, no tests`);
+}
+
 // Size budgets (STYLE 18): the engine and the author SDK stay small. Bytes of built JS (without maps).
 const BUDGETS = { core: 320_000, sdk: 60_000 };
 function jsBytes(dir) {

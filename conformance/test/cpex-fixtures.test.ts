@@ -18,12 +18,13 @@ import type { ScenarioOutput } from '../src/output.js';
 import { runPythonReference } from '../src/reference.js';
 import { applyExpectations, loadPythonHost, runScenario } from '../src/runner.js';
 import { collectScenarioFiles, loadScenarioFile, type Scenario } from '../src/scenario.js';
+import { isCI } from '../../scripts/lib/ci.mjs';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
 const SCENARIOS = path.join(REPO, 'conformance', 'scenarios-cpex-fixtures');
 const VENV_PYTHON = path.join(REPO, '.venv', 'bin', 'python');
 const SYSTEM_PYTHON = 'python3';
-const IN_CI = process.env.CI === 'true';
+const IN_CI = isCI();
 
 const fetched = spawnSync('bash', [path.join(REPO, 'scripts', 'cpex-fixtures.sh')], { encoding: 'utf8' });
 const FIXTURES = fetched.status === 0 ? fetched.stdout.trim() : '';

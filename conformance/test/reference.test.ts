@@ -13,6 +13,7 @@ import {
 import { runPythonReference } from '../src/reference.js';
 import { applyExpectations, runScenario } from '../src/runner.js';
 import { loadScenarioFile, parseScenario } from '../src/scenario.js';
+import { isCI } from '../../scripts/lib/ci.mjs';
 
 const CORPUS = path.resolve(import.meta.dirname, '..', 'scenarios');
 /** Scenarios with Python cpex's own fixture plugins (their deviations live in the same file). */
@@ -20,7 +21,7 @@ const FIXTURE_CORPUS = path.resolve(import.meta.dirname, '..', 'scenarios-cpex-f
 const PYTHON = defaultPython();
 const probe = spawnSync(PYTHON, ['-c', 'import cpex.framework, yaml'], { encoding: 'utf8' });
 const HAVE_REFERENCE = probe.status === 0;
-const IN_CI = process.env.CI === 'true';
+const IN_CI = isCI();
 
 describe('deviation bookkeeping', () => {
   it('matches path prefixes segment by segment, * for one segment', () => {

@@ -1,6 +1,6 @@
 # Shared helpers for scripts/setup.d/*.sh and scripts/test.d/*.sh (source it; bash only).
 # is_ci: true under CI=true/1 — there a missing toolchain is a failure, never a skip.
-is_ci() { case "${CI:-}" in true|1|yes) return 0 ;; *) return 1 ;; esac; }
+is_ci() { local v=${CI:-}; case "${v,,}" in true|1|yes) return 0 ;; *) return 1 ;; esac; }  # twin: scripts/lib/ci.mjs isCI()
 
 # need_apt PKG...: installs the Debian packages that are missing (apt-get update once per run).
 need_apt() {

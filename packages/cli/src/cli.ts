@@ -90,7 +90,7 @@ Options:
 
 Exit codes: 0 ok, 1 invalid config or plugin load error, 2 usage error,
             3 (invoke) the pipeline halted.
-Docs: docs/cli.md`;
+Docs: README.md of @cpex/cli (shipped with this package); the full manual is docs/cli.md\nin the cpex-ts repository.`;
 }
 
 /** Options of `runCli`. */

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Logger, PluginManager } from '@cpex/core';
 import { type PythonHost, type PythonHostOptions, registerPythonHost } from '@cpex/host-python';
+import { isCI } from '../../../scripts/lib/ci.mjs';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const CONFORMANCE_PY = fileURLToPath(
@@ -28,8 +29,7 @@ function probe(python: string, code: string): string | undefined {
 export function realCpexPython(): string | undefined {
   const cand = process.env.CPEX_TEST_REAL_PYTHON ?? `${REPO}.venv/bin/python`;
   const ok = existsSync(cand) && probe(cand, 'import cpex.framework, pydantic; print("ok")') === 'ok';
-  if (!ok && process.env.CI)
-    throw new Error(`CI: no interpreter with cpex 0.1.4 at ${cand} (run scripts/setup.sh)`);
+  if (!ok && isCI()) throw new Error(`CI: no interpreter with cpex 0.1.4 at ${cand} (run scripts/setup.sh)`);
   return ok ? cand : undefined;
 }
 
@@ -40,7 +40,7 @@ export function shimPython(): string | undefined {
     cand,
     'import importlib.util as u, pydantic; print("ok" if u.find_spec("cpex") is None and pydantic.VERSION.startswith("2.") else "no")',
   );
-  if (out !== 'ok' && process.env.CI) {
+  if (out !== 'ok' && isCI()) {
     throw new Error(`CI: ${cand} must have pydantic 2 and no cpex package (set CPEX_TEST_SHIM_PYTHON)`);
   }
   return out === 'ok' ? cand : undefined;

@@ -10,10 +10,11 @@ import { canWalkProcessTree } from '@cpex/core/host';
 import type { PythonHost } from '@cpex/host-python';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, gc, managerWith, pidAlive, realCpexPython, shimPython, waitGone } from './helpers.js';
+import { isCI } from '../../../scripts/lib/ci.mjs';
 
 const py = shimPython() ?? realCpexPython();
 const linux = process.platform === 'linux';
-if (process.env.CI && !canWalkProcessTree && linux) throw new Error('CI: /proc is required for these tests');
+if (isCI() && !canWalkProcessTree && linux) throw new Error('CI: /proc is required for these tests');
 
 /** The session id of a process (field 6 of /proc/<pid>/stat). */
 function sessionOf(pid: number): number {

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isCI } from '../../../../scripts/lib/ci.mjs';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -32,4 +33,4 @@ export const requirePython = (): string => {
   return py;
 };
 
-export const pythonAvailable = findCpexPython() !== null || process.env.CI === 'true';
+export const pythonAvailable = findCpexPython() !== null || isCI();

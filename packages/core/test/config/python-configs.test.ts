@@ -8,13 +8,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile } from '@cpex/core';
 import { describe, expect, it } from 'vitest';
+import { isCI } from '../../../../scripts/lib/ci.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, '../fixtures/python-configs');
 const repo = path.resolve(here, '../../../..');
 const python = process.env.CPEX_PYTHON ?? path.join(repo, '.venv/bin/python');
 const hasPython = existsSync(python);
-if (!hasPython && process.env.CI)
+if (!hasPython && isCI())
   throw new Error(`CI: the reference interpreter ${python} is missing (run scripts/setup.sh)`);
 
 const env = { ...process.env, CPEX_TEST_REDACTION: 'hash' };

@@ -4,11 +4,12 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { canWalkProcessTree, killProcessTree, spawnSupervised } from '@cpex/core/host';
 import { describe, expect, it } from 'vitest';
+import { isCI } from '../../../../scripts/lib/ci.mjs';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const nodeArgs = ['--conditions=@cpex/source', '--import', 'tsx'];
 const linux = process.platform === 'linux';
-if (process.env.CI && linux && !canWalkProcessTree) throw new Error('CI: /proc is required');
+if (isCI() && linux && !canWalkProcessTree) throw new Error('CI: /proc is required');
 
 const alive = (pid: number) => {
   try {
