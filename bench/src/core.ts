@@ -136,6 +136,52 @@ export async function benchCore(opts: { quick?: boolean } = {}): Promise<{ ok: b
     rows.push({ name: '5 mixed modes (1 per phase)', ...r, baselineName: 'loop of 5' });
     await m.drain();
   }
+  // Sustained loop: 5 mixed modes (a fire_and_forget plugin in the lineup) against 5 sequential,
+  // means over back-to-back calls (issue 10: no throughput cliff, ≤ 2×).
+  {
+    const mixed = await managerWith(fns(5), [
+      'sequential',
+      'transform',
+      'audit',
+      'concurrent',
+      'fire_and_forget',
+    ]);
+    const seq = await managerWith(fns(5));
+    const r = await compare(
+      () => mixed.invoke('tool_pre_invoke', small),
+      () => seq.invoke('tool_pre_invoke', small),
+      { ...cfg, perRound: cfg.perRound * 5 },
+    );
+    rows.push({
+      name: 'sustained loop: 5 mixed modes (mean)',
+      ...r,
+      baselineName: '5 sequential (same run)',
+      target: { ratio: 2, on: 'mean', text: '≤ 2× (mean)' },
+    });
+    await mixed.drain();
+  }
+  // The one result rule: a passthrough never reaches it; a modifying plugin pays one check per
+  // distinct object (here a fresh object per call, the worst case).
+  {
+    const passthrough = await managerWith(fns(5));
+    const modifying = fns(4);
+    const m = await managerWith([
+      ...modifying,
+      async (p: unknown): Promise<PluginResult> => ({
+        modifiedPayload: { ...(p as { name: string; args: object }), args: { x: 2 } },
+      }),
+    ]);
+    const r = await compare(
+      () => m.invoke('tool_pre_invoke', small),
+      () => passthrough.invoke('tool_pre_invoke', small),
+      cfg,
+    );
+    rows.push({
+      name: '5 sequential, 1 modifies (result rule checks it)',
+      ...r,
+      baselineName: '5 sequential passthrough',
+    });
+  }
   // 20 sequential passthrough (target: ≤ 4.5× the cost of 5).
   {
     const hs = fns(20);
