@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only core|vs-python|vs-rust|soak|python|ffi]`: every benchmark, each against its baseline measured
+ * `pnpm bench [--quick] [--only core|vs-python|vs-rust|soak|python|ffi|fleet]`: every benchmark, each against its baseline measured
  * in the same run. Results are ratios (the machine is noisy); absolute numbers are for orientation.
  *
  * `pnpm bench` builds the packages and this directory and runs plain `node bench/dist/run.js`: it
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCore } from './core.js';
 import { benchVsPython } from './vs-python.js';
+import { benchFleet } from './fleet.js';
 import { benchVsRust } from './vs-rust.js';
 
 const self = fileURLToPath(import.meta.url);
@@ -52,6 +53,10 @@ if (!only || only === 'ffi') {
   // Go → cpex serve against a bare echo server over the same socket (needs Go), plus in-process.
   const { benchFfi } = await import('./ffi.js');
   ok &&= await benchFfi();
+}
+if (!only || only === 'fleet') {
+  // Sessions on Redis (a loopback redis-server started for the run), routing at 10,000 routes, reload.
+  ok &&= await benchFleet({ quick });
 }
 if (!only || only === 'python') {
   // The Python host bench runs in its own process (worker processes, pythonia's global bridge).

@@ -1,0 +1,227 @@
+/**
+ * `pnpm bench --only fleet`: what a fleet adds to an invoke.
+ * - session labels on Redis (loopback redis-server started here on a free port): an invoke whose
+ *   session is loaded (one round trip), and one whose labels grow (load + MULTI SADD/EXPIRE),
+ *   each next to a bare GET round trip on the same kind of connection, in the same run;
+ * - a store configured but a request without a session vs no store at all (should be free);
+ * - route resolution on a 10,000-route table: warm cache and cache misses, vs routing off;
+ * - the reload swap (one assignment) and the whole reload (read, validate, diff, initialize).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import net from 'node:net';
+import { type Extensions, PluginManager, withLabels } from '@cpex/core';
+import { RedisSessionStore } from '@cpex/session-redis';
+import { Redis } from 'ioredis';
+import { compare, printTable, type Row, stats } from './harness.js';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis(): Promise<{ port: number; stop(): void }> {
+  execFileSync('redis-server', ['--version'], { stdio: 'ignore' }); // throws when missing
+  const port = await freePort();
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+  probe.on('error', () => {});
+  for (let i = 0; i < 200; i++) {
+    try {
+      await probe.connect();
+      await probe.ping();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  probe.disconnect();
+  return { port, stop: () => proc.kill('SIGTERM') };
+}
+
+export async function benchFleet({ quick = false } = {}): Promise<boolean> {
+  const opts = quick
+    ? { rounds: 6, perRound: 300, warmup: 500 }
+    : { rounds: 12, perRound: 1000, warmup: 2000 };
+  const redis = await startRedis();
+  const rows: Row[] = [];
+  const managers: PluginManager[] = [];
+  try {
+    const url = `redis://127.0.0.1:${redis.port}`;
+    const store = new RedisSessionStore({ endpoint: url, ttlSeconds: 3600 });
+    await store.ready();
+    const raw = new Redis(redis.port, '127.0.0.1');
+    await raw.set('bench:key', 'v');
+
+    const plain = new PluginManager({ logger: quiet });
+    const withStore = new PluginManager({ logger: quiet, sessionStore: store });
+    managers.push(plain, withStore);
+    for (const m of [plain, withStore]) {
+      m.registerHook(
+        'tool_pre_invoke',
+        (p: { name: string }, _c, ext) =>
+          p.name === 'grow' ? { modifiedExtensions: withLabels(ext, `l${Math.random()}`) } : {},
+        { name: 'labeler', capabilities: ['read_labels', 'append_labels'] },
+      );
+      await m.initialize();
+    }
+    const session: Extensions = {
+      security: { subject: { id: 'bench-user', claims: { session_id: 'bench' } } },
+    };
+    await store.append('warm', ['x']);
+    const payload = { name: 'read', args: {} };
+    let n = 0;
+    const load = await compare(
+      () => withStore.invoke('tool_pre_invoke', payload, { extensions: session }),
+      () => raw.get('bench:key'),
+      opts,
+    );
+    rows.push({
+      name: 'invoke + session label load (Redis, 1 round trip)',
+      ...load,
+      baselineName: 'bare GET',
+      target: { ratio: 1.5, on: 'p50', text: '≤ 1.5× GET' },
+    });
+    const grow = await compare(
+      () =>
+        withStore.invoke(
+          'tool_pre_invoke',
+          { name: 'grow', args: {} },
+          {
+            extensions: { security: { subject: { id: `u${n++}` } } },
+          },
+        ),
+      () => raw.get('bench:key'),
+      opts,
+    );
+    rows.push({
+      name: 'invoke + load + append (labels grew, 2 round trips)',
+      ...grow,
+      baselineName: 'bare GET',
+    });
+    const noSession = await compare(
+      () => withStore.invoke('tool_pre_invoke', payload),
+      () => plain.invoke('tool_pre_invoke', payload),
+      opts,
+    );
+    rows.push({
+      name: 'store configured, request without a session',
+      ...noSession,
+      baselineName: 'no store',
+      target: { ratio: 1.1, on: 'mean', text: '≤ 1.1× (free)' },
+    });
+
+    // Routing: 10,000 routes, one plugin per route.
+    const routes = Array.from({ length: 10_000 }, (_, i) => ({ tool: `tool-${i}`, plugins: ['p'] }));
+    const routed = new PluginManager({ logger: quiet });
+    const unrouted = new PluginManager({ logger: quiet });
+    managers.push(routed, unrouted);
+    for (const [m, on] of [
+      [routed, true],
+      [unrouted, false],
+    ] as const) {
+      m.registerFactory('noop', {
+        async create() {
+          return {
+            host: { supportsTimeouts: 'cooperative', isolated: false, copiesPayloads: false },
+            handler: () => () => ({}),
+          };
+        },
+      });
+      await m.loadConfig({
+        plugin_settings: { routing_enabled: on, route_cache_max_entries: 10_000 },
+        plugins: [{ name: 'p', kind: 'noop', hooks: ['tool_pre_invoke'] }],
+        routes,
+      } as never);
+      await m.initialize();
+    }
+    const meta = (name: string): Extensions =>
+      ({ meta: { entity_type: 'tool', entity_name: name } }) as Extensions;
+    const warm = meta('tool-9999');
+    const warmCase = await compare(
+      () => routed.invoke('tool_pre_invoke', payload, { extensions: warm }),
+      () => unrouted.invoke('tool_pre_invoke', payload, { extensions: warm }),
+      opts,
+    );
+    rows.push({
+      name: 'route resolution, warm cache (10,000 routes)',
+      ...warmCase,
+      baselineName: 'routing off',
+      target: { ratio: 1.5, on: 'mean', text: '≤ 1.5×' },
+    });
+    let miss = 0;
+    const cold = await compare(
+      () => routed.invoke('tool_pre_invoke', payload, { extensions: meta(`unknown-${miss++}`) }),
+      () => unrouted.invoke('tool_pre_invoke', payload, { extensions: meta('x') }),
+      { ...opts, perRound: Math.max(50, opts.perRound / 10) },
+    );
+    rows.push({
+      name: 'route resolution, cache miss (10,000 routes scanned)',
+      ...cold,
+      baselineName: 'routing off',
+    });
+    let ok = printTable('fleet: sessions on Redis, routing', rows);
+
+    // Reload: two configs of 20 plugins that differ in one entry, alternated.
+    const rl = new PluginManager({ logger: quiet });
+    managers.push(rl);
+    rl.registerFactory('noop', {
+      async create() {
+        return {
+          host: { supportsTimeouts: 'cooperative', isolated: false, copiesPayloads: false },
+          handler: () => () => ({}),
+        };
+      },
+    });
+    const cfg = (v: number) => ({
+      plugins: Array.from({ length: 20 }, (_, i) => ({
+        name: `p${i}`,
+        kind: 'noop',
+        hooks: ['tool_pre_invoke'],
+        config: i === 0 ? { v } : {},
+      })),
+    });
+    await rl.loadConfig(cfg(0) as never);
+    await rl.initialize();
+    const swaps: number[] = [];
+    const totals: number[] = [];
+    const reloads = quick ? 50 : 300;
+    for (let i = 1; i <= reloads; i++) {
+      const t = process.hrtime.bigint();
+      const r = await rl.reload({ config: cfg(i % 2) });
+      totals.push(Number(process.hrtime.bigint() - t));
+      swaps.push(r.swapMs * 1e6);
+      await r.drained;
+    }
+    const s = stats(swaps);
+    const t = stats(totals);
+    console.log(`\n## fleet: hot reload (20 plugins, 1 changed; ${reloads} reloads)\n`);
+    console.log('| what | p50 µs | p99 µs | mean µs |\n|---|---|---|---|');
+    console.log(
+      `| swap (commit + one assignment) | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.mean.toFixed(2)} |`,
+    );
+    console.log(
+      `| whole reload (validate, diff, create 1, swap) | ${t.p50.toFixed(1)} | ${t.p99.toFixed(1)} | ${t.mean.toFixed(1)} |`,
+    );
+    raw.disconnect();
+    await store.close();
+    ok &&= true;
+    return ok;
+  } finally {
+    await Promise.allSettled(managers.map((m) => m.shutdown()));
+    redis.stop();
+  }
+}
