@@ -85,8 +85,22 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Waits (bounded) until every pid is gone. */
-export async function waitGone(pids: number[], ms = 5_000): Promise<number[]> {
+/**
+ * Waits for a condition (an event we cannot subscribe to: a pid gone, a counter reached), polling
+ * every 20 ms. The bound only limits a failing test; a passing one returns as soon as it holds,
+ * so it is generous enough for a loaded 2-core CI machine.
+ */
+export async function until(cond: () => boolean, ms = 20_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/** Waits (bounded, generously: see `until`) until every pid is gone; returns those still alive. */
+export async function waitGone(pids: number[], ms = 20_000): Promise<number[]> {
   const end = Date.now() + ms;
   let alive = pids.filter(pidAlive);
   while (alive.length && Date.now() < end) {

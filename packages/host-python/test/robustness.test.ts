@@ -26,10 +26,13 @@ for (const fork of [true, false]) {
           [
             'plugins:',
             CHAOS('chaos'),
-            CHAOS('slowpoke', ', timeout: 0.5'),
+            // 2 s: a quick call (50 ms of Python) must finish well inside it on a loaded machine.
+            CHAOS('slowpoke', ', timeout: 2'),
             CHAOS('pool', ', mode: concurrent, workers: 3'),
           ].join('\n'),
-          { python: py!, pythonPath: [FIXTURES], cancelGraceMs: 300, maxPayloadBytes: 200_000, fork },
+          // cancelGraceMs only bounds a worker stuck in a blocking call; a cooperative cancel is
+          // answered at once, but a slowed worker must not be killed for answering late.
+          { python: py!, pythonPath: [FIXTURES], cancelGraceMs: 3_000, maxPayloadBytes: 200_000, fork },
         ));
       });
       afterAll(async () => {
@@ -111,12 +114,12 @@ for (const fork of [true, false]) {
         expect(await waitGone([before!])).toEqual([]);
         await ok('slowpoke');
         expect(pidOf('slowpoke')[0]).not.toBe(before);
-        expect(logger.lines.some((l) => /did not stop within 300 ms of its cancel/.test(l.msg))).toBe(true);
+        expect(logger.lines.some((l) => /did not stop within 3000 ms of its cancel/.test(l.msg))).toBe(true);
       });
 
       it('a cooperative overrun (async sleep) is cancelled inside the worker, which survives', async () => {
         const [before] = pidOf('slowpoke');
-        const r = await call('sleep', { seconds: 3 }, 'slowpoke');
+        const r = await call('sleep', { seconds: 30 }, 'slowpoke');
         expect(r.errors.find((e) => e.pluginName === 'slowpoke')!.code).toBe('plugin_timeout');
         await ok('slowpoke');
         expect(pidOf('slowpoke')).toEqual([before]);
@@ -131,19 +134,20 @@ for (const fork of [true, false]) {
             return { r, at: performance.now() };
           });
         const t0 = performance.now();
-        const first = track('first', call('sleep', { seconds: 3 }, 'slowpoke'));
+        const first = track('first', call('sleep', { seconds: 30 }, 'slowpoke'));
         await new Promise((r) => setTimeout(r, 250));
         const t1 = performance.now();
-        const second = track('second', call('sleep', { seconds: 3 }, 'slowpoke'));
+        const second = track('second', call('sleep', { seconds: 30 }, 'slowpoke'));
         const quick = track('quick', call('sleep', { seconds: 0.05 }, 'slowpoke'));
         const [a, b, q] = await Promise.all([first, second, quick]);
         expect(a.r.errors.find((e) => e.pluginName === 'slowpoke')!.code).toBe('plugin_timeout');
         expect(b.r.errors.find((e) => e.pluginName === 'slowpoke')!.code).toBe('plugin_timeout');
         expect(q.r.errors).toEqual([]);
         expect(order).toEqual(['quick', 'first', 'second']);
-        // Neither deadline fired early (the second one counts from its own start).
-        expect(a.at - t0).toBeGreaterThanOrEqual(490);
-        expect(b.at - t1).toBeGreaterThanOrEqual(490);
+        // Neither deadline fired early (the second one counts from its own start). Lower bounds
+        // only: load can make a deadline late, never early.
+        expect(a.at - t0).toBeGreaterThanOrEqual(1_990);
+        expect(b.at - t1).toBeGreaterThanOrEqual(1_990);
         await ok('slowpoke');
         expect(pidOf('slowpoke')).toEqual([before]);
       });
@@ -180,7 +184,7 @@ for (const fork of [true, false]) {
         const r = await call('print');
         expect(r.errors).toEqual([]);
         expect(pidOf('chaos')).toEqual([before]);
-        const deadline = Date.now() + 2_000;
+        const deadline = Date.now() + 20_000; // returns as soon as the lines are there
         const lines = () =>
           logger.lines.filter((l) => l.fields?.stream === 'stderr' && l.fields?.plugin === 'chaos');
         while (lines().length < 4 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
