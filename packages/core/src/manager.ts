@@ -115,6 +115,8 @@ export class PluginManager {
   /** Set while a session invoke starts on the generation it reserved before its store round trip. */
   #startGen: Generation | undefined;
   readonly #reloader: Reloader;
+  /** Config watches started by watchConfig(); shutdown() closes them. */
+  readonly #watches = new Set<ConfigWatch>();
 
   constructor(options: ManagerOptions = {}) {
     this.#logger = options.logger ?? consoleLogger;
@@ -211,7 +213,10 @@ export class PluginManager {
    * symlink swaps are seen) and reload on every content change. Opt-in, from code only.
    */
   watchConfig(file: string, options: WatchConfigOptions = {}): ConfigWatch {
-    return watchConfigFile(this, this.#reloader, file, { logger: this.#logger, ...options });
+    this.#life.assertOpen('watchConfig');
+    const w = watchConfigFile(this, this.#reloader, file, { logger: this.#logger, ...options });
+    this.#watches.add(w);
+    return w;
   }
 
   /** Content hash of the config serving now (set by reload()/watchConfig()). */
@@ -667,6 +672,7 @@ export class PluginManager {
     this.#life.to('shutting_down');
     await Promise.allSettled([...this.#activations]);
     if (this.#inflight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    for (const w of this.#watches) w.close();
     await this.drain();
     await this.#reloader.drains();
     const active = this.#active;

@@ -288,4 +288,21 @@ describe('manager.watchConfig', () => {
       watch.close();
     }
   });
+
+  it('is closed by shutdown()', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'cpex-watch-'));
+    writeFileSync(path.join(dir, 'config.yaml'), yaml([{ name: 'a' }]));
+    const life: Life = { created: [], initialized: [], shutdown: [] };
+    const m = new PluginManager({ logger: quiet });
+    m.registerFactory('rec', recorder(life));
+    await m.loadConfig(path.join(dir, 'config.yaml'));
+    await m.initialize();
+    const watch = m.watchConfig(path.join(dir, 'config.yaml'), { debounceMs: 10, pollMs: 0 });
+    await watch.check();
+    await m.shutdown();
+    expect(await watch.check()).toBeUndefined(); // closed: no reload attempted
+    expect(() => m.watchConfig(path.join(dir, 'config.yaml'))).toThrow(
+      expect.objectContaining({ code: 'CPEX_ERR_SHUT_DOWN' }),
+    );
+  });
 });
