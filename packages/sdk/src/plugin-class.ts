@@ -8,13 +8,14 @@ import {
   type PluginContext,
   type Plugin as PluginObject,
   type PluginEntry,
+  HOOK_METHODS,
 } from '@cpex/core';
 
 /**
  * Where `@hook` records `{ hookName: methodName }` on an instance; core's in-process host reads it.
- * A registry symbol (`Symbol.for`) so every copy of the sdk and core agree on it.
+ * Defined once, in core (`Symbol.for('cpex.hook-methods')`); re-exported here.
  */
-export const HOOK_METHODS: unique symbol = Symbol.for('cpex.hook-methods') as never;
+export { HOOK_METHODS };
 
 /** Static marker on the `Plugin` base class: a `node://` export carrying it is constructed, not called. */
 export const PLUGIN_CLASS: unique symbol = Symbol.for('cpex.plugin-class') as never;

@@ -20,7 +20,11 @@ export const IN_PROCESS_HOST_CAPABILITIES: HostCapabilities = Object.freeze({
 });
 
 /** Where decorators record hook → method name maps (on the instance or its prototype chain). */
-export const HOOK_METHODS = Symbol.for('cpex.hook-methods');
+/**
+ * The one definition (the sdk re-exports it). A registry symbol (`Symbol.for`) so every copy of
+ * core and the sdk agree on it.
+ */
+export const HOOK_METHODS: unique symbol = Symbol.for('cpex.hook-methods') as never;
 
 const LIFECYCLE = new Set(['constructor', 'name', 'initialize', 'shutdown', 'hooks', 'config']);
 
