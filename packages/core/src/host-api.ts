@@ -37,6 +37,9 @@ export type {
 export type { HookDefinition, HookFamily, PayloadTypeId } from './hooks/builtin.js';
 export { HookRegistry } from './hooks/registry.js';
 
+// What `describe()` must look like: undefined when well-formed, else what is wrong (testHost checks it).
+export { descriptionProblem } from './manager/introspect.js';
+
 // Errors a host raises: always a CpexError with a catalogue code (docs/errors.md).
 export { CpexError, ConfigError, isCpexError, describeCause } from './errors/cpex-error.js';
 export type { CpexErrorFields } from './errors/cpex-error.js';

@@ -15,6 +15,7 @@ import {
   PluginManager,
   type ResolvedSettings,
 } from '@cpex/core';
+import { descriptionProblem } from '@cpex/core/host';
 import type { HostProbe, ProbeBehaviour } from './probe.js';
 
 /** The subset of vitest (or jest / node:test adapters) the suite needs. */
@@ -372,6 +373,22 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
           if (!seen.includes('aborted')) await new Promise((res) => setTimeout(res, 20));
         }
         expect(seen).toEqual(['sleep-start', 'aborted']);
+      },
+      timeout,
+    );
+
+    it(
+      'describe() gives a well-formed PluginDescription that agrees with the host capabilities',
+      async () => {
+        const host = await freshHost();
+        const manager = await managerWith(host, [entry('probe_described', { kind: 'allow' })]);
+        const d = manager.describePlugin('probe_described');
+        expect(d === undefined).toBe(false);
+        // the shape `cpex plugins` relies on (docs/hosts/contract.md, "describe()")
+        expect(descriptionProblem(d)).toBeUndefined();
+        expect((d?.notes ?? []).some((n) => n.startsWith('the host gives no describe()'))).toBe(false);
+        expect(d?.timeouts).toBe(host.capabilities.supportsTimeouts);
+        expect(d?.isolation === 'none').toBe(!host.capabilities.isolated);
       },
       timeout,
     );
