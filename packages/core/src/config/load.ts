@@ -32,7 +32,11 @@ import {
   type ParsedPluginEntry,
   type ParsedPluginSettings,
 } from './schema.js';
+import { didYouMean } from './suggest.js';
 import { applyTemplates, extractTemplates } from './templates.js';
+import { BUILTIN_HOOK_NAMES } from '../hooks/builtin.js';
+
+const BUILTIN_HOOKS: ReadonlySet<string> = new Set(BUILTIN_HOOK_NAMES);
 
 /** A reference to a plugin from a group or route; `config` makes it an override instance. */
 export interface PluginRef {
@@ -118,7 +122,17 @@ export function parseConfigText(text: string, options: LoadTextOptions = {}): No
     const { line, col } = lineCounter.linePos(range[0]);
     return ` (line ${line}:${col})`;
   };
-  return validateConfig(data, { ...options, locate });
+  const locateKey = (parts: ReadonlyArray<PropertyKey>): string => {
+    const parent = nodeAt(doc, parts.slice(0, -1));
+    const pair = isMap(parent)
+      ? parent.items.find((p) => isScalar(p.key) && p.key.value === parts[parts.length - 1])
+      : undefined;
+    const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+    if (!range) return locate(parts);
+    const { line, col } = lineCounter.linePos(range[0]);
+    return ` (line ${line}:${col})`;
+  };
+  return validateConfig(data, { ...options, locate, locateKey });
 }
 
 type ParseIssue = { path: string; message: string };
@@ -275,7 +289,11 @@ function nodeAt(doc: Document, parts: ReadonlyArray<PropertyKey>): unknown {
 /** Validate an already-parsed config object (from YAML or code). */
 export function validateConfig(
   data: unknown,
-  options: LoadTextOptions & { locate?: (parts: ReadonlyArray<PropertyKey>) => string } = {},
+  options: LoadTextOptions & {
+    locate?: (parts: ReadonlyArray<PropertyKey>) => string;
+    /** Where a mapping key (not its value) is. */
+    locateKey?: (parts: ReadonlyArray<PropertyKey>) => string;
+  } = {},
 ): NormalizedConfig {
   const file = options.file;
   const where = file ? `${file}: ` : '';
@@ -291,7 +309,13 @@ export function validateConfig(
     );
   }
   const warnings: string[] = [];
-  const input = preprocess(data as Record<string, unknown>, warnings);
+  const input = preprocess(
+    data as Record<string, unknown>,
+    warnings,
+    options.locateKey ?? locate,
+    locate,
+    file,
+  );
   const parsed = configSchema.safeParse(input, { reportInput: true });
   const issues: Issue[] = [];
   if (!parsed.success) {
@@ -367,31 +391,50 @@ export function validateConfig(
 }
 
 /** Rewrites legacy modes, collects unknown-key warnings. Never mutates its input. */
-function preprocess(data: Record<string, unknown>, warnings: string[]): Record<string, unknown> {
-  warnUnknown(data, KNOWN_KEYS.top, '', warnings);
+function preprocess(
+  data: Record<string, unknown>,
+  warnings: string[],
+  locateKey: (parts: ReadonlyArray<PropertyKey>) => string,
+  locate: (parts: ReadonlyArray<PropertyKey>) => string,
+  file: string | undefined,
+): Record<string, unknown> {
+  const warnUnknown = (obj: Record<string, unknown>, known: Set<string>, at: PropertyKey[]): void => {
+    for (const k of Object.keys(obj)) {
+      if (known.has(k)) continue;
+      const where = locateKey([...at, k]).replace(/^ \(line /, ` (${file ? `${file}:` : 'line '}`);
+      warnings.push(`${formatPath([...at, k])}: unknown key, ignored${didYouMean(k, known)}${where}`);
+    }
+  };
+  warnUnknown(data, KNOWN_KEYS.top, []);
   const out: Record<string, unknown> = { ...data };
   if (out.plugin_settings && typeof out.plugin_settings === 'object' && !Array.isArray(out.plugin_settings)) {
-    warnUnknown(
-      out.plugin_settings as Record<string, unknown>,
-      KNOWN_KEYS.settings,
-      'plugin_settings',
-      warnings,
-    );
+    warnUnknown(out.plugin_settings as Record<string, unknown>, KNOWN_KEYS.settings, ['plugin_settings']);
   }
   if (Array.isArray(out.plugins)) {
     out.plugins = out.plugins.map((p, i) => {
       if (!p || typeof p !== 'object' || Array.isArray(p)) return p;
       const entry = { ...(p as Record<string, unknown>) };
-      warnUnknown(entry, KNOWN_KEYS.plugin, `plugins[${i}]`, warnings);
+      warnUnknown(entry, KNOWN_KEYS.plugin, ['plugins', i]);
+      if (Array.isArray(entry.hooks)) {
+        entry.hooks.forEach((h, j) => {
+          // Any hook name works (custom hooks need no registration), so a near-miss of a built-in
+          // name is a warning with the suggestion, not an error.
+          if (typeof h !== 'string' || BUILTIN_HOOKS.has(h)) return;
+          const hint = didYouMean(h, BUILTIN_HOOKS);
+          if (!hint) return;
+          const where = locate(['plugins', i, 'hooks', j]).replace(
+            /^ \(line /,
+            ` (${file ? `${file}:` : 'line '}`,
+          );
+          warnings.push(
+            `plugins[${i}].hooks[${j}]: "${h}" is not a built-in hook${hint}; it runs only if something invokes it${where}`,
+          );
+        });
+      }
       if (Array.isArray(entry.conditions)) {
         entry.conditions.forEach((c, j) => {
           if (c && typeof c === 'object' && !Array.isArray(c)) {
-            warnUnknown(
-              c as Record<string, unknown>,
-              KNOWN_KEYS.condition,
-              `plugins[${i}].conditions[${j}]`,
-              warnings,
-            );
+            warnUnknown(c as Record<string, unknown>, KNOWN_KEYS.condition, ['plugins', i, 'conditions', j]);
           }
         });
       }
@@ -430,12 +473,6 @@ export function validatePluginEntry(
   const parsed = pluginEntrySchema.safeParse(input, { reportInput: true });
   if (!parsed.success) return { issues: parsed.error.issues.map((iss) => issueOf(iss, () => '')) };
   return { entry: normalizeEntry(parsed.data, raw) };
-}
-
-function warnUnknown(obj: Record<string, unknown>, known: Set<string>, at: string, warnings: string[]): void {
-  for (const k of Object.keys(obj)) {
-    if (!known.has(k)) warnings.push(`${at ? `${at}.` : ''}${k}: unknown key, ignored`);
-  }
 }
 
 function issueOf(iss: z.core.$ZodIssue, locate: (parts: ReadonlyArray<PropertyKey>) => string): Issue {
