@@ -294,7 +294,11 @@ export interface PluginHost {
   /** Factories this host provides: registered names and/or URL schemes (e.g. 'python://'). */
   readonly kinds: string[];
   readonly factory: PluginFactory;
-  /** True when this host takes bare dotted class paths (`plugins.pii.PiiFilter`), i.e. the Python host. */
+  /**
+   * True when this host takes bare dotted class paths (`plugins.pii.PiiFilter`) as kinds when no
+   * registered factory or scheme matches — a generic capability any host may claim (at most one
+   * registered host should); host-python claims it today. See docs/hosts/contract.md.
+   */
   readonly handlesDottedPaths?: boolean;
   dispose(): Promise<void>;
 }
