@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only core|vs-python|vs-rust|soak|python|ffi|fleet]`: every benchmark, each against its baseline measured
+ * `pnpm bench [--quick] [--only core|vs-python|vs-rust|soak|python|ffi|fleet|wasm]`: every benchmark, each against its baseline measured
  * in the same run. Results are ratios (the machine is noisy); absolute numbers are for orientation.
  *
  * `pnpm bench` builds the packages and this directory and runs plain `node bench/dist/run.js`: it
@@ -14,6 +14,7 @@ import { benchCore } from './core.js';
 import { benchVsPython } from './vs-python.js';
 import { benchFleet } from './fleet.js';
 import { benchVsRust } from './vs-rust.js';
+import { benchWasm } from './wasm.js';
 
 const self = fileURLToPath(import.meta.url);
 const here = path.dirname(self);
@@ -39,6 +40,10 @@ if (only === 'vs-rust' || (!only && !quick)) {
   // Rust cpex-core 0.2.2 (bench/rust, built on first use: minutes when cold) and the ts child,
   // interleaved in fresh processes.
   ok &&= await benchVsRust({ quick, here, ext, nodeArgs });
+}
+if (only === 'wasm' || (!only && !quick)) {
+  // host-wasm vs a bare jco call of the same component (needs the Rust noop fixture).
+  ok &&= await benchWasm({ quick });
 }
 if (!only || only === 'soak') {
   // The memory soak needs --expose-gc: its own process.

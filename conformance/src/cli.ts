@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { disposeWasmProbes } from './probes/wasm-probe.js';
 import { compareWithReference, type ReferenceReport } from './compare.js';
 import { type MatrixReport, runMatrix } from './matrix.js';
 import { sortKeysDeep, type ScenarioOutput } from './output.js';
@@ -83,8 +84,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case '--host': {
         const h = take();
-        if (h !== 'ts' && h !== 'python' && h !== 'native')
-          throw new UsageError(`--host must be ts, python or native, got "${h}"`);
+        if (h !== 'ts' && h !== 'python' && h !== 'native' && h !== 'wasm')
+          throw new UsageError(`--host must be ts, python, native or wasm, got "${h}"`);
         a.host = h;
         break;
       }
@@ -108,17 +109,19 @@ Runs behaviour scenarios (format: ../shared/conformance/README.md) through a rea
 PluginManager and checks every step's expect: block. Default input: conformance/scenarios.
 
 options:
-  --host ts|python|native
+  --host ts|python|native|wasm
                        which host runs the probe plugins. Default: python when @cpex/host-python
                        exports registerPythonHost, else ts. native: the C build of the probe
                        (@cpex/host-native/testing, built with the machine's cc) in-process.
+                       wasm: the Rust probe component on @cpex/host-wasm (built from
+                       source on first use, cached under .cache/).
   --python-path DIR    import root for Python plugins (repeatable), e.g. ../shared/conformance/python
   --python PATH        interpreter for the Python host and the reference
                        (default: $CPEX_PYTHON, else <repo>/.venv/bin/python, else python3)
   --reference python   also run each scenario through the real Python cpex 0.1.4 PluginManager and
                        report differences; undocumented ones (not in conformance/deviations.yaml)
                        fail the run
-  --matrix             run the corpus once per available host (ts, python, native) and report differences
+  --matrix             run the corpus once per available host (ts, python, native, wasm) and report differences
   --json               print one JSON array (one object per scenario) on stdout
   -h, --help           this text
 exit: 0 all good, 1 a mismatch or undocumented difference, 2 bad usage or invalid scenario`;
@@ -260,7 +263,14 @@ if (isEntry) {
     // the loop alive, do not hang CI: leave after a grace period.
     setTimeout(() => process.exit(code), 3000).unref();
   };
-  main(process.argv.slice(2)).then(finish, (e) => {
+  const run = async (argv: string[]) => {
+    try {
+      return await main(argv);
+    } finally {
+      await disposeWasmProbes();
+    }
+  };
+  run(process.argv.slice(2)).then(finish, (e) => {
     process.stderr.write(`conformance: internal error: ${(e as Error).stack ?? String(e)}\n`);
     finish(2);
   });

@@ -129,7 +129,26 @@ const deviationSchema = z.strictObject({
   paths: z.array(z.string().min(1)).min(1),
   reason: z.string().min(1),
 });
-const deviationsFileSchema = z.strictObject({ deviations: z.array(deviationSchema) });
+const hostExemptionSchema = z.strictObject({
+  host: z.enum(['ts', 'python', 'wasm']),
+  scenario: z.string().min(1),
+  /** expect keys whose mismatches are exempt on this host */
+  expect: z.array(z.string().min(1)).min(1),
+  reason: z.string().min(1),
+});
+const deviationsFileSchema = z.strictObject({
+  deviations: z.array(deviationSchema),
+  host_exemptions: z.array(hostExemptionSchema).default([]),
+});
+/** An expectation a host cannot meet by design (e.g. a WIT world without retry_delay_ms). */
+export type HostExemption = z.infer<typeof hostExemptionSchema>;
+
+/** The documented host exemptions (conformance/deviations.yaml `host_exemptions`). */
+export function loadHostExemptions(file = DEVIATIONS_FILE): HostExemption[] {
+  const parsed = deviationsFileSchema.safeParse(parseYaml(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return parsed.data.host_exemptions;
+}
 /** One documented deviation: differences at any of `paths` (prefixes) of `scenario` are expected. */
 export type Deviation = z.infer<typeof deviationSchema>;
 

@@ -10,7 +10,7 @@ import { applyExpectations, type HostName, loadPythonHost, type RunOptions, runS
 import { nativeUnavailableReason } from './probes/native-probe.js';
 import type { Scenario } from './scenario.js';
 
-export const MATRIX_HOSTS: readonly HostName[] = ['ts', 'python', 'native'];
+export const MATRIX_HOSTS: readonly HostName[] = ['ts', 'python', 'native', 'wasm'];
 
 /** Paths allowed to differ between hosts (in-place writes land on the caller's object only in-process). */
 const HOST_DEPENDENT = [/^steps\/\d+\/payload_after(\/|$)/];
@@ -39,13 +39,24 @@ export interface MatrixReport {
   table: string;
 }
 
+async function wasmAvailable(): Promise<boolean> {
+  try {
+    const fixtures = await import('../../packages/host-wasm/test/fixtures.js');
+    fixtures.rustFixtures();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Which hosts can run here, and why the others cannot. */
 export async function availableHosts(): Promise<{ hosts: HostName[]; unavailable: Record<string, string> }> {
   const hosts: HostName[] = ['ts'];
   const unavailable: Record<string, string> = {};
   if (await loadPythonHost()) hosts.push('python');
   else unavailable.python = '@cpex/host-python does not export registerPythonHost';
-  unavailable.wasm = 'host-wasm probes not wired into the runner yet';
+  if (await wasmAvailable()) hosts.push('wasm');
+  else unavailable.wasm = 'the WASM probe component could not be built (cargo +1.96.0 with wasm32-wasip2)';
   const nativeWhy = await nativeUnavailableReason();
   if (nativeWhy === undefined) hosts.push('native');
   else unavailable.native = nativeWhy;

@@ -64,6 +64,8 @@ export interface StepOutput {
   payload_after: unknown;
   expect_ok?: boolean;
   expect_mismatches?: Mismatch[];
+  /** Mismatches this host is exempt from (conformance/deviations.yaml host_exemptions). */
+  expect_exempt?: Mismatch[];
   expect_unknown?: string[];
 }
 

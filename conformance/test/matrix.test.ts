@@ -1,10 +1,13 @@
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalView, diffViews } from '../src/compare.js';
 import { replaceBlock } from '../src/gen-docs.js';
 import { availableHosts, inPlaceWriters, renderTable, runMatrix } from '../src/matrix.js';
 import { defaultPython } from '../src/cli.js';
+import { disposeWasmProbes } from '../src/probes/wasm-probe.js';
 import { loadScenarioFile } from '../src/scenario.js';
+
+afterAll(() => disposeWasmProbes());
 
 const CORPUS = path.resolve(import.meta.dirname, '..', 'scenarios');
 

@@ -4,6 +4,7 @@
 //   pnpm demo                                  # examples/quickstart/config.yaml
 //   pnpm demo --json
 //   pnpm demo --config examples/python-plugin/config.yaml
+//   pnpm demo --config examples/wasm-plugin/config.yaml
 import { spawnSync } from 'node:child_process';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
@@ -65,9 +66,45 @@ function describeError(e: unknown): string {
   return `error: ${e instanceof Error ? e.message : String(e)}`;
 }
 
-/** Python plugins need @cpex/host-python; register it only when the config has some. */
+/** WASM plugins need @cpex/host-wasm; register it only when the config has some. */
+async function registerWasmFor(
+  manager: PluginManager,
+  kinds: string[],
+): Promise<(() => Promise<void>) | undefined> {
+  if (!kinds.some((k) => k.startsWith('wasm://'))) return undefined;
+  let mod: {
+    registerWasmHost?: (m: PluginManager, o?: { cacheDir?: string }) => { dispose(): Promise<void> };
+  };
+  try {
+    mod = await import('@cpex/host-wasm');
+  } catch (e) {
+    fail(
+      `This config has WASM plugins, but @cpex/host-wasm could not be loaded: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  if (typeof mod.registerWasmHost !== 'function') fail('@cpex/host-wasm has no registerWasmHost export');
+  const host = mod.registerWasmHost(manager, {
+    cacheDir: path.join(repoRoot, '.cache', 'host-wasm', 'transpiled'),
+  });
+  return () => host.dispose();
+}
+
+/** Python plugins need @cpex/host-python, WASM plugins @cpex/host-wasm; registered only when used. */
 async function registerHostsFor(manager: PluginManager): Promise<(() => Promise<void>) | undefined> {
   const kinds = manager.config?.entries.filter((e) => e.mode !== 'disabled').map((e) => e.kind) ?? [];
+  const disposeWasm = await registerWasmFor(manager, kinds);
+  const disposePython = await registerPythonFor(manager, kinds);
+  if (!disposeWasm && !disposePython) return undefined;
+  return async () => {
+    await disposeWasm?.();
+    await disposePython?.();
+  };
+}
+
+async function registerPythonFor(
+  manager: PluginManager,
+  kinds: string[],
+): Promise<(() => Promise<void>) | undefined> {
   const pythonKind = kinds.find(
     (k) => k.startsWith('python://') || k === 'isolated_venv' || /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$/.test(k),
   );

@@ -98,21 +98,32 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
   const loads = new Map<string, Promise<LoadedComponent>>();
   const drops = new Set<Promise<unknown>>();
 
+  const getPool = () => {
+    if (disposed) throw new CpexError('CPEX_ERR_SHUT_DOWN', 'the WASM host is disposed');
+    if (!pool) {
+      const w = workerFile();
+      // Every thread up front: a call must not wait for a thread to start.
+      pool = new Piscina({
+        filename: w.filename,
+        execArgv: w.execArgv,
+        minThreads: threads,
+        maxThreads: threads,
+        idleTimeout: Number.POSITIVE_INFINITY,
+        concurrentTasksPerWorker: 1,
+      });
+    }
+    return pool;
+  };
   const runner: WorkerRunner = {
     async run(task, signal) {
-      if (disposed) throw new CpexError('CPEX_ERR_SHUT_DOWN', 'the WASM host is disposed');
-      if (!pool) {
-        const w = workerFile();
-        pool = new Piscina({
-          filename: w.filename,
-          execArgv: w.execArgv,
-          minThreads: 1,
-          maxThreads: threads,
-          idleTimeout: 60_000,
-          concurrentTasksPerWorker: 1,
-        });
-      }
-      return (await pool.run(task satisfies WorkerTask, { signal })) as WorkerAnswer;
+      return (await getPool().run(task satisfies WorkerTask, { signal })) as WorkerAnswer;
+    },
+    async warm(spec) {
+      const p = getPool();
+      const barrier = new SharedArrayBuffer(4);
+      await Promise.all(
+        Array.from({ length: threads }, () => p.run({ warm: spec, barrier, threads }).catch(() => {})),
+      );
     },
     drop(key) {
       if (!pool || disposed) return;

@@ -14,5 +14,6 @@ export { parseSandboxPolicy, DEFAULT_MAX_EXECUTION_TIME_MS } from './policy.js';
 export type { SandboxPolicy, NetworkRule, FsGrant, Isolation } from './policy.js';
 export { routeFor, TOOL_INVOKE_TYPE, CONFIG_KEY, NAME_KEY } from './mapping.js';
 export { capMemory, componentImportNames } from './binary.js';
-export { networkAllows } from './wasi.js';
+/** The deny-by-default WASI import object (for tools and benchmarks that instantiate a component by hand). */
+export { buildImports, networkAllows } from './wasi.js';
 export { WIT_DIR, WORLD_VERSION } from './wit.js';

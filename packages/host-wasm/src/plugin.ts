@@ -53,6 +53,8 @@ export interface WorkerRunner {
     signal: AbortSignal,
   ): Promise<WorkerAnswer>;
   drop(key: string): void;
+  /** Instantiates the guest on every worker thread ahead of the first call. */
+  warm(spec: GuestSpec): Promise<void>;
 }
 
 export interface WasmPluginSpec {
@@ -139,6 +141,7 @@ export class WasmPlugin implements PluginInstance {
       await precompile(this.spec, this.loaded.coreFiles).catch((e) => {
         throw this.loadError(e);
       });
+      await this.s.workers().warm(this.spec);
     }
   }
 

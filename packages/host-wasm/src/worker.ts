@@ -28,9 +28,29 @@ function guestFor(spec: GuestSpec): Promise<GuestInstance> {
   return g;
 }
 
-export default async function run(task: WorkerTask | { drop: string }): Promise<WorkerAnswer | null> {
+export default async function run(
+  task: WorkerTask | { drop: string } | { warm: GuestSpec; barrier: SharedArrayBuffer; threads: number },
+): Promise<WorkerAnswer | null> {
   if ('drop' in task) {
     guests.delete(task.drop);
+    return null;
+  }
+  if ('warm' in task) {
+    // Instantiate ahead so the first call on this thread does not pay for it.
+    await guestFor(task.warm).catch(() => {});
+    // A barrier: each warm-up task holds its thread until all of them run, so every thread of
+    // the pool gets one (bounded to 1 s: a busy or slow thread does not hold up initialize()).
+    const count = new Int32Array(task.barrier);
+    Atomics.add(count, 0, 1);
+    Atomics.notify(count, 0);
+    const deadline = Date.now() + 1000;
+    for (
+      let seen = Atomics.load(count, 0);
+      seen < task.threads && Date.now() < deadline;
+      seen = Atomics.load(count, 0)
+    ) {
+      Atomics.wait(count, 0, seen, Math.max(1, deadline - Date.now()));
+    }
     return null;
   }
   let guest: GuestInstance | undefined;
