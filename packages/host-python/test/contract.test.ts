@@ -44,7 +44,7 @@ describe.skipIf(!python)('host-python and the host contract', () => {
     expect(d.details).toMatchObject({ class: 'hp_plugins.shapes.CustomHookEdit', workers: 1 });
     expect(d.details?.pids).toEqual([expect.any(Number)]);
     expect(d.details?.python_version).toEqual(expect.any(String));
-    expect(r.violation?.description).toContain('invalid modified payload for hook doc.score at uri');
+    expect(r.violation?.description).toMatch(/modified payload for hook doc\.score .*at uri/);
   });
 
   it('without a schema for the hook, the same output passes (the schema is what rejected it)', async () => {
