@@ -70,4 +70,16 @@ if (!only || only === 'python') {
   });
   ok &&= r.status === 0;
 }
+if (!only || only === 'native') {
+  // The native host bench (koffi baseline, in-process, process isolation) in its own process.
+  const r = spawnSync(
+    process.execPath,
+    [...nodeArgs, path.join(here, `native${ext}`), ...(quick ? ['--calls', '1000'] : [])],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4' },
+    },
+  );
+  ok &&= r.status === 0;
+}
 process.exitCode = ok ? 0 : 1;
