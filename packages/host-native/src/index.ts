@@ -27,3 +27,5 @@ export {
 } from './signature.js';
 export type { TrustedKey, SignatureState } from './signature.js';
 export { HEADER_PATH } from './paths.js';
+export { discoverNativePlugins } from './discover.js';
+export type { DiscoveredLibrary } from './discover.js';

@@ -42,6 +42,8 @@ export interface ProcessSpec {
   cancelGraceMs?: number;
   logger: Logger;
   asyncStackBytes: number | undefined;
+  /** Discovery: read and check the manifest, do not run cpex_plugin_init. */
+  manifestOnly?: boolean;
 }
 
 interface Pending {
@@ -262,6 +264,10 @@ export class ProcessNative {
         );
       }
       this.manifest = validateManifest(spec.libraryPath, hello.manifest as RawManifest, spec.pluginName);
+      if (spec.manifestOnly) {
+        this.child = child;
+        return child;
+      }
       child.send({ op: 'init', config: this.config });
       const init = await child.next('init', spec.startTimeoutMs);
       if (init.status !== STATUS.OK) {

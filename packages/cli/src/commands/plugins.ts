@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {
   type LineupEntry,
   PHASES,
@@ -11,6 +12,7 @@ import { type CliIo, EXIT, formatError } from '../io.js';
 import { loadConfigForCli } from '../load.js';
 
 export const pluginsHelp = `Usage: cpex plugins <config> [--json] [--no-load]
+       cpex plugins --discover DIR [--config <config>] [--json]
 
 Show the lineup: for each hook, the phases in execution order (sequential, transform, audit,
 concurrent, fire_and_forget) and in each phase the plugins in run order (ascending priority, ties in
@@ -24,6 +26,10 @@ Options:
               "plugins": {name: description}} instead of a table
   --no-load   compute the lineup from the config alone, without creating plugins (no modules
               imported, no host processes started; no host descriptions)
+  --discover DIR  list the native plugin libraries in DIR (@cpex/host-native): whether each is
+              signed by a trusted key (plugin_settings.trusted_keys of --config) and loadable
+              (manifest, ABI version and interface hash read in a child process; a library whose
+              signature fails is never opened)
   -h, --help  show this help
 
 Exit codes: 0 ok, 1 config or plugin load error, 2 usage error.`;
@@ -158,11 +164,15 @@ export async function pluginsCommand(argv: string[], io: CliIo): Promise<number>
   const { values, positionals: pos } = parseCommandArgs('plugins', argv, {
     json: { type: 'boolean' },
     'no-load': { type: 'boolean' },
+    discover: { type: 'string' },
+    config: { type: 'string' },
   });
   if (values.help) {
     io.out(`${pluginsHelp}\n`);
     return EXIT.ok;
   }
+  if (typeof values.discover === 'string')
+    return discover(values.discover, values.config, values.json === true, io);
   const [configPath] = positionals('plugins', pos, ['config']) as [string];
   let loaded: Awaited<ReturnType<typeof loadConfigForCli>> | undefined;
   try {
@@ -215,6 +225,69 @@ export async function pluginsCommand(argv: string[], io: CliIo): Promise<number>
       for (const w of [...new Set(loaded.warnings)]) io.err(`warning: ${w}\n`);
       io.out(`${render(lineups, disabled)}\n`);
       if (descriptions) io.out(`${renderDescriptions(descriptions).join('\n')}\n`);
+    }
+    return EXIT.ok;
+  } catch (e) {
+    for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
+    return EXIT.config;
+  } finally {
+    await loaded?.close();
+  }
+}
+
+/** `cpex plugins --discover DIR`: what a native search path holds (needs @cpex/host-native). */
+async function discover(
+  dir: string,
+  configPath: string | undefined,
+  json: boolean,
+  io: CliIo,
+): Promise<number> {
+  let mod: {
+    discoverNativePlugins?: (
+      d: string,
+      o: { trustedKeys?: string[]; requireSignature?: boolean },
+    ) => Promise<Array<Record<string, unknown>>>;
+  };
+  try {
+    mod = (await import('@cpex/host-native')) as unknown as typeof mod;
+  } catch {
+    io.err(
+      'error CPEX_ERR_HOST_UNAVAILABLE: cpex plugins --discover needs @cpex/host-native (pnpm add @cpex/host-native)\n',
+    );
+    return EXIT.config;
+  }
+  let trustedKeys: string[] = [];
+  let requireSignature = false;
+  let loaded: Awaited<ReturnType<typeof loadConfigForCli>> | undefined;
+  try {
+    if (configPath) {
+      loaded = await loadConfigForCli(configPath, io);
+      trustedKeys = loaded.manager.settings.trustedKeys ?? [];
+      requireSignature = loaded.manager.settings.requireSignature ?? false;
+    }
+    const rows = await mod.discoverNativePlugins!(path.resolve(io.cwd, dir), {
+      trustedKeys,
+      requireSignature,
+    });
+    if (json) io.out(`${JSON.stringify({ libraries: rows }, null, 2)}\n`);
+    else if (rows.length === 0) io.out(`(no native libraries in ${dir})\n`);
+    else {
+      const lines = table([
+        ['library', 'loadable', 'signature', 'name', 'version', 'hooks / error'],
+        ...rows.map((r) => {
+          const m = r.manifest as { name?: string; version?: string; hooks?: string[] } | undefined;
+          const err = r.error as { code?: string; message?: string } | undefined;
+          return [
+            path.relative(io.cwd, String(r.path)),
+            r.loadable ? 'yes' : 'no',
+            `${r.signature}${r.keyId ? ` (${r.keyId})` : ''}`,
+            m?.name ?? '-',
+            m?.version ?? '-',
+            r.loadable ? (m?.hooks ?? []).join(', ') : `${err?.code ?? ''} ${err?.message ?? ''}`,
+          ];
+        }),
+      ]);
+      io.out(`${lines.join('\n')}\n`);
     }
     return EXIT.ok;
   } catch (e) {
