@@ -50,7 +50,7 @@ describe('runCli with contributed commands', () => {
     const unknown = capture();
     expect(await runCli(['deploy'], unknown, { commands: [serve] })).toBe(EXIT.usage);
     expect(unknown.stderr).toMatch(
-      /unknown command "deploy" \(commands: validate, invoke, plugins, serve[,;]/,
+      /unknown command "deploy" \(commands: validate, invoke, plugins, (routes, )?serve[,;]/,
     );
     expect(unknown.stderr.match(/\bserve\b/g)).toHaveLength(1);
   });
