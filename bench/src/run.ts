@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchConfigLoad } from './config-load.js';
 import { benchCore } from './core.js';
 import { benchVsPython } from './vs-python.js';
 import { benchFleet } from './fleet.js';
@@ -32,6 +33,9 @@ if (!only || only === 'core') {
   const r = await benchCore({ quick });
   console.log(r.ok ? '\ncore: all targets met' : '\ncore: some targets missed');
   ok &&= r.ok;
+}
+if (!only || only === 'config') {
+  ok &&= benchConfigLoad({ quick });
 }
 if (!only || only === 'core' || only === 'vs-python') {
   ok &&= await benchVsPython({ quick });
