@@ -85,7 +85,7 @@ async function instantiateFresh(dir: string, jsFile: string, coreFiles: string[]
   for (const f of coreFiles)
     compiled.set(
       f,
-      (globalThis as { WebAssembly: { compile(b: Uint8Array): Promise<unknown> } }).WebAssembly.compile(
+      (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<unknown> } }).WebAssembly.compile(
         readFileSync(path.join(dir, f)),
       ),
     );
