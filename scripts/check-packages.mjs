@@ -66,7 +66,9 @@ for (const dir of readdirSync(path.join(root, 'packages'))) {
 }
 
 // Size budgets (STYLE 18): the engine and the author SDK stay small. Bytes of built JS (without maps).
-const BUDGETS = { core: 320_000, sdk: 60_000 };
+// core grew this wave by the session store, hot reload, the process supervisor, payload bounds and
+// route explanations (~340 KB); the budget leaves ~15% headroom, so the next growth is a decision.
+const BUDGETS = { core: 400_000, sdk: 60_000 };
 function jsBytes(dir) {
   let n = 0;
   for (const f of readdirSync(dir, { withFileTypes: true })) {
