@@ -85,9 +85,9 @@ async function instantiateFresh(dir: string, jsFile: string, coreFiles: string[]
   for (const f of coreFiles)
     compiled.set(
       f,
-      (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<unknown> } }).WebAssembly.compile(
-        readFileSync(path.join(dir, f)),
-      ),
+      (
+        globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<unknown> } }
+      ).WebAssembly.compile(readFileSync(path.join(dir, f))),
     );
   return mod.instantiate(
     (n) => compiled.get(n)!,
