@@ -83,6 +83,16 @@ export function applyTemplates(
       token.lastIndex = 0;
       const rendered = render(node.value);
       if (key === 'key') {
+        // A templated key may not name the prototype: `__proto__` would change the object's shape
+        // (or its prototype) downstream instead of adding a field.
+        if (rendered === '__proto__') {
+          const at = node.range ? lineCounter?.linePos(node.range[0]) : undefined;
+          throw new ConfigError(
+            'CPEX_ERR_CONFIG_INVALID',
+            `${file ?? 'config'}${at ? `:${at.line}:${at.col}` : ''}: a templated key renders as "__proto__", which is not allowed as a key`,
+            { ...(file ? { file } : {}), ...(at ? { path: `line ${at.line}:${at.col}` } : {}) },
+          );
+        }
         // A templated key may not collide with a sibling: that would let a value replace a field.
         const map = path[path.length - 2];
         if (

@@ -91,7 +91,7 @@ describe('{{ env.X }} is substituted into parsed scalars, never spliced into the
       fc.property(
         fc
           .string({ unit: 'binary', maxLength: 80 })
-          .filter((v) => v !== '' && !['plain', 'block', 'list', 'flow'].includes(v)),
+          .filter((v) => v !== '' && v !== '__proto__' && !['plain', 'block', 'list', 'flow'].includes(v)),
         (v) => {
           expect(shape(v)).toBe(base);
         },
@@ -99,6 +99,10 @@ describe('{{ env.X }} is substituted into parsed scalars, never spliced into the
       { numRuns: 100 },
     );
   }, 120_000);
+
+  it('a templated key that renders as __proto__ is a config error, never a prototype change', () => {
+    expect(() => parse('__proto__')).toThrow(/__proto__/);
+  });
 
   it('an unquoted template resolves as a YAML 1.2 scalar (numbers, booleans, null), never a collection', () => {
     expect(parse('x', '2.5').settings.plugin_timeout).toBe(2.5);
