@@ -62,7 +62,7 @@ describe('pnpm conformance (the real command)', () => {
     ]);
     expect(a).toMatchObject({ inputs: ['x.yaml'], host: 'ts', json: true, python: '/py' });
     expect(a.pythonPath).toEqual([path.resolve('p1'), path.resolve('p2')]);
-    expect(() => parseArgs(['--host', 'java'])).toThrow(/--host must be ts, python or native/);
+    expect(() => parseArgs(['--host', 'java'])).toThrow(/--host must be ts, python, native or wasm/);
     expect(() => parseArgs(['--bogus'])).toThrow(/unknown option --bogus/);
   });
 
