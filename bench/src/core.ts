@@ -38,7 +38,7 @@ function loop(handlers: Array<(p: unknown, c: unknown) => Promise<PluginResult>>
   };
 }
 
-function nested(bytes: number): { name: string; args: Record<string, unknown> } {
+export function nested(bytes: number): { name: string; args: Record<string, unknown> } {
   // A realistic nested tool result: rows of records, ~bytes of JSON.
   const rows: unknown[] = [];
   let size = 0;

@@ -9,6 +9,7 @@
  * Usage: node bench/dist/vs-rust-ts.js [--quick] [--only WORKLOAD]
  */
 import { type Mode, type PluginResult, PluginManager } from '@cpex/core';
+import { nested } from './core.js';
 import { stats } from './harness.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -45,24 +46,6 @@ function flat(bytes: number) {
     args[`k${i}`] = v;
   }
   return { name: 'upload', args };
-}
-
-function nested(bytes: number) {
-  const rows: unknown[] = [];
-  let size = 0;
-  for (let i = 0; size < bytes; i++) {
-    const row = {
-      id: i,
-      title: `result number ${i}`,
-      url: `https://example.com/doc/${i}`,
-      tags: ['a', 'b', 'c'],
-      score: i / 7,
-      meta: { owner: 'u', depth: { x: i } },
-    };
-    size += JSON.stringify(row).length + 1;
-    rows.push(row);
-  }
-  return { name: 'search', args: { query: 'x', results: rows } };
 }
 
 function report(workload: string, ns: number[]): void {
