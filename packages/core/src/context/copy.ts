@@ -1,20 +1,43 @@
 /** Copying helpers for plain data (JSON-like objects and arrays). */
 
-/** Deep copy of plain objects and arrays (cycles and shared references preserved); other values are shared. */
+/**
+ * Deep copy of plain objects and arrays (cycles and shared references preserved); other values are
+ * shared. Iterative: a value of any depth is copied without recursion (no stack overflow).
+ */
 export function copyPlain(v: unknown, seen: Map<object, unknown> = new Map()): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  const done = seen.get(v);
-  if (done !== undefined) return done;
-  if (Array.isArray(v)) {
-    const out: unknown[] = [];
-    seen.set(v, out);
-    for (const x of v) out.push(copyPlain(x, seen));
+  const jobs: Array<() => void> = [];
+  const copyOf = (x: unknown): unknown => {
+    if (x === null || typeof x !== 'object') return x;
+    const done = seen.get(x);
+    if (done !== undefined) return done;
+    if (Array.isArray(x)) {
+      const out: unknown[] = [];
+      seen.set(x, out);
+      jobs.push(() => {
+        for (const e of x) out.push(copyOf(e));
+      });
+      return out;
+    }
+    const proto = Object.getPrototypeOf(x);
+    if (proto !== Object.prototype && proto !== null) return x;
+    const out: Record<string, unknown> = {};
+    seen.set(x, out);
+    jobs.push(() => {
+      for (const k of Object.keys(x)) setOwn(out, k, copyOf((x as Record<string, unknown>)[k]));
+    });
     return out;
-  }
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return v;
-  const out: Record<string, unknown> = {};
-  seen.set(v, out);
-  for (const k of Object.keys(v)) out[k] = copyPlain((v as Record<string, unknown>)[k], seen);
-  return out;
+  };
+  const root = copyOf(v);
+  for (let job = jobs.pop(); job !== undefined; job = jobs.pop()) job();
+  return root;
+}
+
+/**
+ * `o[k] = v` as an own data property, also for the key `__proto__` (which plain assignment would
+ * turn into a prototype change: a payload key arriving as JSON `"__proto__"` stays data).
+ */
+export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
 }

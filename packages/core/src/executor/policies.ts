@@ -4,6 +4,8 @@
  * "not modified"); with `default_hook_policy: deny`, modifications on hooks without a policy are
  * ignored.
  */
+import { setOwn } from '../context/copy.js';
+
 export type PolicyOutcome =
   | { accepted: true; payload: unknown; dropped: string[] }
   | { accepted: false; reason: string; dropped: string[] };
@@ -36,7 +38,7 @@ export function applyPolicy(
     if (deepEqual(input[k], returned[k])) continue;
     if (writable.has(k)) {
       out ??= { ...input };
-      if (Object.hasOwn(returned, k)) out[k] = returned[k];
+      if (Object.hasOwn(returned, k)) setOwn(out, k, returned[k]);
       else delete out[k];
     } else dropped.push(k);
   }
@@ -48,24 +50,38 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** Structural equality for JSON-like data. */
+/**
+ * Structural equality for JSON-like data. Iterative (a payload of any depth is compared without
+ * recursion) and cycle-safe (a pair of objects already being compared is not compared again).
+ */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') {
-    return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
-  }
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) {
-    if (!Object.hasOwn(b as object, k)) return false;
-    if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  const stack: unknown[] = [a, b];
+  let seen: Map<object, object> | undefined;
+  while (stack.length > 0) {
+    const y = stack.pop();
+    const x = stack.pop();
+    if (x === y) continue;
+    if (typeof x !== typeof y || x === null || y === null || typeof x !== 'object') {
+      if (typeof x === 'number' && typeof y === 'number' && Number.isNaN(x) && Number.isNaN(y)) continue;
+      return false;
+    }
+    const ox = x as Record<string, unknown>;
+    const oy = y as Record<string, unknown>;
+    seen ??= new Map();
+    if (seen.get(ox) === oy) continue;
+    seen.set(ox, oy);
+    if (Array.isArray(ox)) {
+      if (!Array.isArray(oy) || ox.length !== oy.length) return false;
+      for (let i = 0; i < ox.length; i++) stack.push(ox[i], oy[i]);
+      continue;
+    }
+    if (Array.isArray(oy)) return false;
+    const kx = Object.keys(ox);
+    if (kx.length !== Object.keys(oy).length) return false;
+    for (const k of kx) {
+      if (!Object.hasOwn(oy, k)) return false;
+      stack.push(ox[k], oy[k]);
+    }
   }
   return true;
 }

@@ -10,41 +10,64 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Deep equality where null/undefined/absent are equal. */
+/**
+ * Deep equality where null/undefined/absent are equal. Iterative (any depth, no recursion) and
+ * cycle-safe.
+ */
 export function dataEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a == null || b == null) return a == null && b == null;
-  if (a instanceof MonotonicSet || b instanceof MonotonicSet) {
-    const sa = MonotonicSet.from(a as Iterable<string>);
-    const sb = MonotonicSet.from(b as Iterable<string>);
-    return sa.size === sb.size && sa.isSupersetOf(sb);
+  const stack: unknown[] = [a, b];
+  let seen: Map<object, object> | undefined;
+  while (stack.length > 0) {
+    const y = stack.pop();
+    const x = stack.pop();
+    if (x === y) continue;
+    if (x == null || y == null) {
+      if (x == null && y == null) continue;
+      return false;
+    }
+    if (x instanceof MonotonicSet || y instanceof MonotonicSet) {
+      const sa = MonotonicSet.from(x as Iterable<string>);
+      const sb = MonotonicSet.from(y as Iterable<string>);
+      if (sa.size === sb.size && sa.isSupersetOf(sb)) continue;
+      return false;
+    }
+    if (typeof x === 'object' && typeof y === 'object') {
+      seen ??= new Map();
+      if (seen.get(x) === y) continue;
+      seen.set(x, y);
+    }
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) stack.push(x[i], y[i]);
+      continue;
+    }
+    if (isPlainObject(x) && isPlainObject(y)) {
+      for (const k of Object.keys(x)) stack.push(x[k], y[k]);
+      for (const k of Object.keys(y)) if (!(k in x) && y[k] != null) return false;
+      continue;
+    }
+    if (typeof x === 'number' && typeof y === 'number' && Number.isNaN(x) && Number.isNaN(y)) continue;
+    return false;
   }
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!dataEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (isPlainObject(a) && isPlainObject(b)) {
-    for (const k of Object.keys(a)) if (!dataEqual(a[k], b[k])) return false;
-    for (const k of Object.keys(b)) if (!(k in a) && b[k] != null) return false;
-    return true;
-  }
-  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
-  return false;
+  return true;
 }
 
-/** Recursively freezes plain objects and arrays (MonotonicSets are already immutable). */
+/** Freezes plain objects and arrays, deeply (MonotonicSets are already immutable). Iterative. */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  if (Array.isArray(value)) {
-    Object.freeze(value);
-    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
-    return value;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) continue;
+    if (Array.isArray(v)) {
+      Object.freeze(v);
+      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+      continue;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) continue;
+    Object.freeze(v);
+    const obj = v as Record<string, unknown>;
+    for (const k in obj) stack.push(obj[k]);
   }
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return value;
-  Object.freeze(value);
-  const obj = value as Record<string, unknown>;
-  for (const k in obj) deepFreeze(obj[k]);
   return value;
 }

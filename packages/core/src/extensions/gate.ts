@@ -11,6 +11,7 @@
  */
 import type { z } from 'zod';
 import type { CapabilityName, CompiledCapabilities } from './capabilities.js';
+import { setOwn } from '../context/copy.js';
 import { dataEqual, deepFreeze, isPlainObject } from './equality.js';
 import { MonotonicSet, toLabelSet } from './monotonic-set.js';
 import {
@@ -145,13 +146,28 @@ function refuse(where: string, reason: string, capability?: CapabilityName): nev
   });
 }
 
+/** A copy of plain data (undefined members dropped; MonotonicSet, Date, ... kept). Iterative. */
 function cloneData<T>(v: T): T {
-  if (typeof v !== 'object' || v === null) return v;
-  if (Array.isArray(v)) return v.map(cloneData) as T;
-  if (!isPlainObject(v)) return v; // MonotonicSet, Date, …: kept as they are
-  const out: Obj = {};
-  for (const [k, x] of Object.entries(v as Obj)) if (x !== undefined) out[k] = cloneData(x);
-  return out as T;
+  const jobs: Array<() => void> = [];
+  const copyOf = (x: unknown): unknown => {
+    if (typeof x !== 'object' || x === null) return x;
+    if (Array.isArray(x)) {
+      const out: unknown[] = new Array(x.length);
+      jobs.push(() => {
+        for (let i = 0; i < x.length; i++) out[i] = copyOf(x[i]);
+      });
+      return out;
+    }
+    if (!isPlainObject(x)) return x; // MonotonicSet, Date, …: kept as they are
+    const out: Obj = {};
+    jobs.push(() => {
+      for (const [k, y] of Object.entries(x)) if (y !== undefined) setOwn(out, k, copyOf(y));
+    });
+    return out;
+  };
+  const root = copyOf(v);
+  for (let job = jobs.pop(); job !== undefined; job = jobs.pop()) job();
+  return root as T;
 }
 
 function validated<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
