@@ -3,36 +3,13 @@
  * and extensions are data and keep their own keys.
  */
 import type { PipelineResult, PluginErrorRecord, PluginViolation } from '@cpex/core';
+import { errorToWire, violationToWire as coreViolationToWire } from '@cpex/core/host';
 
-function defined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
+export { errorToWire };
 
-/** A `PluginViolation` with wire field names. */
+/** A `PluginViolation` with wire field names (core's mapping; `null` stays `null`). */
 export function violationToWire(v: PluginViolation | null): Record<string, unknown> | null {
-  if (v === null) return null;
-  return defined({
-    code: v.code,
-    reason: v.reason,
-    description: v.description,
-    details: v.details,
-    plugin_name: v.pluginName,
-    mcp_error_code: v.mcpErrorCode,
-    http_status_code: v.httpStatusCode,
-    http_headers: v.httpHeaders,
-  });
-}
-
-/** A `PluginErrorRecord` with wire field names. */
-export function errorToWire(e: PluginErrorRecord): Record<string, unknown> {
-  return defined({
-    plugin_name: e.pluginName,
-    code: e.code,
-    message: e.message,
-    phase: e.phase,
-    error_code: e.errorCode,
-    location: e.location,
-  });
+  return v === null ? null : coreViolationToWire(v);
 }
 
 /** A `PipelineResult` (plus the background errors it reported) as printed by `cpex invoke`. */

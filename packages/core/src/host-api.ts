@@ -53,6 +53,8 @@ export { MonotonicSet } from './extensions/monotonic-set.js';
 export { copyPlain } from './context/copy.js';
 export { unwrapViews, isReadonlyView } from './executor/readonly.js';
 export { PAYLOAD_TYPE_GENERIC, PAYLOAD_TYPE_CMF_MESSAGE, PAYLOAD_TYPE_IDENTITY } from './hooks/builtin.js';
+// Results and errors in their snake_case wire shape (Rust cpex field names), for every wire that sends them.
+export { violationToWire, errorToWire } from './payload/wire-records.js';
 
 // The in-process host, as a reference implementation and for composing hosts.
 export {
