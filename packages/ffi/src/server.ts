@@ -11,32 +11,36 @@ import type { Readable, Writable } from 'node:stream';
 import {
   type BackgroundWork,
   ContextTable,
-  CpexError,
-  type CpexErrorCode,
-  type Extensions,
-  type GlobalContext,
   IdentityPayloadSchema,
-  type Logger,
   MessagePayloadSchema,
-  PAYLOAD_TYPE_CMF_MESSAGE,
-  PAYLOAD_TYPE_GENERIC,
-  PAYLOAD_TYPE_IDENTITY,
   PluginManager,
-  parseExtensions,
   summarizeZodError,
 } from '@cpex/core';
 import {
-  DEFAULT_MAX_DEPTH,
+  CpexError,
+  type CpexErrorCode,
+  checkPayloadBounds,
+  errorToWire,
+  type Extensions,
+  type GlobalContext,
+  ingressExtensions,
+  type Logger,
+  PAYLOAD_TYPE_CMF_MESSAGE,
+  PAYLOAD_TYPE_GENERIC,
+  PAYLOAD_TYPE_IDENTITY,
+  type ResolvedSettings,
+} from '@cpex/core/host';
+import {
   DEFAULT_MAX_FRAME_BYTES,
   type Encoding,
-  encodeBody,
-  encodingOf,
   decodeBody,
-  errorToWire,
-  exceedsDepth,
+  encodeFrame,
+  encodingOf,
+  FRAME_HEADER_BYTES,
   FrameReader,
-  frame,
+  jsonSizeBound,
   PROTOCOL_VERSION,
+  peekId,
   RC,
   RUST_FFI_ABI_VERSION,
   resultEnvelope,
@@ -49,8 +53,6 @@ export interface SidecarOptions {
   config?: string;
   /** Largest frame body accepted (bytes); default 16 MiB. */
   maxFrameBytes?: number;
-  /** Deepest nesting accepted in a payload or extensions value; default 64. */
-  maxDepth?: number;
   /** Wall-clock limit of one call (ms) before it answers -6; default 60 000 (Rust cpex's limit). */
   callTimeoutMs?: number;
   /** How long `close()` waits for calls in flight (ms); default 30 000. */
@@ -91,7 +93,12 @@ interface Deadline {
 
 type Request = Record<string, unknown> & { id: number; op: string };
 type Answer = Record<string, unknown>;
-type Op = (conn: Connection, req: Request, encoding: Encoding) => Answer | Promise<Answer>;
+/** The frame a request came in: its encoding and body size (what payload bounds are judged by). */
+interface Arrival {
+  encoding: Encoding;
+  bytes: number;
+}
+type Op = (conn: Connection, req: Request, arrival: Arrival) => Answer | Promise<Answer>;
 
 /** Host packages a config's kinds may need (registered on demand when installed). */
 const HOSTS: ReadonlyArray<{ pkg: string; register: string; needs(kind: string): boolean }> = [
@@ -107,23 +114,31 @@ const HOSTS: ReadonlyArray<{ pkg: string; register: string; needs(kind: string):
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-const CONFIG_CODES = new Set<string>([
+/** Core codes answered -3 (parse error). */
+const PARSE_CODES = new Set<string>([
   'CPEX_ERR_CONFIG_PARSE',
   'CPEX_ERR_CONFIG_INVALID',
   'CPEX_ERR_CONFIG_UNSUPPORTED',
   'CPEX_ERR_UNKNOWN_CAPABILITY',
   'CPEX_ERR_DUPLICATE_PLUGIN',
+  'CPEX_ERR_INVALID_PAYLOAD',
+  'CPEX_ERR_PAYLOAD_TOO_DEEP',
 ]);
+/** Core codes answered -2 (invalid input). */
+const INPUT_CODES = new Set<string>(['CPEX_ERR_INVALID_ARGUMENT', 'CPEX_ERR_PAYLOAD_TOO_LARGE']);
 
-/** Map a thrown error to a return code. */
+/**
+ * Map a thrown error to a return code (docs/ffi/protocol.md, "Return codes"): core's ingress
+ * codes keep their code and get -3 (the value does not parse as what the hook takes:
+ * CPEX_ERR_INVALID_PAYLOAD, CPEX_ERR_PAYLOAD_TOO_DEEP, config errors) or -2 (the input is refused
+ * as given: CPEX_ERR_PAYLOAD_TOO_LARGE, CPEX_ERR_INVALID_ARGUMENT); any other coded error is -4.
+ */
 export function classify(e: unknown): FfiError {
   if (e instanceof FfiError) return e;
   if (e instanceof CpexError) {
     const msg = e.message;
-    if (CONFIG_CODES.has(e.code) || e.code === 'CPEX_ERR_INVALID_PAYLOAD')
-      return new FfiError(RC.PARSE_ERROR, e.code, msg);
-    if (e.code === 'CPEX_ERR_INVALID_ARGUMENT') return new FfiError(RC.INVALID_INPUT, e.code, msg);
-    if (e.code === 'CPEX_ERR_PAYLOAD_TOO_LARGE') return new FfiError(RC.INVALID_INPUT, e.code, msg);
+    if (PARSE_CODES.has(e.code)) return new FfiError(RC.PARSE_ERROR, e.code, msg);
+    if (INPUT_CODES.has(e.code)) return new FfiError(RC.INVALID_INPUT, e.code, msg);
     return new FfiError(RC.PIPELINE_ERROR, e.code, msg);
   }
   const message = e instanceof Error ? e.message : String(e);
@@ -131,6 +146,18 @@ export function classify(e: unknown): FfiError {
 }
 
 const bad = (message: string) => new FfiError(RC.INVALID_INPUT, 'CPEX_ERR_FFI_FRAME', message);
+
+/** A frame (or nested document) that does not decode: -2, except a `__proto__` map key: -3 as a payload. */
+function undecodable(e: unknown, where = 'malformed frame'): FfiError {
+  const message = e instanceof Error ? e.message : String(e);
+  if (message.includes('__proto__'))
+    return new FfiError(
+      RC.PARSE_ERROR,
+      'CPEX_ERR_INVALID_PAYLOAD',
+      `${where}: a map key "__proto__" is refused (it could replace an object's prototype)`,
+    );
+  return bad(`${where}: ${message}`);
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
@@ -157,20 +184,48 @@ function handleField(req: Request, key: string, optional = false): number | unde
   return v;
 }
 
-/** A decoded nested document: `bin` holds MessagePack; anything else is the inline value. */
-function nested(v: unknown, what: string): unknown {
+/**
+ * A payload or extensions field at ingress: `bin` holds one MessagePack document (the Rust
+ * cpex-ffi shape), anything else is the value inline. Judged by core's checkPayloadBounds with the
+ * manager's max_payload_depth, and for the payload max_payload_bytes (measured only when the
+ * encoded size does not already prove it is within: see jsonSizeBound).
+ */
+function ingressValue(
+  v: unknown,
+  what: 'payload' | 'extensions',
+  settings: ResolvedSettings,
+  arrival: Arrival,
+  where: string,
+  sized: boolean,
+): unknown {
+  let value = v;
+  let encoded = arrival.bytes;
+  let encoding = arrival.encoding;
   if (v instanceof Uint8Array) {
     try {
-      return unpackValue(v);
+      value = unpackValue(v);
     } catch (e) {
+      const err = undecodable(e, `${where}: ${what}`);
+      if (err.rc === RC.PARSE_ERROR) throw err;
       throw new FfiError(
         RC.PARSE_ERROR,
         'CPEX_ERR_INVALID_PAYLOAD',
-        `${what} is not valid MessagePack: ${e instanceof Error ? e.message : String(e)}`,
+        `${where}: ${what} is not valid MessagePack: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
+    encoded = v.length;
+    encoding = 'msgpack';
   }
-  return v;
+  if (value === null || typeof value !== 'object') return value;
+  const measure = sized && jsonSizeBound(encoded, encoding) > settings.maxPayloadBytes;
+  checkPayloadBounds(
+    value,
+    measure
+      ? { maxDepth: settings.maxPayloadDepth, maxBytes: settings.maxPayloadBytes }
+      : { maxDepth: settings.maxPayloadDepth },
+    `${where}: ${what}`,
+  );
+  return value;
 }
 
 const GLOBAL_CONTEXT_KEYS: Record<string, keyof GlobalContext> = {
@@ -258,11 +313,11 @@ export class Connection {
   /** Encode and write one answer (a -5 answer if it cannot be encoded). */
   send(answer: Answer, encoding: Encoding): void {
     if (this.closed) return;
-    let body: Uint8Array;
+    let out: Buffer;
     try {
-      body = encodeBody(answer, encoding);
+      out = encodeFrame(answer, encoding);
     } catch (e) {
-      body = encodeBody(
+      out = encodeFrame(
         {
           id: answer.id,
           rc: RC.SERIALIZE_ERROR,
@@ -274,30 +329,34 @@ export class Connection {
         encoding,
       );
     }
-    if (body.length > this.server.maxFrameBytes) {
-      body = encodeBody(
+    const bodyBytes = out.length - FRAME_HEADER_BYTES;
+    if (bodyBytes > this.server.maxFrameBytes) {
+      out = encodeFrame(
         {
           id: answer.id,
           rc: RC.SERIALIZE_ERROR,
           error: {
             code: 'CPEX_ERR_FFI_FRAME_TOO_LARGE',
-            message: `the answer (${body.length} bytes) exceeds the frame limit of ${this.server.maxFrameBytes}`,
+            message: `the answer (${bodyBytes} bytes) exceeds the frame limit of ${this.server.maxFrameBytes}`,
           },
         },
         encoding,
       );
     }
+    // Answers finished in the same tick leave in one write.
     const socket = this.out as Writable & { cork?: () => void; uncork?: () => void };
     if (!this.corked && socket.cork) {
       this.corked = true;
       socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork?.();
-      });
+      process.nextTick(this.uncork, socket);
     }
-    this.out.write(frame(body));
+    this.out.write(out);
   }
+
+  private readonly uncork = (socket: { uncork?: () => void }): void => {
+    this.corked = false;
+    socket.uncork?.();
+  };
 
   /** Drop every handle (connection closed): owned managers are shut down. */
   release(): void {
@@ -317,7 +376,6 @@ async function disposeManaged(m: ManagedManager): Promise<void> {
 /** The sidecar: managers by handle, operations by name. */
 export class SidecarServer {
   readonly maxFrameBytes: number;
-  readonly maxDepth: number;
   readonly callTimeoutMs: number;
   private readonly drainTimeoutMs: number;
   private readonly cwd: string;
@@ -337,7 +395,6 @@ export class SidecarServer {
 
   constructor(private readonly options: SidecarOptions = {}) {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.callTimeoutMs = options.callTimeoutMs ?? 60_000;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     this.cwd = options.cwd ?? process.cwd();
@@ -376,7 +433,7 @@ export class SidecarServer {
         const m = this.manager(c, r).manager;
         return { value: m.initialized ? m.pluginNames() : configured(m).map((e) => e.name) };
       },
-      invoke: (c, r, enc) => this.invoke(c, r, enc),
+      invoke: (c, r, arrival) => this.invoke(c, r, arrival),
       background_wait: async (c, r) => {
         const h = handleField(r, 'background')!;
         const e = c.handles.get(h);
@@ -515,6 +572,7 @@ export class SidecarServer {
   /** Decode one frame and answer it (asynchronously; requests never wait for each other). */
   dispatch(conn: Connection, body: Uint8Array): void {
     const encoding = encodingOf(body);
+    const arrival: Arrival = { encoding, bytes: body.length };
     let req: Request;
     try {
       const msg = decodeBody(body, encoding);
@@ -535,9 +593,9 @@ export class SidecarServer {
       }
       req = msg as Request;
     } catch (e) {
-      const err =
-        e instanceof FfiError ? e : bad(`malformed frame: ${e instanceof Error ? e.message : String(e)}`);
-      conn.send({ id: 0, rc: err.rc, error: { code: err.code, message: err.message } }, encoding);
+      const err = e instanceof FfiError ? e : undecodable(e);
+      const id = e instanceof FfiError ? 0 : peekId(body, encoding);
+      conn.send({ id, rc: err.rc, error: { code: err.code, message: err.message } }, encoding);
       return;
     }
     if (req.free_context_tables !== undefined || req.free_backgrounds !== undefined) releaseListed(conn, req);
@@ -585,7 +643,7 @@ export class SidecarServer {
       finish({ id: req.id, rc: err.rc, error: { code: err.code, message: err.message } });
     };
     try {
-      const out = op(conn, req, encoding);
+      const out = op(conn, req, arrival);
       if (out instanceof Promise) {
         deadline = {
           at: Date.now() + this.callTimeoutMs,
@@ -720,7 +778,7 @@ export class SidecarServer {
     return { manager: h };
   }
 
-  private async invoke(conn: Connection, req: Request, encoding: Encoding): Promise<Answer> {
+  private async invoke(conn: Connection, req: Request, arrival: Arrival): Promise<Answer> {
     const mh = handleField(req, 'manager')!;
     const m = this.manager(conn, req);
     const hook = str(req, 'hook')!;
@@ -745,22 +803,12 @@ export class SidecarServer {
       conn.handles.delete(ctHandle);
       previous = e.table;
     }
-    const rawPayload = req.payload;
-    const limit = m.manager.settings.maxPayloadBytes;
-    if (rawPayload instanceof Uint8Array && rawPayload.length > limit)
-      throw new FfiError(
-        RC.INVALID_INPUT,
-        'CPEX_ERR_PAYLOAD_TOO_LARGE',
-        `invoke: payload of ${rawPayload.length} bytes exceeds max_payload_bytes ${limit}`,
-      );
-    let payload = nested(rawPayload, 'payload');
-    const extRaw = nested(req.extensions, 'extensions');
-    if (exceedsDepth(payload, this.maxDepth) || exceedsDepth(extRaw, this.maxDepth))
-      throw new FfiError(
-        RC.PARSE_ERROR,
-        'CPEX_ERR_INVALID_PAYLOAD',
-        `invoke: payload or extensions nested deeper than ${this.maxDepth}`,
-      );
+    const settings = m.manager.settings;
+    const where = `cpex serve invoke ${hook.slice(0, 120)}`;
+    let payload = ingressValue(req.payload, 'payload', settings, arrival, where, true);
+    const extRaw = ingressValue(req.extensions, 'extensions', settings, arrival, where, false);
+    if (req.context !== undefined && req.context !== null)
+      checkPayloadBounds(req.context, { maxDepth: settings.maxPayloadDepth }, `${where}: context`);
     const def = m.manager.hooks.get(hook);
     const payloadType = def?.payloadType ?? declared;
     if (declared !== PAYLOAD_TYPE_GENERIC && def !== undefined && def.payloadType !== declared)
@@ -776,6 +824,7 @@ export class SidecarServer {
         : declared === PAYLOAD_TYPE_IDENTITY
           ? IdentityPayloadSchema
           : undefined);
+    // Plugins get the parsed value: known fields only, as Rust's typed payloads (no defaults added).
     if (schema !== undefined) {
       const parsed = schema.safeParse(payload);
       if (!parsed.success) {
@@ -790,11 +839,9 @@ export class SidecarServer {
     }
     let extensions: Extensions | undefined;
     if (extRaw !== undefined && extRaw !== null) {
-      try {
-        extensions = parseExtensions(extRaw, hook);
-      } catch (e) {
-        throw classify(e);
-      }
+      const ext = ingressExtensions(extRaw, hook);
+      if (ext instanceof CpexError) throw ext;
+      extensions = ext;
     }
     const fallbackId =
       previous?.requestId ??
@@ -806,7 +853,7 @@ export class SidecarServer {
       contextTable: previous ?? null,
       ...(extensions ? { extensions } : {}),
     });
-    const answer: Answer = { result: resultEnvelope(result, payloadType, encoding) };
+    const answer: Answer = { result: resultEnvelope(result, payloadType, arrival.encoding) };
     if (conn.closed || !conn.handles.has(mh)) return answer;
     if (result.contextTable instanceof ContextTable) {
       const h = nextHandle();

@@ -3,15 +3,18 @@
  * for debugging), return codes and the result envelope with the Rust cpex-ffi field names.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
+import type { PipelineResult } from '@cpex/core';
 import {
-  type PipelineResult,
-  type PluginErrorRecord,
-  type PluginViolation,
   PAYLOAD_TYPE_CMF_MESSAGE,
   PAYLOAD_TYPE_GENERIC,
   PAYLOAD_TYPE_IDENTITY,
+  errorToWire,
   extensionsToJSON,
-} from '@cpex/core';
+  violationToWire,
+} from '@cpex/core/host';
+
+// The wire shape of violations and plugin errors is core's (one mapping for every wire).
+export { errorToWire, violationToWire };
 
 /** Version of this protocol; a client refuses a sidecar whose `version` answer has another major. */
 export const PROTOCOL_VERSION = 1;
@@ -43,13 +46,14 @@ export const PAYLOAD_TYPES = {
 export const FRAME_HEADER_BYTES = 4;
 /** Default largest frame body the sidecar accepts (and sends). */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
-/** Default deepest nesting of a payload or extensions value. */
-export const DEFAULT_MAX_DEPTH = 64;
 
 /** `msgpack` (default) or `json` (debug): a frame whose body starts with `{` is JSON. */
 export type Encoding = 'msgpack' | 'json';
 
-const encoder = new Encoder({ ignoreUndefined: true });
+// One encoder and decoder for the process (encoding is synchronous, so they are never shared by two
+// calls at once). maxDepth: the deepest max_payload_depth a config may set (1000) plus the envelope;
+// the payload's own limit is checked at ingress.
+const encoder = new Encoder({ ignoreUndefined: true, maxDepth: 1024 });
 const decoder = new Decoder();
 
 /** Encode one value as MessagePack (undefined fields left out). */
@@ -75,17 +79,99 @@ export function encodingOf(body: Uint8Array): Encoding {
   return body.length > 0 && body[0] === 0x7b ? 'json' : 'msgpack';
 }
 
-/** Decode a frame body in its own encoding. Throws on malformed input. */
+/**
+ * Decode a frame body in its own encoding. Throws on malformed input, and on a map key `__proto__`
+ * anywhere in it (MessagePack's decoder refuses it; JSON is held to the same rule).
+ */
 export function decodeBody(body: Uint8Array, encoding: Encoding): unknown {
-  if (encoding === 'json')
-    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8'));
+  if (encoding === 'json') {
+    const value: unknown = JSON.parse(
+      Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8'),
+    );
+    refuseProtoKeys(value);
+    return value;
+  }
   return decoder.decode(body);
+}
+
+/** Throws when a map anywhere in a decoded JSON value has the key `__proto__` (iterative). */
+function refuseProtoKeys(value: unknown): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (const c of v) if (c !== null && typeof c === 'object') stack.push(c);
+      continue;
+    }
+    if (Object.hasOwn(v, '__proto__')) throw new Error('The key __proto__ is not allowed');
+    for (const c of Object.values(v)) if (c !== null && typeof c === 'object') stack.push(c);
+  }
 }
 
 /** Encode a message body. */
 export function encodeBody(message: unknown, encoding: Encoding): Uint8Array {
   if (encoding === 'json') return Buffer.from(JSON.stringify(message), 'utf8');
   return encoder.encode(message);
+}
+
+/**
+ * Encode a message straight into a frame (header + body): one copy of the encoder's buffer, no
+ * intermediate body. Throws when the message cannot be encoded.
+ */
+export function encodeFrame(message: unknown, encoding: Encoding): Buffer {
+  if (encoding === 'json') return frame(encodeBody(message, encoding));
+  const body = encoder.encodeSharedRef(message);
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
+  out.writeUInt32BE(body.length, 0);
+  out.set(body, FRAME_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * The request id of a frame body that failed to decode, when it can still be read: a MessagePack
+ * map (or JSON object) whose first key is `id` with a non-negative integer (the order the Go
+ * client writes). Otherwise 0. Lets the sidecar answer a malformed request on its own id, so the
+ * caller waiting for it gets the error instead of nothing.
+ */
+export function peekId(body: Uint8Array, encoding: Encoding): number {
+  if (encoding === 'json') {
+    const head = Buffer.from(body.buffer, body.byteOffset, Math.min(body.length, 64)).toString('latin1');
+    const m = /^\{\s*"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(head);
+    return m ? Number(m[1]) : 0;
+  }
+  let i = 0;
+  const b0 = body[i++];
+  if (b0 === undefined) return 0;
+  if (b0 === 0xde) i += 2;
+  else if (b0 === 0xdf) i += 4;
+  else if (b0 < 0x81 || b0 > 0x8f) return 0;
+  if (body[i] !== 0xa2 || body[i + 1] !== 0x69 || body[i + 2] !== 0x64) return 0;
+  i += 3;
+  const t = body[i];
+  if (t === undefined) return 0;
+  const view = new DataView(body.buffer, body.byteOffset, body.length);
+  const has = (n: number) => body.length >= i + 1 + n;
+  if (t <= 0x7f) return t;
+  if (t === 0xcc && has(1)) return view.getUint8(i + 1);
+  if (t === 0xcd && has(2)) return view.getUint16(i + 1);
+  if (t === 0xce && has(4)) return view.getUint32(i + 1);
+  if (t === 0xcf && has(8)) {
+    const v = view.getBigUint64(i + 1);
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : 0;
+  }
+  return 0;
+}
+
+/**
+ * An upper bound of the JSON size (UTF-8 bytes) of any value decoded from `bytes` bytes of this
+ * encoding: a MessagePack byte becomes at most ~15 JSON bytes (a `bin` byte is `"1234567":255,`),
+ * a JSON byte at most ~5.5 (`1e20` is `100000000000000000000`). When the bound is within
+ * `max_payload_bytes`, measuring the payload (core's checkPayloadBounds with `maxBytes`) cannot
+ * fail and is skipped; the rule is the same, only provably passing work is left out.
+ */
+export function jsonSizeBound(bytes: number, encoding: Encoding): number {
+  return (encoding === 'json' ? 6 : 16) * bytes + 64;
 }
 
 /** What a FrameReader found in the byte stream. */
@@ -150,44 +236,6 @@ export class FrameReader {
   get pending(): number {
     return this.buffered;
   }
-}
-
-/** Nesting depth of a decoded value (iterative: deep input cannot overflow the stack here). */
-export function exceedsDepth(value: unknown, maxDepth: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (v === null || typeof v !== 'object' || v instanceof Uint8Array) continue;
-    if (d > maxDepth) return true;
-    const children = Array.isArray(v) ? v : Object.values(v as Record<string, unknown>);
-    for (const c of children) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
-  }
-  return false;
-}
-
-/** A violation with wire field names. */
-export function violationToWire(v: PluginViolation): Record<string, unknown> {
-  return {
-    code: v.code,
-    reason: v.reason,
-    description: v.description,
-    details: v.details,
-    plugin_name: v.pluginName,
-    mcp_error_code: v.mcpErrorCode,
-    http_status_code: v.httpStatusCode,
-    http_headers: v.httpHeaders,
-  };
-}
-
-/** A plugin error record with wire field names. */
-export function errorToWire(e: PluginErrorRecord): Record<string, unknown> {
-  return {
-    plugin_name: e.pluginName,
-    code: e.code,
-    message: e.message,
-    phase: e.phase,
-    error_code: e.errorCode,
-  };
 }
 
 /**

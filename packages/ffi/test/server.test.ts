@@ -1,53 +1,19 @@
 // The sidecar in-process over a real Unix socket: operations, return codes, ingress validation,
 // handles per connection, malformed frames.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SidecarServer } from '../src/server.js';
-import { FrameReader, frame, packValue, RC, unpackValue } from '../src/wire.js';
+import { packValue, RC, unpackValue } from '../src/wire.js';
+import { Client as SocketClient } from './client.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cpex-ffi-'));
 const sock = path.join(dir, 's.sock');
 const server = new SidecarServer({ cwd: dir, callTimeoutMs: 5000 });
-
-type Answer = Record<string, unknown> & { id: number; rc: number };
-
-class Client {
-  private readonly socket: net.Socket;
-  private readonly reader = new FrameReader();
-  private readonly waiting = new Map<number, (a: Answer) => void>();
-  readonly unmatched: Answer[] = [];
-  private next = 1;
+class Client extends SocketClient {
   constructor() {
-    this.socket = net.connect(sock);
-    this.socket.on('data', (chunk) => {
-      for (const ev of this.reader.push(chunk)) {
-        if (ev.kind !== 'frame') continue;
-        const a = (
-          ev.body[0] === 0x7b ? JSON.parse(Buffer.from(ev.body).toString()) : unpackValue(ev.body)
-        ) as Answer;
-        const w = this.waiting.get(a.id);
-        if (w) {
-          this.waiting.delete(a.id);
-          w(a);
-        } else this.unmatched.push(a);
-      }
-    });
-  }
-  call(req: Record<string, unknown>): Promise<Answer> {
-    const id = this.next++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
-      this.socket.write(frame(packValue({ ...req, id })));
-    });
-  }
-  raw(body: Uint8Array): void {
-    this.socket.write(frame(body));
-  }
-  close(): void {
-    this.socket.destroy();
+    super(sock);
   }
 }
 
