@@ -14,6 +14,7 @@ import { loadConfigFile, type NormalizedConfig, parseConfigText, validateConfig 
 import type { RawConfig } from './config/schema.js';
 import { CpexError, describeCause } from './errors/cpex-error.js';
 import { ingressExtensions } from './extensions/ingress.js';
+import { BackgroundTracker } from './executor/phases/fire-and-forget.js';
 import { emptyResult, type Engine, Invocation } from './executor/pipeline.js';
 import { PayloadAcceptor } from './executor/results.js';
 import type { Registration } from './executor/registration.js';
@@ -133,7 +134,7 @@ export class PluginManager {
       logger: this.#logger,
       policies: cfg.policies,
       accept: new PayloadAcceptor(this.hooks),
-      background: new Set(),
+      background: new BackgroundTracker(),
       nextInvocationId: () => ++this.#invocations,
       invocationStarted: () => {
         this.#inflight++;
@@ -654,8 +655,7 @@ export class PluginManager {
 
   /** Wait for all fire-and-forget work in flight. */
   async drain(): Promise<void> {
-    const bg = this.#engine.background;
-    while (bg.size > 0) await Promise.allSettled([...bg]);
+    await this.#engine.background.idle();
   }
 
   /** Drain background work, then shut plugins down in reverse registration order, then dispose hosts. */

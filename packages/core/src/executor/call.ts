@@ -26,6 +26,15 @@ export interface Outcome {
   abandoned?: boolean;
 }
 
+/**
+ * Who receives the outcome of a call that settled after callPlugin returned. An object with a
+ * method, not a closure: nothing is allocated per call to carry it (and a per-invocation closure
+ * stored on a long-lived field keeps that invocation's whole graph reachable until a full GC).
+ */
+export interface OutcomeSink {
+  outcome(o: Outcome, inv: Invocation): void;
+}
+
 /** How deep a chain of thenables resolving to thenables may go before it is refused. */
 export const MAX_THENABLE_DEPTH = 32;
 
@@ -50,7 +59,7 @@ export class PluginCall implements Deadline {
     readonly ctx: CallContext,
     readonly phase: Phase,
     readonly t0: number,
-    readonly onOutcome: (o: Outcome) => void,
+    readonly sink: OutcomeSink,
   ) {
     this.spanMs = reg.deadlineMs;
   }
@@ -118,14 +127,14 @@ export class PluginCall implements Deadline {
     if (this.inv.current === this) this.inv.current = undefined;
     const o = outcomeOf(this.inv, this.reg, this.phase, this.ctx, this.t0, value, error);
     if (this.starting) this.syncOutcome = o;
-    else this.onOutcome(o);
+    else this.sink.outcome(o, this.inv);
   }
 }
 
 /**
  * Call `reg`'s handler for the invocation's hook with `payload`. Returns the Outcome when the call
  * settled before returning (a synchronous handler, a throw, a thenable that settled at once), or
- * the PluginCall in flight, which hands its Outcome to `onOutcome` later (never synchronously).
+ * the PluginCall in flight, which hands its Outcome to `sink` later (never synchronously).
  */
 export function callPlugin(
   inv: Invocation,
@@ -133,7 +142,7 @@ export function callPlugin(
   phase: Phase,
   ctx: CallContext,
   payload: unknown,
-  onOutcome: (o: Outcome) => void,
+  sink: OutcomeSink,
 ): Outcome | PluginCall {
   const handler = reg.handlers.get(inv.hook)!;
   const view = inv.viewFor(reg, payload);
@@ -169,7 +178,7 @@ export function callPlugin(
   }
   if (typeof then !== 'function') return outcomeOf(inv, reg, phase, ctx, t0, undefined, then.error);
   reg.async = true;
-  const call = new PluginCall(inv, reg, ctx, phase, t0, onOutcome);
+  const call = new PluginCall(inv, reg, ctx, phase, t0, sink);
   inv.engine.watchdog.track(call);
   call.listen(then, r, 0);
   call.starting = false;

@@ -40,6 +40,7 @@ import {
 } from '../types.js';
 import type { Outcome, PluginCall } from './call.js';
 import { matchesConditions } from './conditions.js';
+import type { BackgroundRun, BackgroundTracker } from './phases/fire-and-forget.js';
 import { PHASE_RUNNERS } from './phases/index.js';
 import { readonlyView } from './readonly.js';
 import type { Lineup, Registration } from './registration.js';
@@ -57,7 +58,7 @@ export interface Engine {
   /** The shapes each hook accepts as a modified payload (the one result rule). */
   readonly accept: PayloadAcceptor;
   /** In-flight fire-and-forget work, drained by shutdown(). */
-  readonly background: Set<Promise<unknown>>;
+  readonly background: BackgroundTracker;
   nextInvocationId(): number;
   /**
    * An invocation started / finished (shutdown() waits for in-flight invocations). The token
@@ -93,9 +94,14 @@ export function emptyResult<P>(): PipelineResult<P> {
   };
 }
 
-/** Run `fn` two microtasks from now: behind the continuation of a caller awaiting a settled promise. */
-function afterCaller(fn: () => void): void {
-  queueMicrotask(() => queueMicrotask(fn));
+/** Who stops a phase's calls in flight when the caller aborts (the concurrent runner). */
+export interface CallerAbortListener {
+  abort(reason: unknown): void;
+}
+
+/** Start `bg` two microtasks from now: behind the continuation of a caller awaiting a settled promise. */
+function afterCaller(bg: BackgroundRun): void {
+  queueMicrotask(() => queueMicrotask(() => bg.start()));
 }
 
 export class Invocation {
@@ -136,12 +142,15 @@ export class Invocation {
   cursor = 0;
   /** The serial call in flight. */
   current: PluginCall | undefined;
-  /** Set by the concurrent runner while it has calls in flight. */
-  onCallerAbort: ((reason: unknown) => void) | undefined;
+  /**
+   * Set by the concurrent runner while it has calls in flight. An object, never a closure: a
+   * per-invocation closure stored here kept each invocation's graph alive until a full GC.
+   */
+  abortListener: CallerAbortListener | undefined;
   abortError: CpexError | undefined;
   background: BackgroundWork = EMPTY_BACKGROUND;
   /** Set by the fire_and_forget runner: started once the caller has its result. */
-  startAfterResult: (() => void) | undefined;
+  startAfterResult: BackgroundRun | undefined;
 
   // --- settling
   #inRun = true;
@@ -462,7 +471,7 @@ export class Invocation {
       );
       this.halted = true;
       this.current?.abandon(this.abortError);
-      this.onCallerAbort?.(this.abortError);
+      this.abortListener?.abort(this.abortError);
     };
     if (signal.aborted) {
       onAbort();

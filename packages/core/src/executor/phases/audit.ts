@@ -7,7 +7,7 @@
 import type { Outcome } from '../call.js';
 import type { Invocation } from '../pipeline.js';
 import type { PhaseRunner } from './runner.js';
-import { runSerial } from './serial.js';
+import { serialRun } from './serial.js';
 
 function apply(inv: Invocation, o: Outcome): void {
   if (o.failure) return inv.recordFailure(o, 'audit');
@@ -19,5 +19,5 @@ function apply(inv: Invocation, o: Outcome): void {
 export const audit: PhaseRunner = {
   contract: 'blocks: no · modifies: no · writes global context: no (result metadata kept; errors never halt)',
   afterHalt: false,
-  run: (inv, regs) => runSerial(inv, 'audit', regs, apply),
+  run: serialRun('audit', apply),
 };

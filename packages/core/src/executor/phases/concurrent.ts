@@ -8,96 +8,127 @@
  */
 import { CpexError } from '../../errors/cpex-error.js';
 import { abortContext, type CallContext } from '../../context/call-context.js';
-import { callPlugin, type Outcome, PluginCall } from '../call.js';
-import type { Invocation } from '../pipeline.js';
+import { callPlugin, type Outcome, type OutcomeSink, PluginCall } from '../call.js';
+import type { CallerAbortListener, Invocation } from '../pipeline.js';
 import type { Registration } from '../registration.js';
 import type { PhaseRunner } from './runner.js';
 
-function run(inv: Invocation, regs: readonly Registration[]): boolean {
-  const eligible = regs.filter((r) => inv.eligible(r));
-  if (eligible.length === 0) return false;
-  const pool = inv.engine.settings.executionPool;
-  const shortCircuit = inv.engine.settings.shortCircuitOnDeny;
-  const snapshot = inv.payload;
-  const contexts: CallContext[] = [];
-  const calls: PluginCall[] = [];
-  let next = 0;
-  let inflight = 0;
-  let done = false;
-  let launching = true;
-  let firstDeny: Outcome | undefined;
+/**
+ * One run of the phase: its state lives on this object (the sink of its calls and the listener of
+ * the caller's abort), so a run allocates no closures.
+ */
+class ConcurrentRun implements OutcomeSink, CallerAbortListener {
+  readonly #inv: Invocation;
+  readonly #eligible: Registration[];
+  readonly #pool: number;
+  readonly #shortCircuit: boolean;
+  readonly #snapshot: unknown;
+  /** Contexts and calls started (a halt or the caller's abort stops them). */
+  readonly #contexts: CallContext[] = [];
+  readonly #calls: PluginCall[] = [];
+  #next = 0;
+  #inflight = 0;
+  #done = false;
+  launching = true;
+  #firstDeny: Outcome | undefined;
 
-  const finish = () => {
-    if (done) return;
-    done = true;
-    inv.onCallerAbort = undefined;
-    if (firstDeny && !inv.halted) {
-      const r = firstDeny.result!;
+  constructor(inv: Invocation, eligible: Registration[]) {
+    this.#inv = inv;
+    this.#eligible = eligible;
+    this.#pool = inv.engine.settings.executionPool;
+    this.#shortCircuit = inv.engine.settings.shortCircuitOnDeny;
+    this.#snapshot = inv.payload;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    const inv = this.#inv;
+    inv.abortListener = undefined;
+    const deny = this.#firstDeny;
+    if (deny && !inv.halted) {
+      const r = deny.result!;
       inv.retry = r.retryDelayMs ?? 0;
-      inv.halt(inv.denyViolation(firstDeny.reg, r));
+      inv.halt(inv.denyViolation(deny.reg, r));
     }
-    if (!launching) inv.phaseDone();
-  };
-  const stopOthers = (reason: unknown) => {
-    for (const c of contexts) abortContext(c, reason);
-    for (const c of calls.splice(0)) c.abandon(reason);
-  };
-  const apply = (o: Outcome) => {
+    if (!this.launching) inv.phaseDone();
+  }
+
+  #stopOthers(reason: unknown): void {
+    for (const c of this.#contexts) abortContext(c, reason);
+    for (const c of this.#calls.splice(0)) c.abandon(reason);
+  }
+
+  #halted(o: Outcome, why: string): void {
+    this.#stopOthers(new CpexError('CPEX_ERR_ABORTED', `sibling plugin ${o.reg.name} ${why}`));
+    this.#finish();
+  }
+
+  #apply(o: Outcome): void {
+    const inv = this.#inv;
     if (o.failure) {
       inv.fail(o, 'concurrent');
-      if (inv.halted) {
-        stopOthers(new CpexError('CPEX_ERR_ABORTED', `sibling plugin ${o.reg.name} failed`));
-        finish();
-      }
+      if (inv.halted) this.#halted(o, 'failed');
       return;
     }
     const r = o.result!;
     if (!inv.keepSideEffects(o, 'concurrent')) {
-      if (inv.halted) {
-        stopOthers(new CpexError('CPEX_ERR_ABORTED', `sibling plugin ${o.reg.name} failed`));
-        finish();
-      }
+      if (inv.halted) this.#halted(o, 'failed');
       return;
     }
     if (r.continueProcessing === false) {
-      firstDeny ??= o;
-      if (shortCircuit) {
-        stopOthers(new CpexError('CPEX_ERR_ABORTED', `sibling plugin ${o.reg.name} denied`));
-        finish();
-      }
+      this.#firstDeny ??= o;
+      if (this.#shortCircuit) this.#halted(o, 'denied');
     } else if (r.retryDelayMs !== undefined && r.retryDelayMs > inv.retry) inv.retry = r.retryDelayMs;
-  };
-  const onOutcome = (o: Outcome) => {
-    inflight--;
-    if (done) return;
-    if (o.abandoned || inv.abortError !== undefined) {
-      if (inv.abortError !== undefined) finish();
-      else if (inflight === 0 && next >= eligible.length) finish();
+  }
+
+  outcome(o: Outcome): void {
+    this.#inflight--;
+    if (this.#done) return;
+    if (o.abandoned || this.#inv.abortError !== undefined) {
+      if (this.#inv.abortError !== undefined) this.#finish();
+      else if (this.#inflight === 0 && this.#next >= this.#eligible.length) this.#finish();
       return;
     }
-    apply(o);
-    launch();
-  };
-  const launch = () => {
-    while (!done && next < eligible.length && (pool === 0 || inflight < pool)) {
-      const reg = eligible[next++]!;
+    this.#apply(o);
+    this.launch();
+  }
+
+  /** The caller's abort abandons every call in flight. */
+  abort(reason: unknown): void {
+    this.#stopOthers(reason);
+    this.#finish();
+  }
+
+  launch(): void {
+    const inv = this.#inv;
+    const eligible = this.#eligible;
+    const pool = this.#pool;
+    while (!this.#done && this.#next < eligible.length && (pool === 0 || this.#inflight < pool)) {
+      const reg = eligible[this.#next++]!;
       const ctx = inv.contextFor(reg, 'concurrent', false);
-      contexts.push(ctx);
-      inflight++;
-      const r = callPlugin(inv, reg, 'concurrent', ctx, snapshot, onOutcome);
-      if (r instanceof PluginCall) calls.push(r);
-      else onOutcome(r);
+      this.#contexts.push(ctx);
+      this.#inflight++;
+      const r = callPlugin(inv, reg, 'concurrent', ctx, this.#snapshot, this);
+      if (r instanceof PluginCall) this.#calls.push(r);
+      else this.outcome(r);
     }
-    if (!done && inflight === 0 && next >= eligible.length) finish();
-  };
-  // The caller's abort abandons every call in flight.
-  inv.onCallerAbort = (reason) => {
-    stopOthers(reason);
-    finish();
-  };
-  launch();
-  launching = false;
-  return !done;
+    if (!this.#done && this.#inflight === 0 && this.#next >= eligible.length) this.#finish();
+  }
+}
+
+function run(inv: Invocation, regs: readonly Registration[]): boolean {
+  const eligible = regs.filter((r) => inv.eligible(r));
+  if (eligible.length === 0) return false;
+  const c = new ConcurrentRun(inv, eligible);
+  inv.abortListener = c;
+  c.launch();
+  c.launching = false;
+  return !c.done;
 }
 
 export const concurrent: PhaseRunner = {

@@ -6,61 +6,123 @@
  * loop busy), tracked so `shutdown()` drains it;
  * its failures are reported by `background.wait()`.
  */
+import type { CallContext } from '../../context/call-context.js';
 import type { BackgroundWork, PluginErrorRecord } from '../../types.js';
-import { callPlugin, type Outcome, PluginCall } from '../call.js';
+import { callPlugin, type Outcome, type OutcomeSink, PluginCall } from '../call.js';
 import type { Invocation } from '../pipeline.js';
 import type { Registration } from '../registration.js';
 import type { PhaseRunner } from './runner.js';
 
-function run(inv: Invocation, regs: readonly Registration[]): boolean {
-  const eligible = regs.filter((r) => inv.eligible(r));
-  if (eligible.length === 0) return false;
-  // The final payload itself (no per-invoke copy, ARCHITECTURE s3): a caller that edits its objects
-  // before background.wait() is visible to them (documented in docs/executor.md).
-  const payload = inv.payload;
-  const errors: PluginErrorRecord[] = [];
-  const pool = inv.engine.settings.executionPool;
-  const ctxs = eligible.map((reg) => inv.contextFor(reg, 'fire_and_forget', true));
-  let remaining = eligible.length;
-  let next = 0;
-  let inflight = 0;
-  let resolve!: (e: PluginErrorRecord[]) => void;
-  const work = new Promise<PluginErrorRecord[]>((r) => {
-    resolve = r;
-  });
-  const onOutcome = (o: Outcome) => {
-    inflight--;
-    remaining--;
+/**
+ * How much fire_and_forget work is in flight, for `shutdown()` / `drain()`: a count and the
+ * waiters for it to reach zero. Not a Set of the runs: a Set churned by one add and one delete
+ * per invocation rehashes into new backing tables, and the chain of obsolete tables kept the
+ * young runs alive past every scavenge (the second half of the fire_and_forget cliff).
+ */
+export class BackgroundTracker {
+  #inflight = 0;
+  readonly #waiters: Array<() => void> = [];
+
+  get size(): number {
+    return this.#inflight;
+  }
+
+  started(): void {
+    this.#inflight++;
+  }
+
+  finished(): void {
+    if (--this.#inflight === 0 && this.#waiters.length > 0) for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /** Resolves once no work is in flight (work started meanwhile is waited for too). */
+  idle(): Promise<void> {
+    if (this.#inflight === 0) return Promise.resolve();
+    return new Promise<void>((r) => this.#waiters.push(r));
+  }
+}
+
+/**
+ * The background work of one invocation: the `background` handle of its result, the sink of its
+ * calls, and the entry `shutdown()` drains. A class with `pending` on its prototype, never an
+ * object literal with a getter: a literal's getter is a fresh closure per invocation, which gives
+ * every handle its own hidden class, and those (old-space) classes kept each invocation's whole
+ * graph alive until the next full GC — the fire_and_forget throughput cliff.
+ * The promise behind `wait()` exists only once someone waits.
+ */
+export class BackgroundRun implements BackgroundWork, OutcomeSink {
+  readonly #inv: Invocation;
+  readonly #eligible: Registration[];
+  readonly #ctxs: CallContext[];
+  /** The final payload itself (no per-invoke copy, ARCHITECTURE s3): see docs/executor.md. */
+  readonly #payload: unknown;
+  readonly #pool: number;
+  readonly #errors: PluginErrorRecord[] = [];
+  #remaining: number;
+  #next = 0;
+  #inflight = 0;
+  #waiting: Promise<PluginErrorRecord[]> | undefined;
+  #resolve: ((e: PluginErrorRecord[]) => void) | undefined;
+
+  constructor(inv: Invocation, eligible: Registration[]) {
+    this.#inv = inv;
+    this.#eligible = eligible;
+    this.#ctxs = eligible.map((reg) => inv.contextFor(reg, 'fire_and_forget', true));
+    this.#payload = inv.payload;
+    this.#pool = inv.engine.settings.executionPool;
+    this.#remaining = eligible.length;
+    inv.engine.background.started();
+  }
+
+  get pending(): number {
+    return this.#remaining;
+  }
+
+  wait(): Promise<PluginErrorRecord[]> {
+    if (this.#remaining === 0) return Promise.resolve([...this.#errors]);
+    this.#waiting ??= new Promise<PluginErrorRecord[]>((r) => {
+      this.#resolve = r;
+    });
+    return this.#waiting.then((e) => [...e]);
+  }
+
+  outcome(o: Outcome): void {
+    this.#inflight--;
+    this.#remaining--;
     if (o.failure) {
-      inv.recordFailure(o, 'fire_and_forget', errors);
+      const inv = this.#inv;
+      inv.recordFailure(o, 'fire_and_forget', this.#errors);
       inv.engine.logger.warn(`fire_and_forget plugin ${o.reg.name} failed: ${o.failure.message}`, {
         plugin: o.reg.name,
         hook: inv.hook,
       });
     }
-    if (remaining === 0) resolve(errors);
-    else launch();
-  };
-  const launch = () => {
-    while (next < eligible.length && (pool === 0 || inflight < pool)) {
-      const i = next++;
-      inflight++;
-      const r = callPlugin(inv, eligible[i]!, 'fire_and_forget', ctxs[i]!, payload, onOutcome);
-      if (!(r instanceof PluginCall)) onOutcome(r);
+    if (this.#remaining === 0) {
+      this.#inv.engine.background.finished();
+      this.#resolve?.(this.#errors);
+    } else this.start();
+  }
+
+  /** Start calls (up to `execution_pool` in flight); called once the caller has its result. */
+  start(): void {
+    const eligible = this.#eligible;
+    const pool = this.#pool;
+    while (this.#next < eligible.length && (pool === 0 || this.#inflight < pool)) {
+      const i = this.#next++;
+      this.#inflight++;
+      const r = callPlugin(this.#inv, eligible[i]!, 'fire_and_forget', this.#ctxs[i]!, this.#payload, this);
+      if (!(r instanceof PluginCall)) this.outcome(r);
     }
-  };
+  }
+}
+
+function run(inv: Invocation, regs: readonly Registration[]): boolean {
+  const eligible = regs.filter((r) => inv.eligible(r));
+  if (eligible.length === 0) return false;
   // Started by the invocation once the caller has its result.
-  inv.startAfterResult = launch;
-  const tracked = inv.engine.background;
-  tracked.add(work);
-  work.then(() => tracked.delete(work));
-  const handle: BackgroundWork = {
-    wait: () => work.then((e) => [...e]),
-    get pending() {
-      return remaining;
-    },
-  };
-  inv.background = handle;
+  const bg = new BackgroundRun(inv, eligible);
+  inv.background = bg;
+  inv.startAfterResult = bg;
   return false;
 }
 

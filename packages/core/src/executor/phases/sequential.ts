@@ -7,7 +7,7 @@
 import type { Outcome } from '../call.js';
 import type { Invocation } from '../pipeline.js';
 import type { PhaseRunner } from './runner.js';
-import { runSerial } from './serial.js';
+import { serialRun } from './serial.js';
 
 function apply(inv: Invocation, o: Outcome): void {
   if (o.failure) return inv.fail(o, 'sequential');
@@ -23,5 +23,5 @@ function apply(inv: Invocation, o: Outcome): void {
 export const sequential: PhaseRunner = {
   contract: 'blocks: yes · modifies: yes · writes global context: yes (serial, chained)',
   afterHalt: false,
-  run: (inv, regs) => runSerial(inv, 'sequential', regs, apply),
+  run: serialRun('sequential', apply),
 };

@@ -3,32 +3,35 @@
  * applied (by the phase's own `apply`) before the next plugin starts. Stays synchronous until a
  * handler returns a thenable; an async call resumes the invocation when it settles.
  */
-import { callPlugin, type Outcome, PluginCall } from '../call.js';
+import { callPlugin, type Outcome, type OutcomeSink, PluginCall } from '../call.js';
 import type { Invocation } from '../pipeline.js';
 import type { Registration } from '../registration.js';
 import type { Phase } from '../../types.js';
+import type { PhaseRunner } from './runner.js';
 
-export function runSerial(
-  inv: Invocation,
-  phase: Phase,
-  regs: readonly Registration[],
-  apply: (inv: Invocation, o: Outcome) => void,
-): boolean {
-  while (inv.cursor < regs.length) {
-    if (inv.halted || inv.abortError !== undefined) break;
-    const reg = regs[inv.cursor++]!;
-    if (!inv.eligible(reg)) continue;
-    const ctx = inv.contextFor(reg, phase, false);
-    const r = callPlugin(inv, reg, phase, ctx, inv.payload, (o) => {
+/** The `run` of a serial phase whose rule is `apply` (one sink per phase, shared by every call). */
+export function serialRun(phase: Phase, apply: (inv: Invocation, o: Outcome) => void): PhaseRunner['run'] {
+  // An async call's outcome: apply it (unless abandoned), then continue where the phase left off.
+  const sink: OutcomeSink = {
+    outcome(o, inv) {
       if (!o.abandoned && inv.abortError === undefined) apply(inv, o);
       inv.resume();
-    });
-    if (r instanceof PluginCall) {
-      inv.current = r;
-      return true;
+    },
+  };
+  return (inv: Invocation, regs: readonly Registration[]): boolean => {
+    while (inv.cursor < regs.length) {
+      if (inv.halted || inv.abortError !== undefined) break;
+      const reg = regs[inv.cursor++]!;
+      if (!inv.eligible(reg)) continue;
+      const ctx = inv.contextFor(reg, phase, false);
+      const r = callPlugin(inv, reg, phase, ctx, inv.payload, sink);
+      if (r instanceof PluginCall) {
+        inv.current = r;
+        return true;
+      }
+      apply(inv, r);
     }
-    apply(inv, r);
-  }
-  inv.cursor = 0;
-  return false;
+    inv.cursor = 0;
+    return false;
+  };
 }

@@ -7,7 +7,7 @@
 import type { Outcome } from '../call.js';
 import type { Invocation } from '../pipeline.js';
 import type { PhaseRunner } from './runner.js';
-import { runSerial } from './serial.js';
+import { serialRun } from './serial.js';
 
 function apply(inv: Invocation, o: Outcome): void {
   if (o.failure) return inv.fail(o, 'transform');
@@ -18,5 +18,5 @@ function apply(inv: Invocation, o: Outcome): void {
 export const transform: PhaseRunner = {
   contract: 'blocks: no (a deny is ignored, its edits kept) · modifies: yes · writes global context: yes',
   afterHalt: false,
-  run: (inv, regs) => runSerial(inv, 'transform', regs, apply),
+  run: serialRun('transform', apply),
 };
