@@ -1,0 +1,3 @@
+import { cpexProject } from '../vitest.shared.js';
+
+export default cpexProject('docs', { testTimeout: 300_000 });
