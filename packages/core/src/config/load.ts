@@ -308,6 +308,14 @@ export function validateConfig(
       },
     );
   }
+  const protoKeys = findProtoKeys(data, options.locateKey ?? locate);
+  if (protoKeys.length > 0) {
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `${where}invalid config:\n  ${protoKeys.map((i) => `${i.path}: ${i.message}`).join('\n  ')}`,
+      { ...(file ? { file } : {}), path: protoKeys[0]!.path, issues: protoKeys },
+    );
+  }
   const warnings: string[] = [];
   const input = preprocess(
     data as Record<string, unknown>,
@@ -388,6 +396,41 @@ export function validateConfig(
     baseDir,
     ...(file ? { file } : {}),
   };
+}
+
+/**
+ * Every mapping key `__proto__` in the config, anywhere (top level, plugin_settings, a plugin
+ * entry, its `config:`, conditions, routes, groups). YAML and JSON keep it as an own key, but most
+ * JavaScript that copies or validates the data turns it into a prototype change (zod drops it,
+ * `o[k] = v` re-parents the object): never data, so a coded error with the YAML path and line.
+ * `constructor` and `prototype` are ordinary keys (kept as data). Iterative walk, any depth.
+ */
+function findProtoKeys(data: unknown, locateKey: (parts: ReadonlyArray<PropertyKey>) => string): Issue[] {
+  const issues: Issue[] = [];
+  const seen = new Set<object>();
+  const stack: Array<{ v: unknown; at: PropertyKey[] }> = [{ v: data, at: [] }];
+  while (stack.length > 0 && issues.length < 20) {
+    const { v, at } = stack.pop()!;
+    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], at: [...at, i] });
+      continue;
+    }
+    if (Object.hasOwn(v, '__proto__')) {
+      const path = [...at, '__proto__'];
+      issues.push({
+        path: formatPath(path),
+        message: `"__proto__" is not allowed as a key: JavaScript would read it as the object's prototype, not as data (rename it)${locateKey(path)}`,
+      });
+    }
+    const keys = Object.keys(v);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i]!;
+      if (k !== '__proto__') stack.push({ v: (v as Record<string, unknown>)[k], at: [...at, k] });
+    }
+  }
+  return issues;
 }
 
 /** Rewrites legacy modes, collects unknown-key warnings. Never mutates its input. */
