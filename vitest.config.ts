@@ -8,7 +8,6 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 export default defineConfig({
   test: {
     projects: ['packages/*', 'conformance', 'examples/*', 'docs'],
-    reporters: process.env.CI ? ['default'] : ['default'],
     typecheck: { enabled: true, include: ['**/*.test-d.ts'], tsconfig: './tsconfig.json' },
   },
 });

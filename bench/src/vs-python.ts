@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PluginManager, type PluginResult } from '@cpex/core';
 import { compare, type Stats } from './harness.js';
+import { isCI } from '../../scripts/lib/ci.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const python = process.env.CPEX_PYTHON ?? path.resolve(here, '../../.venv/bin/python');
@@ -27,7 +28,7 @@ function pythonStats(plugins: number, calls: number): Stats {
 export async function benchVsPython(opts: { quick?: boolean } = {}): Promise<boolean> {
   if (!existsSync(python)) {
     console.log(`\n(skipping cpex-ts vs Python cpex: no interpreter at ${python}; run scripts/setup.sh)`);
-    return !process.env.CI;
+    return !isCI();
   }
   const calls = opts.quick ? 5000 : 20000;
   const rows: string[] = [];

@@ -5,7 +5,7 @@
  * "More decisions" (metadata and global writes merge in completion order).
  */
 import { describe, expect, it } from 'vitest';
-import { aborted, gctx, newManager, probe, sleep, Trail, run } from './helpers.js';
+import { aborted, gctx, newManager, probe, sleep, Trail, run, until } from './helpers.js';
 
 describe('concurrent: parallel on one snapshot (ARCH s3 phase table)', () => {
   it('concurrent: plugins run in parallel — every plugin starts before any finishes (ARCH s3 "parallel")', async () => {
@@ -100,8 +100,7 @@ describe('concurrent: the first deny to complete wins and aborts the rest (ARCH 
     const g = gctx('req');
     const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(r.continueProcessing).toBe(false);
-    await sleep(20);
-    expect(siblingDone).toBe(true);
+    await until(() => siblingDone, 'the aborted sibling finished');
     expect(siblingReason).not.toBe('not aborted');
     expect(r.metadata).toEqual({});
     expect(r.errors).toEqual([]);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ContextTable } from '../../src/index.js';
-import { gctx, newManager, probe, run, sleep, Trail } from './helpers.js';
+import { gctx, newManager, probe, run, sleep, Trail, until } from './helpers.js';
 
 describe('context table (ARCH s3 rule "Context table")', () => {
   it('the returned context table is null when no plugin is registered for the hook (ARCH s3 "Further decisions")', async () => {
@@ -244,6 +244,7 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
 
   it('an aborted concurrent sibling\'s nested global writes after the halt never reach the caller (DEVIATIONS "nothing they do after the halt reaches ... the caller\'s global context")', async () => {
     const m = newManager();
+    let lateDone = false;
     probe(m, new Trail(), 'denier', { mode: 'concurrent' }, async () => {
       await sleep(2);
       return { continueProcessing: false };
@@ -256,13 +257,14 @@ describe('global-state merge rules (ARCH s3 "global state writes ... merge into 
       } catch {
         /* refused is fine */
       }
+      lateDone = true;
       return undefined;
     });
     await m.initialize();
     const g = gctx('r', { state: { auth: { roles: ['reader'] } } });
     const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
     expect(r.continueProcessing).toBe(false);
-    await sleep(50);
+    await until(() => lateDone, 'the late sibling finished');
     expect(g.state).toEqual({ auth: { roles: ['reader'] } });
   });
 

@@ -85,6 +85,19 @@ export class Trail {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Wait for an event-like condition (a flag a plugin sets, an entry in a trail) instead of sleeping
+ * a guessed time. Polls once per event-loop turn; the bound only limits a failing test, so it is
+ * generous (a loaded 2-core CI machine must never reach it on a passing run).
+ */
+export async function until(cond: () => boolean, what = 'condition', boundMs = 20_000): Promise<void> {
+  const end = Date.now() + boundMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${what} not reached within ${boundMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 /** Resolves when the signal aborts (or at once if it already has), with its reason. */
 export function aborted(signal: AbortSignal): Promise<unknown> {
   if (signal.aborted) return Promise.resolve(signal.reason);

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CpexError, type PluginFactory, pluginToInstance } from '../../src/index.js';
-import { aborted, gctx, newManager, probe, rejectsWith, sleep, Trail, run } from './helpers.js';
+import { aborted, gctx, newManager, probe, rejectsWith, sleep, Trail, run, until } from './helpers.js';
 
 const failingFactory: PluginFactory = {
   async create(entry) {
@@ -212,7 +212,7 @@ describe('initialization (ARCH s3 "Further decisions")', () => {
     );
     expect(err).toBeInstanceOf(CpexError);
     expect((err as CpexError).plugin).toBe('fastFail');
-    await sleep(50);
+    await until(() => t.events.includes('slowInit:shutdown'), 'slowInit shut down');
     expect(t.events).toEqual(['slowInit:init', 'slowInit:shutdown']);
     await rejectsWith(run(m, 'tool_pre_invoke', {}), 'CPEX_ERR_NOT_INITIALIZED');
   });

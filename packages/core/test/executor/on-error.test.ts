@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Phase } from '../../src/index.js';
-import { gctx, newManager, probe, sleep, Trail, run } from './helpers.js';
+import { gctx, newManager, probe, sleep, Trail, run, until } from './helpers.js';
 
 const boom = (): never => {
   throw new TypeError('kaboom');
@@ -110,8 +110,7 @@ describe('on_error fail (default) halts with plugin_error naming the plugin (ARC
     expect(r.continueProcessing).toBe(false);
     expect(r.violation).toMatchObject({ code: 'plugin_error', pluginName: 'broken' });
     expect(siblingSignal?.aborted).toBe(true);
-    await sleep(80);
-    expect(siblingFinished).toBe(true);
+    await until(() => siblingFinished, 'the aborted sibling finished');
     expect(r.metadata).toEqual({});
     expect(g.state).toEqual({});
   });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CpexError, IN_PROCESS_HOST_CAPABILITIES } from '../../src/index.js';
-import { aborted, gctx, newManager, probe, sleep, spin, Trail, run } from './helpers.js';
+import { aborted, gctx, newManager, probe, sleep, spin, Trail, run, until } from './helpers.js';
 
 describe('plugin_timeout and per-plugin timeout (ARCH s3 "Timeouts"; s4 row "per-plugin timeout")', () => {
   it('plugin_timeout defaults to 30 seconds and applies to every plugin without its own timeout (ARCH s3 settings table)', async () => {
@@ -112,8 +112,7 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
     await m.initialize();
     const r = await run(m, 'tool_pre_invoke', {});
     expect(r.violation).toMatchObject({ code: 'plugin_timeout', pluginName: 'cooperative' });
-    await sleep(5);
-    expect(sawAbort).toBe(true);
+    await until(() => sawAbort, 'the plugin saw its abort');
     expect(reason).toBeInstanceOf(CpexError);
     expect((reason as CpexError).code).toBe('CPEX_ERR_PLUGIN_TIMEOUT');
   });
@@ -129,7 +128,7 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
     await m.initialize();
     const r = await run(m, 'tool_pre_invoke', {});
     expect(r.errors[0]?.code).toBe('plugin_timeout');
-    await sleep(100);
+    await until(() => lateSignal !== undefined, 'the late plugin took its signal');
     expect(lateSignal?.aborted).toBe(true);
   });
 
@@ -146,8 +145,7 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
     await m.initialize();
     const g = gctx('r');
     const r = await run(m, 'tool_pre_invoke', { q: 1 }, { globalContext: g });
-    await sleep(90);
-    expect(finished).toBe(true);
+    await until(() => finished, 'the timed-out plugin finished');
     expect(r.modifiedPayload).toBeNull();
     expect(r.payloadModified).toBe(false);
     expect(r.metadata).toEqual({});

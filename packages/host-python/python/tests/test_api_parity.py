@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PACKAGE_ROOT
+from conftest import PACKAGE_ROOT, is_ci
 
 CLASSES = {
     "cpex.framework": [
@@ -75,7 +75,7 @@ def dumps():
     try:
         import cpex  # noqa: F401
     except ImportError:
-        if os.environ.get("CI"):
+        if is_ci():
             pytest.fail("CI: the parity test needs the real cpex installed (run it with the repo's .venv python)")
         pytest.skip("needs the real cpex installed (run with the repo's .venv python)")
     return _dump(False), _dump(True)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PACKAGE_ROOT
+from conftest import PACKAGE_ROOT, is_ci
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(PACKAGE_ROOT)))
 
@@ -27,7 +27,7 @@ def _fixtures() -> str | None:
         ["bash", os.path.join(REPO, "scripts", "cpex-fixtures.sh")], capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
-        if os.environ.get("CI") == "true":
+        if is_ci():
             pytest.fail(f"scripts/cpex-fixtures.sh failed under CI: {proc.stderr.strip()}")
         return None
     return proc.stdout.strip()
