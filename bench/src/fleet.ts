@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
-import { type Extensions, PluginManager, withLabels } from '@cpex/core';
+import { type Extensions, PluginManager, resolveSession, withLabels } from '@cpex/core';
 import { RedisSessionStore } from '@cpex/session-redis';
 import { Redis } from 'ioredis';
 import { compare, printTable, type Row, stats } from './harness.js';
@@ -81,8 +81,13 @@ export async function benchFleet({ quick = false } = {}): Promise<boolean> {
     const session: Extensions = {
       security: { subject: { id: 'bench-user', claims: { session_id: 'bench' } } },
     };
-    await store.append('warm', ['x']);
+    // The session holds two labels, so every load transfers members, slides the TTL and hydrates.
+    await store.append(resolveSession(session)!.id, ['pii', 'internal']);
     const payload = { name: 'read', args: {} };
+    const check = await withStore.invoke('tool_pre_invoke', payload, { extensions: session });
+    if (!check.continueProcessing || !check.modifiedExtensions?.security?.labels?.has('pii')) {
+      throw new Error('bench: the session load did not hydrate the stored labels');
+    }
     let n = 0;
     const load = await compare(
       () => withStore.invoke('tool_pre_invoke', payload, { extensions: session }),
@@ -90,7 +95,7 @@ export async function benchFleet({ quick = false } = {}): Promise<boolean> {
       opts,
     );
     rows.push({
-      name: 'invoke + session label load (Redis, 1 round trip)',
+      name: 'invoke + session label load (Redis, 2 stored labels, 1 round trip)',
       ...load,
       baselineName: 'bare GET',
       target: { ratio: 1.5, on: 'p50', text: '≤ 1.5× GET' },

@@ -34,7 +34,7 @@ export {
 } from './host/in-process.js';
 export * from './public-extensions.js';
 export { createNodeModuleFactory, parseNodeKind, NODE_MODULE_SCHEME } from './host/node-module.js';
-export { MemorySessionStore, SessionStoreError } from './session/store.js';
+export { DEFAULT_SESSION_MAX_LABELS, MemorySessionStore, SessionStoreError } from './session/store.js';
 export type { SessionStore, MemorySessionStoreOptions } from './session/store.js';
 export { resolveSession } from './session/resolve.js';
 export type { ResolvedSession, SessionSource } from './session/resolve.js';

@@ -5,18 +5,56 @@
  * - key `<prefix>:<hex sha256(session id)>` (prefix `taint:v1`), holding a SET of labels;
  * - append = `MULTI SADD key l1 l2 … [EXPIRE key ttl] EXEC` — atomic, and SADD only ever adds, so
  *   concurrent writers on any number of replicas never lose a label;
- * - load = `SMEMBERS key` then `EXPIRE key ttl` (sliding TTL) — pipelined: one round trip;
+ * - load = `SMEMBERS key` then `EXPIRE key ttl` (sliding TTL), in one round trip: one `EVALSHA` of a
+ *   small script that also checks the set's size (`SCARD`) against `maxLabels` first, so a huge set
+ *   is refused without being transferred. A session loaded again within `ttlRefreshIntervalMs`
+ *   (default min(1 s, TTL/10)) of this replica's last refresh is read with a plain `SMEMBERS`
+ *   (size checked after the read): its TTL was slid moments ago, so a hot session costs one plain
+ *   command. `ttlRefreshIntervalMs: 0` slides the TTL on every load, exactly as Rust. A server that refuses scripts (ACL without `@scripting`) gets
+ *   SCARD/SMEMBERS/EXPIRE pipelined instead (as in Rust, a failed TTL refresh after a good read is
+ *   then logged, not fatal);
  * - every backend error on load or append rejects with `SessionStoreError`; the manager turns it
- *   into the halting violation `session_store_error` (fail closed, never an allow). As in Rust, a
- *   failed TTL refresh after a successful read is logged, not fatal.
+ *   into the halting violation `session_store_error` (fail closed, never an allow). Members that
+ *   are not UTF-8 text are refused too (CPEX_ERR_SESSION_LABELS): the store is a boundary, and a
+ *   mangled label would silently become another label.
  */
 import { createHash } from 'node:crypto';
-import { CpexError, type Logger, type SessionStore, SessionStoreError } from '@cpex/core';
+import {
+  CpexError,
+  DEFAULT_SESSION_MAX_LABELS,
+  type Logger,
+  type SessionStore,
+  SessionStoreError,
+} from '@cpex/core';
+import { boundedMemo } from '@cpex/core/internal';
 import type { Redis } from 'ioredis';
 import { createRedisClient } from './client.js';
 import { type RedisEndpointOptions, type ResolvedEndpoint, resolveEndpoint } from './config.js';
 
 export const DEFAULT_KEY_PREFIX = 'taint:v1';
+
+/**
+ * The load, atomically and in one command: refuse a set over the cap (its size is returned instead
+ * of its members), read it, slide its TTL (ARGV[1] = seconds, '0' = no TTL).
+ */
+const LOAD_SCRIPT = `local n = redis.call('SCARD', KEYS[1])
+if n > tonumber(ARGV[2]) then return n end
+local m = redis.call('SMEMBERS', KEYS[1])
+if n > 0 and ARGV[1] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return m`;
+const LOAD_SHA = createHash('sha1').update(LOAD_SCRIPT).digest('hex');
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+interface KeyState {
+  readonly key: string;
+  /** performance.now() of the last load or append that slid the TTL (and checked the cap server-side). */
+  refreshedAt: number;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
 
 export interface RedisSessionStoreOptions extends RedisEndpointOptions {
   /** Key namespace; the key is `<keyPrefix>:<hex sha256(session id)>`. Default `taint:v1`. */
@@ -28,7 +66,21 @@ export interface RedisSessionStoreOptions extends RedisEndpointOptions {
    * (taint could expire while the session still runs: downgrade by waiting).
    */
   maxSessionLifetimeSeconds?: number;
-  /** Where the TTL warnings go (default: stderr warnings). */
+  /**
+   * The sliding TTL is refreshed at most once per this many milliseconds per session and replica
+   * (loads in between are a plain `SMEMBERS`). Default: min(1,000, TTL × 100), i.e. a tenth of the
+   * TTL, at most a second — the resolution of a TTL in whole seconds. With no other writer
+   * shortening the TTL, a key then never expires sooner than TTL minus this interval after its last
+   * load. `0` refreshes on every load (Rust cpex's behaviour, one script per load).
+   */
+  ttlRefreshIntervalMs?: number;
+  /**
+   * The most labels one session may hold (default 1,024, core's `DEFAULT_SESSION_MAX_LABELS`). A
+   * larger set is refused on load without being transferred, and an append that would exceed it
+   * is refused before writing; both fail the invoke closed (CPEX_ERR_SESSION_LABELS).
+   */
+  maxLabels?: number;
+  /** Where the TTL and fallback warnings go (default: stderr warnings). */
   logger?: Pick<Logger, 'warn'>;
 }
 
@@ -54,8 +106,17 @@ export class RedisSessionStore implements SessionStore {
   readonly endpoint: ResolvedEndpoint;
   readonly keyPrefix: string;
   readonly ttlSeconds: number | undefined;
+  readonly maxLabels: number;
   private readonly client: Redis;
   private readonly logger: Pick<Logger, 'warn'>;
+  /** The key of a session id and when this replica last slid its TTL, remembered for recent sessions. */
+  private readonly keyOf: (sessionId: string) => KeyState;
+  /** A load within this long of the last TTL refresh is a plain SMEMBERS. */
+  private readonly refreshEveryMs: number;
+  /** The script's arguments after the key: TTL ('0' = none) and cap. */
+  private readonly loadArgs: [string, string];
+  /** False once the server refused the load script (then: pipelined commands). */
+  private scripted = true;
 
   constructor(options: RedisSessionStoreOptions) {
     this.endpoint = resolveEndpoint(options);
@@ -70,8 +131,26 @@ export class RedisSessionStore implements SessionStore {
         'ttlSeconds',
       );
     }
+    const max = options.maxLabels ?? DEFAULT_SESSION_MAX_LABELS;
+    if (!(Number.isInteger(max) && max > 0)) {
+      throw configError(`maxLabels must be a positive whole number, got ${String(max)}`, 'maxLabels');
+    }
     this.keyPrefix = prefix;
     this.ttlSeconds = ttl;
+    this.maxLabels = max;
+    this.loadArgs = [String(ttl ?? 0), String(max)];
+    const every = options.ttlRefreshIntervalMs;
+    if (every !== undefined && !(typeof every === 'number' && every >= 0 && Number.isFinite(every))) {
+      throw configError(
+        `ttlRefreshIntervalMs must be a number of milliseconds ≥ 0, got ${String(every)}`,
+        'ttlRefreshIntervalMs',
+      );
+    }
+    this.refreshEveryMs = every ?? (ttl === undefined ? 1000 : Math.min(1000, ttl * 100));
+    this.keyOf = boundedMemo((id) => ({
+      key: `${prefix}:${createHash('sha256').update(id, 'utf8').digest('hex')}`,
+      refreshedAt: Number.NEGATIVE_INFINITY,
+    }));
     this.logger = options.logger ?? stderrLogger;
     const life = options.maxSessionLifetimeSeconds;
     if (ttl !== undefined && life !== undefined && ttl < life) {
@@ -85,7 +164,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** The Redis key of a session: `<prefix>:<hex sha256(session id)>`. */
   key(sessionId: string): string {
-    return `${this.keyPrefix}:${createHash('sha256').update(sessionId, 'utf8').digest('hex')}`;
+    return this.keyOf(sessionId).key;
   }
 
   /** Resolves once connected; rejects with a SessionStoreError when the first connection fails. */
@@ -99,35 +178,99 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async load(sessionId: string): Promise<readonly string[]> {
-    const key = this.key(sessionId);
-    if (this.ttlSeconds === undefined) {
-      try {
-        return await this.client.smembers(key);
-      } catch (e) {
-        throw this.failure('load', e);
-      }
-    }
-    let replies: [Error | null, unknown][] | null;
+    const state = this.keyOf(sessionId);
+    const now = performance.now();
+    const full = now - state.refreshedAt >= this.refreshEveryMs;
+    let reply: unknown;
     try {
-      replies = await this.client.pipeline().smembers(key).expire(key, this.ttlSeconds).exec();
+      if (!full) reply = await this.client.smembersBuffer(state.key);
+      else reply = this.scripted ? await this.loadScripted(state.key) : await this.loadPipelined(state.key);
     } catch (e) {
       throw this.failure('load', e);
     }
-    const [members, refresh] = replies ?? [];
-    if (!members) throw this.failure('load', new Error('the pipeline returned no reply'));
-    if (members[0]) throw this.failure('load', members[0]);
-    if (!Array.isArray(members[1])) throw this.failure('load', new Error('SMEMBERS did not return a list'));
+    if (Array.isArray(reply) && reply.length > this.maxLabels) reply = reply.length;
+    // Over the cap: the next load checks the size server-side again (without transferring the set).
+    if (typeof reply === 'number') state.refreshedAt = Number.NEGATIVE_INFINITY;
+    else if (full) state.refreshedAt = now;
+    return this.members(reply);
+  }
+
+  /** EVALSHA; EVAL when the server does not have the script (restart, SCRIPT FLUSH, failover). */
+  private async loadScripted(key: string): Promise<unknown> {
+    const [ttl, max] = this.loadArgs;
+    try {
+      return await this.client.callBuffer('EVALSHA', LOAD_SHA, 1, key, ttl, max);
+    } catch (e) {
+      const text = errorText(e);
+      if (text.startsWith('NOSCRIPT')) return this.client.callBuffer('EVAL', LOAD_SCRIPT, 1, key, ttl, max);
+      if (!/^NOPERM|unknown command/i.test(text)) throw e;
+      this.scripted = false;
+      this.logger.warn(
+        `session store: the server refused the load script (${text}); loading with pipelined SCARD/SMEMBERS/EXPIRE instead`,
+        { alarm: 'session_store_no_scripting' },
+      );
+      return this.loadPipelined(key);
+    }
+  }
+
+  /** The same load as three pipelined commands (one round trip, not atomic, the set transferred). */
+  private async loadPipelined(key: string): Promise<unknown> {
+    const p = this.client.pipeline().scard(key).smembersBuffer(key);
+    if (this.ttlSeconds !== undefined) p.expire(key, this.ttlSeconds);
+    const replies = await p.exec();
+    const [count, members, refresh] = replies ?? [];
+    if (!count || !members) throw new Error('the pipeline returned no reply');
+    if (count[0]) throw count[0];
+    if (members[0]) throw members[0];
     if (refresh?.[0]) {
       this.logger.warn(`session store TTL refresh on load failed (labels were read): ${refresh[0].message}`, {
         alarm: 'session_store_ttl_refresh_failed',
       });
     }
-    return members[1] as string[];
+    return typeof count[1] === 'number' && count[1] > this.maxLabels ? count[1] : members[1];
+  }
+
+  /** The reply as labels: a list of UTF-8 members; a number is the size of a set over the cap. */
+  private members(reply: unknown): string[] {
+    if (typeof reply === 'number') {
+      throw new SessionStoreError(
+        'load',
+        `redis ${this.endpoint.redacted}: the session holds ${reply} labels, over the store's cap of ${this.maxLabels}`,
+        undefined,
+        'CPEX_ERR_SESSION_LABELS',
+      );
+    }
+    if (!Array.isArray(reply)) {
+      throw this.failure('load', new Error('the server answered with something other than a set of members'));
+    }
+    const out = new Array<string>(reply.length);
+    for (let i = 0; i < reply.length; i++) {
+      const m: unknown = reply[i];
+      let label: string | undefined;
+      if (Buffer.isBuffer(m)) {
+        try {
+          label = utf8.decode(m);
+        } catch {
+          label = undefined;
+        }
+      }
+      if (label === undefined) {
+        throw new SessionStoreError(
+          'load',
+          `redis ${this.endpoint.redacted}: member ${i} of the session's set is not UTF-8 text`,
+          undefined,
+          'CPEX_ERR_SESSION_LABELS',
+        );
+      }
+      out[i] = label;
+    }
+    return out;
   }
 
   async append(sessionId: string, labels: readonly string[]): Promise<void> {
     if (labels.length === 0) return;
-    const key = this.key(sessionId);
+    const state = this.keyOf(sessionId);
+    const key = state.key;
     const tx = this.client.multi().sadd(key, ...labels);
     if (this.ttlSeconds !== undefined) tx.expire(key, this.ttlSeconds);
     let replies: [Error | null, unknown][] | null;
@@ -138,6 +281,7 @@ export class RedisSessionStore implements SessionStore {
     }
     if (replies === null) throw this.failure('append', new Error('the MULTI transaction was aborted'));
     for (const [err] of replies) if (err) throw this.failure('append', err);
+    if (this.ttlSeconds !== undefined) state.refreshedAt = performance.now(); // EXPIRE ran in the MULTI
   }
 
   /** Close the connection (pending commands fail). */
@@ -150,7 +294,6 @@ export class RedisSessionStore implements SessionStore {
   }
 
   private failure(op: 'load' | 'append', e: unknown): SessionStoreError {
-    const msg = e instanceof Error ? e.message : String(e);
-    return new SessionStoreError(op, `redis ${this.endpoint.redacted}: ${msg}`, e);
+    return new SessionStoreError(op, `redis ${this.endpoint.redacted}: ${errorText(e)}`, e);
   }
 }

@@ -109,9 +109,25 @@ describe('RedisSessionStore on a real redis-server', () => {
     await s.append(sid, ['PII']);
     expect(await raw.type(key)).toBe('set');
     expect((await raw.smembers(key)).sort()).toEqual(['PII', 'secret']);
+    expect(await raw.ttl(key)).toBeGreaterThan(500); // append set it
+    // Exactly as Rust (refresh on every load): a load slides a TTL shortened behind its back.
+    const exact = store({ ttlSeconds: 600, ttlRefreshIntervalMs: 0 });
     await raw.expire(key, 5);
-    expect([...(await s.load(sid))].sort()).toEqual(['PII', 'secret']);
+    expect([...(await exact.load(sid))].sort()).toEqual(['PII', 'secret']);
     expect(await raw.ttl(key)).toBeGreaterThan(500); // load refreshed it
+    // Default: at most one refresh per second per session and replica. The first load of a
+    // session on this replica refreshes; a load within the interval is a plain SMEMBERS…
+    await raw.expire(key, 5);
+    const hot = store({ ttlSeconds: 600 });
+    await hot.load(sid);
+    expect(await raw.ttl(key)).toBeGreaterThan(500);
+    await raw.expire(key, 5);
+    expect([...(await hot.load(sid))].sort()).toEqual(['PII', 'secret']);
+    expect(await raw.ttl(key)).toBeLessThanOrEqual(5);
+    // …and the first load after it slides the TTL again.
+    await new Promise((r) => setTimeout(r, 1_100));
+    await hot.load(sid);
+    expect(await raw.ttl(key)).toBeGreaterThan(500);
     expect(await s.load('unknown-session')).toEqual([]);
     const custom = store({ keyPrefix: 'tenant-a:taint' });
     await custom.append('s', ['x']);

@@ -52,6 +52,8 @@ export const ERROR_CATALOGUE = {
   // fleet: shared session state and hot reload
   CPEX_ERR_SESSION_STORE:
     'A session store (in memory or Redis) failed to load or append labels; the invoke fails closed.',
+  CPEX_ERR_SESSION_LABELS:
+    "A session's labels are not valid labels (empty, too long, not text) or exceed the store's label cap; the invoke fails closed.",
   CPEX_ERR_SESSION_STORE_CONFIG:
     'A session store was configured with an invalid or unsafe endpoint, TLS or credential setting.',
   CPEX_ERR_RELOAD:

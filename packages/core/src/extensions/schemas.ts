@@ -99,6 +99,20 @@ export const LabelsSchema = z.union([
   strList.transform((labels) => MonotonicSet.from(labels)),
 ]);
 
+/** The longest label (UTF-16 code units) that may cross a store boundary (session labels). */
+export const MAX_STORED_LABEL_CHARS = 1024;
+
+/**
+ * Labels crossing a store boundary (a session store's answer, or what is appended to it): a list
+ * of non-empty strings of at most {@link MAX_STORED_LABEL_CHARS}. Stricter than {@link LabelsSchema}
+ * on purpose: what another replica (or anything else with access to the store) wrote is untrusted.
+ */
+export const StoredLabelsSchema = z.array(
+  str
+    .min(1, 'a label must not be empty')
+    .max(MAX_STORED_LABEL_CHARS, `a label must be at most ${MAX_STORED_LABEL_CHARS} characters`),
+);
+
 export const SecurityExtensionSchema = z.object({
   labels: LabelsSchema.optional(),
   classification: optStr,

@@ -8,10 +8,12 @@
 import { PluginViolationError } from '../errors/cpex-error.js';
 import { emptyResult } from '../executor/pipeline.js';
 import { MonotonicSet, toLabelSet } from '../extensions/monotonic-set.js';
+import { deepFreeze } from '../extensions/equality.js';
+import { StoredLabelsSchema, summarizeZodError } from '../extensions/schemas.js';
 import type { Extensions } from '../extensions/types.js';
 import type { InvokeOptions, Logger, PipelineResult, PluginViolation } from '../types.js';
 import type { ResolvedSession } from './resolve.js';
-import { type SessionStore, SessionStoreError } from './store.js';
+import { DEFAULT_SESSION_MAX_LABELS, type SessionStore, SessionStoreError } from './store.js';
 
 /** `pluginName` of the `errors[]` records the session store adds (never a plugin). */
 export const SESSION_STORE_RECORD = 'session_store';
@@ -28,7 +30,7 @@ function storeViolation(hook: string, err: SessionStoreError, session: ResolvedS
         ? `${hook} blocked: the session's security labels could not be loaded (fail closed)`
         : `${hook} blocked: the labels this request added could not be saved to its session (fail closed)`,
     description: err.message,
-    details: { operation: err.operation, session_source: session.source },
+    details: { operation: err.operation, session_source: session.source, error_code: err.code },
   };
 }
 
@@ -36,18 +38,68 @@ function asStoreError(operation: 'load' | 'append', e: unknown): SessionStoreErr
   return e instanceof SessionStoreError ? e : new SessionStoreError(operation, describe(e), e);
 }
 
-async function load(store: SessionStore, id: string): Promise<readonly string[]> {
-  let labels: unknown;
-  try {
-    labels = await store.load(id);
-  } catch (e) {
-    throw asStoreError('load', e);
+function labelsError(operation: 'load' | 'append', message: string): SessionStoreError {
+  return new SessionStoreError(operation, message, undefined, 'CPEX_ERR_SESSION_LABELS');
+}
+
+/**
+ * A store is a boundary: what it answers (or what is about to be written to it) is checked with
+ * core's stored-label schema and the store's cap before it becomes security labels. `count` is
+ * the session's size to hold against the cap; `known` skips the schema for a list already checked.
+ */
+function checkLabels(
+  operation: 'load' | 'append',
+  labels: unknown,
+  count: number,
+  max: number,
+  known = false,
+): void {
+  if (!Array.isArray(labels)) {
+    throw new SessionStoreError(operation, 'the store returned something other than a list of labels');
   }
-  // A store is a boundary: what it returns is checked before it becomes security labels.
-  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) {
-    throw new SessionStoreError('load', 'the store returned something other than a list of strings');
+  if (count > max) {
+    throw labelsError(
+      operation,
+      operation === 'load'
+        ? `the session holds ${count} labels, over the store's cap of ${max}`
+        : `the session would hold ${count} labels, over the store's cap of ${max} (nothing was written)`,
+    );
   }
-  return labels;
+  if (labels.length === 0 || known) return;
+  const parsed = StoredLabelsSchema.safeParse(labels);
+  if (!parsed.success) {
+    const { message } = summarizeZodError(parsed.error, 'labels');
+    throw labelsError(operation, `invalid session label: ${message}`);
+  }
+}
+
+/**
+ * The hydrated extensions last built for a caller's extensions object, with the stored labels
+ * they were built from. A caller that reuses its extensions object (ingress caches by identity
+ * too) gets the same hydrated, already frozen and viewed object while its session is unchanged,
+ * instead of a new object, a new label set and a new freeze on every invoke. The caller's object
+ * is frozen when it is remembered (as it would be when a plugin first sees it without a session),
+ * so what was hydrated from it cannot go stale.
+ */
+const hydratedFor = new WeakMap<Extensions, { stored: readonly string[]; start: Extensions }>();
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** `ext` with the session's stored labels added to `security.labels` (`ext` itself when none are new). */
+function hydrate(ext: Extensions, stored: readonly string[], max: number): Extensions {
+  const hit = hydratedFor.get(ext);
+  const known = hit !== undefined && sameList(hit.stored, stored);
+  checkLabels('load', stored, stored.length, max, known);
+  if (known) return hit.start;
+  const given = toLabelSet(ext.security?.labels) ?? MonotonicSet.EMPTY;
+  const hydrated = given.union(stored);
+  const start = hydrated === given ? ext : { ...ext, security: { ...ext.security, labels: hydrated } };
+  hydratedFor.set(deepFreeze(ext), { stored: [...stored], start });
+  return start;
 }
 
 /**
@@ -64,25 +116,26 @@ export async function invokeWithSession<P>(
   logger: Logger,
 ): Promise<PipelineResult<P>> {
   const ext = options.extensions as Extensions;
+  const max = store.maxLabels ?? DEFAULT_SESSION_MAX_LABELS;
   let stored: readonly string[];
+  let start: Extensions;
   try {
-    stored = await load(store, session.id);
+    stored = await store.load(session.id);
+    if (!Array.isArray(stored)) checkLabels('load', stored, 0, max);
+    start = stored.length === 0 ? ext : hydrate(ext, stored, max);
   } catch (e) {
     const err = asStoreError('load', e);
     logger.error(`session store load failed, ${hook} halted: ${err.message}`, {
       hook,
       session_source: session.source,
+      code: err.code,
     });
     const result = emptyResult<P>();
     result.continueProcessing = false;
     result.violation = storeViolation(hook, err, session);
     return finish(hook, result, options);
   }
-
-  const given = toLabelSet(ext.security?.labels) ?? MonotonicSet.EMPTY;
-  const hydrated = stored.length === 0 ? given : given.union(stored);
-  const start: Extensions =
-    hydrated === ext.security?.labels ? ext : { ...ext, security: { ...ext.security, labels: hydrated } };
+  const hydrated = toLabelSet(start.security?.labels) ?? MonotonicSet.EMPTY;
   const result = await run(
     start === ext && !options.violationsAsExceptions
       ? options
@@ -95,12 +148,14 @@ export async function invokeWithSession<P>(
   const grown = final === hydrated ? [] : final.missingFrom(hydrated);
   if (grown.length > 0) {
     try {
+      checkLabels('append', grown, stored.length + grown.length, max);
       await store.append(session.id, grown);
     } catch (e) {
       const err = asStoreError('append', e);
       logger.error(`session store append failed, ${hook} halted: ${err.message}`, {
         hook,
         session_source: session.source,
+        code: err.code,
       });
       result.errors.push({
         pluginName: SESSION_STORE_RECORD,

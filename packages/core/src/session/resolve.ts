@@ -20,6 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Extensions } from '../extensions/types.js';
+import { boundedMemo } from './memo.js';
 
 export type SessionSource = 'agent' | 'token_claim' | 'identity';
 
@@ -29,9 +30,8 @@ export interface ResolvedSession {
   source: SessionSource;
 }
 
-function shortHash(raw: string): string {
-  return createHash('sha256').update(raw, 'utf8').digest('hex').slice(0, 16);
-}
+/** Remembered per input: the same sessions come back on every request (a Map hit, not a SHA-256). */
+const shortHash = boundedMemo((raw) => createHash('sha256').update(raw, 'utf8').digest('hex').slice(0, 16));
 
 function nonEmpty(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;

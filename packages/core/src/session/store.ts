@@ -18,13 +18,31 @@ export interface SessionStore {
   append(sessionId: string, labels: readonly string[]): Promise<void>;
   /** Release connections/timers. Optional; the manager never calls it (the store may be shared). */
   close?(): Promise<void>;
+  /**
+   * The most labels one session may hold (default {@link DEFAULT_SESSION_MAX_LABELS}). The manager
+   * fails an invoke closed (`CPEX_ERR_SESSION_LABELS`) when a load returns more, or when an append
+   * would take the session past it.
+   */
+  readonly maxLabels?: number;
 }
+
+/** Default cap on the labels of one session (`SessionStore.maxLabels`). */
+export const DEFAULT_SESSION_MAX_LABELS = 1024;
 
 /** A backend failure of a session store (the manager turns it into a halting violation). */
 export class SessionStoreError extends CpexError {
   readonly operation: 'load' | 'append';
-  constructor(operation: 'load' | 'append', message: string, cause?: unknown) {
-    super('CPEX_ERR_SESSION_STORE', `session store ${operation} failed: ${message}`, {
+  /**
+   * @param code CPEX_ERR_SESSION_STORE (the backend failed) or CPEX_ERR_SESSION_LABELS (it answered
+   *   with labels that are not valid, or too many).
+   */
+  constructor(
+    operation: 'load' | 'append',
+    message: string,
+    cause?: unknown,
+    code: 'CPEX_ERR_SESSION_STORE' | 'CPEX_ERR_SESSION_LABELS' = 'CPEX_ERR_SESSION_STORE',
+  ) {
+    super(code, `session store ${operation} failed: ${message}`, {
       details: { operation },
       ...(cause !== undefined ? { cause } : {}),
     });

@@ -224,6 +224,70 @@ describe('invoke with a session store', () => {
     expect(r.violation?.code).toBe('session_store_error');
   });
 
+  it('labels from the store are validated at ingress: empty, over-long or non-string labels fail closed, coded', async () => {
+    for (const labels of [[''], ['x'.repeat(1025)], ['ok', 7]] as unknown[][]) {
+      const bad: SessionStore = { load: async () => labels as string[], append: async () => {} };
+      const m = await taintManager(bad);
+      const r = await m.invoke('tool_pre_invoke', { name: 'x', args: {} }, { extensions: alice() });
+      expect(r.continueProcessing).toBe(false);
+      expect(r.violation).toMatchObject({
+        code: 'session_store_error',
+        details: { operation: 'load', error_code: 'CPEX_ERR_SESSION_LABELS' },
+      });
+      expect(r.violation?.description).toMatch(/labels\[\d\]/);
+    }
+    // At the cap is fine (1,024 labels, each of 1,024 characters).
+    const full = Array.from({ length: 1024 }, (_, i) => `${i}`.padEnd(1024, 'x'));
+    const ok = await taintManager({ load: async () => full, append: async () => {} });
+    const r = await ok.invoke('tool_pre_invoke', { name: 'x', args: {} }, { extensions: alice() });
+    expect(r.continueProcessing).toBe(true);
+    expect(r.modifiedExtensions?.security?.labels?.size).toBe(1024);
+  });
+
+  it("a session over the store's label cap fails closed on load, and an append past it writes nothing", async () => {
+    const inner = new MemorySessionStore();
+    const capped: SessionStore = {
+      maxLabels: 2,
+      load: (id) => inner.load(id),
+      append: (id, l) => inner.append(id, l),
+    };
+    const sid = resolveSession(alice())!.id;
+    await inner.append(sid, ['a', 'b', 'c']);
+    const m = await taintManager(capped);
+    const r = await m.invoke('tool_pre_invoke', { name: 'x', args: {} }, { extensions: alice() });
+    expect(r.violation).toMatchObject({
+      code: 'session_store_error',
+      details: { operation: 'load', error_code: 'CPEX_ERR_SESSION_LABELS' },
+    });
+    expect(r.violation?.description).toContain('3 labels, over the store');
+    // Two labels stored; a request adding a third is halted and the store keeps two.
+    const bob = { security: { subject: { id: 'bob' } } };
+    await inner.append(resolveSession(bob)!.id, ['a', 'b']);
+    const grown = await m.invoke('tool_pre_invoke', { name: 'read_secret', args: {} }, { extensions: bob });
+    expect(grown.continueProcessing).toBe(false);
+    expect(grown.violation).toMatchObject({
+      details: { operation: 'append', error_code: 'CPEX_ERR_SESSION_LABELS' },
+    });
+    expect(await inner.load(resolveSession(bob)!.id)).toEqual(['a', 'b']);
+  });
+
+  it('a reused extensions object follows its session: new stored labels show up, the object is frozen', async () => {
+    const { store } = spyStore();
+    const m = await taintManager(store);
+    const ext = alice({ agent: { session_id: 'reuse' } });
+    const sid = resolveSession(ext)!.id;
+    await store.append(sid, ['PII']);
+    const r1 = await m.invoke('tool_pre_invoke', { name: 'noop', args: {} }, { extensions: ext });
+    expect([...(r1.modifiedExtensions?.security?.labels ?? [])]).toEqual(['PII']);
+    const r2 = await m.invoke('tool_pre_invoke', { name: 'noop', args: {} }, { extensions: ext });
+    expect(r2.modifiedExtensions).toBe(r1.modifiedExtensions); // same session state: same object
+    await store.append(sid, ['internal']); // another replica adds a label
+    const r3 = await m.invoke('tool_pre_invoke', { name: 'noop', args: {} }, { extensions: ext });
+    expect([...(r3.modifiedExtensions?.security?.labels ?? [])].sort()).toEqual(['PII', 'internal']);
+    expect(Object.isFrozen(ext.security)).toBe(true);
+    expect(ext.security?.labels).toBeUndefined(); // the caller's object itself is never hydrated
+  });
+
   it('violationsAsExceptions throws PluginViolationError for a store failure, after appending on a deny', async () => {
     const { store, fail, calls } = spyStore();
     const m = await taintManager(store);
