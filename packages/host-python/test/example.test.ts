@@ -38,7 +38,7 @@ describe.skipIf(!python)('examples/python-plugin through a PluginManager', () =>
       name: 'send_email',
       args: { to: '[EMAIL]', body: 'call [PHONE]' },
     });
-    expect(pre.metadata).toMatchObject({ pii_redacted: ['email', 'phone'], deny_list_checked: 'send_email' });
+    expect(pre.metadata).toMatchObject({ redacted: ['email', 'phone'], deny_list_checked: 'send_email' });
     const post = await manager.invoke(
       'tool_post_invoke',
       { name: 'get_user', result: { ssn: '123-45-6789' } },

@@ -3,9 +3,18 @@
 // config entry's `config:` block chooses the detectors.
 import { allow, definePlugin, modify, type PluginEntry } from '@cpex/sdk';
 
+// The same patterns as examples/python-plugin/plugins/pii_guard.py (compiled there with re.ASCII, so
+// \w, \d and \b mean the same in both); examples/quickstart/test/redactor-parity.test.ts runs both.
+// Phone: North American numbers with an optional country code (+1, +44, or a "1-" trunk prefix), an
+// area code in parentheses or not, space/dot/dash separators and an optional extension
+// ("x12", "ext. 12"); never part of a longer digit or word run (too-short runs stay).
 const DETECTORS = {
-  email: { pattern: /[\w.+-]+@[\w-]+(\.[\w-]+)+/g, mask: '[EMAIL]' },
-  phone: { pattern: /(\+\d{1,2}[ .-]?)?\(?\b\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}\b/g, mask: '[PHONE]' },
+  email: { pattern: /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, mask: '[EMAIL]' },
+  phone: {
+    pattern:
+      /(?<![\w+])(?:\+\d{1,3}[ .-]?|1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}(?: ?(?:x|ext\.?) ?\d{1,6})?(?!\w)/g,
+    mask: '[PHONE]',
+  },
   ssn: { pattern: /\b\d{3}-\d{2}-\d{4}\b/g, mask: '[SSN]' },
 } as const;
 
