@@ -1,8 +1,7 @@
 /**
  * `BuiltinHookMap`: every built-in hook's payload and result types. `HookMap` (hooks/types.ts)
- * extends the CMF, `evaluate`, `identity.resolve`, `token.delegate` and `elicit` entries; the
- * legacy names join once every caller passes typed payloads for them. Custom hooks are added to
- * `HookMap` by declaration merging:
+ * extends all of it, so every built-in hook is typed (docs/hooks.md lists them; a docs test keeps
+ * the list in step with this interface). Custom hooks are added to `HookMap` by declaration merging:
  *
  * ```ts
  * declare module '@cpex/core' {
