@@ -11,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // TestBench is the Go half of `pnpm bench --only ffi` (bench/src/ffi.ts starts the sidecar and a
@@ -32,7 +30,6 @@ func TestBench(t *testing.T) {
 		rounds = 3
 	}
 	payload := toolPayload{Name: "search", Args: map[string]any{"q": strings.Repeat("x", 1000)}}
-	payloadBytes, _ := msgpack.Marshal(payload)
 
 	m, err := Connect(sidecar)
 	if err != nil {
@@ -59,7 +56,7 @@ func TestBench(t *testing.T) {
 	defer echoConn.close()
 	// the same request frame the client sends for that invoke, echoed back as its answer
 	viaEcho := func() error {
-		resp, err := echoConn.call(&request{Op: "invoke", Manager: 1, Hook: "tool_pre_invoke", Payload: payloadBytes})
+		resp, err := echoConn.call(&request{Op: "invoke", Manager: m.s.handle, Hook: "tool_pre_invoke", Payload: payload})
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package cpex
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -22,8 +23,8 @@ type request struct {
 	Manager      uint64         `msgpack:"manager,omitempty"`
 	Hook         string         `msgpack:"hook,omitempty"`
 	PayloadType  uint8          `msgpack:"payload_type,omitempty"`
-	Payload      []byte         `msgpack:"payload,omitempty"`    // a MessagePack document (bin)
-	Extensions   []byte         `msgpack:"extensions,omitempty"` // a MessagePack document (bin)
+	Payload      any            `msgpack:"payload,omitempty"` // inline (the sidecar also takes a bin document)
+	Extensions   *Extensions    `msgpack:"extensions,omitempty"`
 	ContextTable uint64         `msgpack:"context_table,omitempty"`
 	Context      *GlobalContext `msgpack:"context,omitempty"`
 	Background   uint64         `msgpack:"background,omitempty"`
@@ -73,8 +74,7 @@ type wireConn struct {
 	nc    net.Conn
 	epoch uint64
 
-	wmu  sync.Mutex
-	wbuf []byte
+	wmu sync.Mutex // one frame written at a time
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -223,6 +223,11 @@ func (c *wireConn) post(req *request) {
 	_ = c.write(req)
 }
 
+// frameBufs are reusable frame buffers: a request is encoded straight after its 4-byte header.
+var frameBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+var frameHeader [4]byte
+
 func (c *wireConn) write(req *request) error {
 	c.mu.Lock()
 	if len(c.freeCT)+len(c.freeBG) > 0 {
@@ -230,23 +235,32 @@ func (c *wireConn) write(req *request) error {
 		c.freeCT, c.freeBG = nil, nil
 	}
 	c.mu.Unlock()
-	body, err := msgpack.Marshal(req)
+	buf := frameBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			buf.Reset()
+			frameBufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	buf.Write(frameHeader[:])
+	enc := msgpack.GetEncoder()
+	enc.Reset(buf)
+	err := enc.Encode(req)
+	msgpack.PutEncoder(enc)
 	if err != nil {
 		return fmt.Errorf("%w: request encode failed: %v", ErrCpexInvalidInput, err)
 	}
-	if len(body) > maxFrameBytes {
+	b := buf.Bytes()
+	n := len(b) - len(frameHeader)
+	if n > maxFrameBytes {
 		return &Error{Op: req.Op, RC: rcInvalidInput, Code: "CPEX_ERR_FFI_FRAME_TOO_LARGE",
-			Message: fmt.Sprintf("request of %d bytes exceeds the frame limit of %d", len(body), maxFrameBytes)}
+			Message: fmt.Sprintf("request of %d bytes exceeds the frame limit of %d", n, maxFrameBytes)}
 	}
+	binary.BigEndian.PutUint32(b, uint32(n))
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	buf := c.wbuf[:0]
-	buf = binary.BigEndian.AppendUint32(buf, uint32(len(body)))
-	buf = append(buf, body...)
-	_, err = c.nc.Write(buf)
-	if cap(buf) <= 64<<10 {
-		c.wbuf = buf
-	}
+	_, err = c.nc.Write(b)
+	c.wmu.Unlock()
 	if err != nil {
 		c.fail(fmt.Errorf("%w: %v", ErrSidecarDied, err))
 		return fmt.Errorf("%w: %v", ErrSidecarDied, err)

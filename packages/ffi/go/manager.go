@@ -320,22 +320,11 @@ func (m *PluginManager) invoke(
 ) (*PipelineResult, *ContextTable, *BackgroundTasks, error) {
 	s := m.s
 	// The input table is consumed whatever happens (as in Rust's cpex_invoke).
-	var ctHandle, ctEpoch uint64
+	var ct handleRef
 	if contextTable != nil {
 		var ok bool
-		ctHandle, ctEpoch, ok = contextTable.take()
-		if !ok {
+		if ct, ok = contextTable.take(); !ok {
 			return nil, nil, nil, invalidHandle(op, "the context table was already consumed or closed")
-		}
-	}
-	payloadBytes, err := msgpack.Marshal(payload)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: payload marshal failed: %w", op, err)
-	}
-	var extBytes []byte
-	if extensions != nil {
-		if extBytes, err = msgpack.Marshal(extensions); err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: extensions marshal failed: %w", op, err)
 		}
 	}
 	conn, h, err := s.begin(op)
@@ -343,11 +332,12 @@ func (m *PluginManager) invoke(
 		return nil, nil, nil, err
 	}
 	defer s.opMu.RUnlock()
-	if ctHandle != 0 && ctEpoch != conn.epoch {
+	if ct.handle != 0 && ct.epoch != conn.epoch {
 		return nil, nil, nil, invalidHandle(op, "the context table is from before a sidecar restart")
 	}
-	req := &request{Op: "invoke", Manager: h, Hook: hookName, PayloadType: payloadType, Payload: payloadBytes,
-		Extensions: extBytes, ContextTable: ctHandle, Context: gc}
+	// payload and extensions travel inline in the request (one encode here, one decode there)
+	req := &request{Op: "invoke", Manager: h, Hook: hookName, PayloadType: payloadType, Payload: payload,
+		Extensions: extensions, ContextTable: ct.handle, Context: gc}
 	resp, err := conn.call(req)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w", op, err)
@@ -418,11 +408,10 @@ func InvokeWithContext[P any](
 
 // handleRef is what a GC cleanup needs to free a handle (never the owning object).
 type handleRef struct {
-	s      *managerState
-	op     string
-	field  string
-	handle uint64
-	epoch  uint64
+	s          *managerState
+	background bool
+	handle     uint64
+	epoch      uint64
 }
 
 func (r handleRef) free() {
@@ -432,98 +421,79 @@ func (r handleRef) free() {
 	if conn == nil || conn.epoch != r.epoch || conn.isDead() {
 		return // that connection is gone, and the sidecar freed the handle with it
 	}
-	conn.deferFree(r.field == "background", r.handle)
+	conn.deferFree(r.background, r.handle)
+}
+
+// ownedHandle is a sidecar handle the Go side owns (a context table or background tasks): taken
+// exactly once — by an invoke, Wait or Close — and freed by a GC cleanup when abandoned. The
+// cleanup holds only a handleRef, never the owner, so no finalizer can race a live use.
+type ownedHandle struct {
+	mu       sync.Mutex
+	ref      handleRef
+	consumed bool
+	cleanup  runtime.Cleanup
+}
+
+// own makes o the owner of ref and arms the GC cleanup on owner (the struct embedding o).
+func own[T any](owner *T, o *ownedHandle, ref handleRef) *T {
+	o.ref = ref
+	if ref.handle != 0 {
+		o.cleanup = runtime.AddCleanup(owner, func(r handleRef) { go r.free() }, ref)
+	}
+	return owner
+}
+
+// take hands the handle over (0 when there is none); false if it was already taken.
+func (o *ownedHandle) take() (handleRef, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.consumed {
+		return handleRef{}, false
+	}
+	o.consumed = true
+	r := o.ref
+	o.ref.handle = 0
+	if r.handle != 0 {
+		o.cleanup.Stop()
+	}
+	return r, true
+}
+
+// Close frees the handle in the sidecar without using it (it rides on the next request).
+// Idempotent; a no-op once the handle was taken by an invoke or Wait.
+func (o *ownedHandle) Close() {
+	if r, ok := o.take(); ok && r.handle != 0 {
+		r.free()
+	}
 }
 
 // ContextTable is the per-request plugin contexts held by the sidecar: pass it to the next
 // invoke of the same request (pre → post) so each plugin gets its local state back. Consumed by
 // that invoke; Close frees it otherwise.
-type ContextTable struct {
-	mu       sync.Mutex
-	s        *managerState
-	handle   uint64
-	epoch    uint64
-	consumed bool
-	cleanup  runtime.Cleanup
-}
+type ContextTable struct{ ownedHandle }
 
 func newContextTable(s *managerState, handle, epoch uint64) *ContextTable {
-	ct := &ContextTable{s: s, handle: handle, epoch: epoch}
-	if handle != 0 {
-		ct.cleanup = runtime.AddCleanup(ct, func(r handleRef) { go r.free() },
-			handleRef{s: s, op: "context_table_free", field: "context_table", handle: handle, epoch: epoch})
-	}
-	return ct
-}
-
-// take hands the handle to an invoke (0 when the table is empty); false if already consumed.
-func (ct *ContextTable) take() (uint64, uint64, bool) {
-	ct.mu.Lock()
-	defer ct.mu.Unlock()
-	if ct.consumed {
-		return 0, 0, false
-	}
-	ct.consumed = true
-	h := ct.handle
-	ct.handle = 0
-	if h != 0 {
-		ct.cleanup.Stop()
-	}
-	return h, ct.epoch, true
-}
-
-// Close frees the table in the sidecar. Idempotent; a no-op after it was passed to an invoke.
-func (ct *ContextTable) Close() {
-	h, epoch, ok := ct.take()
-	if !ok || h == 0 {
-		return
-	}
-	handleRef{s: ct.s, op: "context_table_free", field: "context_table", handle: h, epoch: epoch}.free()
+	ct := new(ContextTable)
+	return own(ct, &ct.ownedHandle, handleRef{s: s, handle: handle, epoch: epoch})
 }
 
 // BackgroundTasks is the fire-and-forget work of one invocation. Wait for it (which consumes it)
-// or Close it.
-type BackgroundTasks struct {
-	mu       sync.Mutex
-	s        *managerState
-	handle   uint64
-	epoch    uint64
-	consumed bool
-	cleanup  runtime.Cleanup
-}
+// or Close it (the work itself still runs to completion).
+type BackgroundTasks struct{ ownedHandle }
 
 func newBackgroundTasks(s *managerState, handle, epoch uint64) *BackgroundTasks {
-	bg := &BackgroundTasks{s: s, handle: handle, epoch: epoch}
-	if handle != 0 {
-		bg.cleanup = runtime.AddCleanup(bg, func(r handleRef) { go r.free() },
-			handleRef{s: s, op: "background_free", field: "background", handle: handle, epoch: epoch})
-	}
-	return bg
-}
-
-func (bg *BackgroundTasks) take() (uint64, uint64, bool) {
-	bg.mu.Lock()
-	defer bg.mu.Unlock()
-	if bg.consumed {
-		return 0, 0, false
-	}
-	bg.consumed = true
-	h := bg.handle
-	bg.handle = 0
-	if h != 0 {
-		bg.cleanup.Stop()
-	}
-	return h, bg.epoch, true
+	bg := new(BackgroundTasks)
+	return own(bg, &bg.ownedHandle, handleRef{s: s, background: true, handle: handle, epoch: epoch})
 }
 
 // Wait blocks until every fire-and-forget plugin of the invocation settled and returns their
 // failures. Consumes the handle: a second Wait returns nil, nil.
 func (bg *BackgroundTasks) Wait() ([]PluginError, error) {
-	h, epoch, ok := bg.take()
-	if !ok || h == 0 {
+	r, ok := bg.take()
+	if !ok || r.handle == 0 {
 		return nil, nil
 	}
-	s := bg.s
+	s := r.s
 	s.opMu.RLock()
 	defer s.opMu.RUnlock()
 	s.mu.Lock()
@@ -535,10 +505,10 @@ func (bg *BackgroundTasks) Wait() ([]PluginError, error) {
 	s.c.mu.Lock()
 	conn := s.c.conn
 	s.c.mu.Unlock()
-	if conn == nil || conn.epoch != epoch {
+	if conn == nil || conn.epoch != r.epoch {
 		return nil, invalidHandle("BackgroundTasks.Wait", "the background tasks are from before a sidecar restart")
 	}
-	resp, err := conn.call(&request{Op: "background_wait", Background: h})
+	resp, err := conn.call(&request{Op: "background_wait", Background: r.handle})
 	if err != nil {
 		return nil, fmt.Errorf("BackgroundTasks.Wait: %w", err)
 	}
@@ -546,13 +516,4 @@ func (bg *BackgroundTasks) Wait() ([]PluginError, error) {
 		return nil, err
 	}
 	return resp.Errors, nil
-}
-
-// Close frees the handle without waiting (the work itself still runs to completion). Idempotent.
-func (bg *BackgroundTasks) Close() {
-	h, epoch, ok := bg.take()
-	if !ok || h == 0 {
-		return
-	}
-	handleRef{s: bg.s, op: "background_free", field: "background", handle: h, epoch: epoch}.free()
 }

@@ -357,9 +357,15 @@ func FuzzFrames(f *testing.F) {
 		c := dialRaw(t, fuzzSock)
 		c.sendBody(body)
 		c.send(map[string]any{"id": 99, "op": "version"})
-		a, _ := c.until(99)
-		if a["rc"] != int64(0) {
-			t.Fatalf("version after %x: %v", body, a)
+		for {
+			// a body that begins with id 99 is answered on that id too: skip its answer
+			a, _ := c.until(99)
+			if _, isVersion := a["protocol"]; isVersion || a["rc"] == int64(0) {
+				if a["rc"] != int64(0) {
+					t.Fatalf("version after %x: %v", body, a)
+				}
+				break
+			}
 		}
 		c.nc.Close()
 		probe := dialRaw(t, fuzzSock)
