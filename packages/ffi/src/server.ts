@@ -86,9 +86,51 @@ type HandleEntry =
   | { kind: 'context_table'; table: ContextTable; manager: number }
   | { kind: 'background'; work: BackgroundWork; manager: number };
 
-interface Deadline {
-  at: number;
-  expire(): void;
+/** One request in flight: answered exactly once (result, error or timeout). */
+class Call {
+  /** When it times out (ms since the epoch); set when the op is asynchronous. */
+  at = 0;
+  private answered = false;
+
+  constructor(
+    private readonly server: SidecarServer,
+    private readonly conn: Connection,
+    private readonly req: Request,
+    private readonly encoding: Encoding,
+  ) {}
+
+  /** The op's result: answered with rc 0 (dropped, handles freed, if the call already timed out). */
+  readonly done = (a: Answer): void => {
+    if (this.answered) {
+      this.server.orphaned(this.conn, this.req, a);
+      return;
+    }
+    a.id = this.req.id;
+    a.rc = RC.OK;
+    this.answer(a);
+  };
+
+  readonly fail = (e: unknown): void => {
+    if (this.answered) return;
+    const err = classify(e);
+    this.answer({ id: this.req.id, rc: err.rc, error: { code: err.code, message: err.message } });
+  };
+
+  expire(): void {
+    this.fail(
+      new FfiError(
+        RC.TIMEOUT,
+        'CPEX_ERR_FFI_TIMEOUT',
+        `${this.req.op} did not finish within ${this.server.callTimeoutMs} ms`,
+      ),
+    );
+  }
+
+  private answer(a: Answer): void {
+    this.answered = true;
+    this.server.settled(this, this.conn);
+    this.conn.send(a, this.encoding);
+  }
 }
 
 type Request = Record<string, unknown> & { id: number; op: string };
@@ -390,7 +432,7 @@ export class SidecarServer {
   private inflightTotal = 0;
   private drained: (() => void) | undefined;
   private readonly ops: Record<string, Op>;
-  private readonly deadlines = new Set<Deadline>();
+  private readonly deadlines = new Set<Call>();
   private sweep: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SidecarOptions = {}) {
@@ -627,56 +669,38 @@ export class SidecarServer {
     }
     conn.inflight += 1;
     this.inflightTotal += 1;
-    let answered = false;
-    let deadline: Deadline | undefined;
-    const finish = (answer: Answer) => {
-      if (answered) return;
-      answered = true;
-      if (deadline) this.deadlines.delete(deadline);
-      conn.inflight -= 1;
-      this.inflightTotal -= 1;
-      conn.send(answer, encoding);
-      if (this.inflightTotal === 0) this.drained?.();
-    };
-    const fail = (e: unknown) => {
-      const err = classify(e);
-      finish({ id: req.id, rc: err.rc, error: { code: err.code, message: err.message } });
-    };
+    const call = new Call(this, conn, req, encoding);
     try {
       const out = op(conn, req, arrival);
       if (out instanceof Promise) {
-        deadline = {
-          at: Date.now() + this.callTimeoutMs,
-          expire: () =>
-            fail(
-              new FfiError(
-                RC.TIMEOUT,
-                'CPEX_ERR_FFI_TIMEOUT',
-                `${req.op} did not finish within ${this.callTimeoutMs} ms`,
-              ),
-            ),
-        };
-        this.deadlines.add(deadline);
+        call.at = Date.now() + this.callTimeoutMs;
+        this.deadlines.add(call);
         this.armSweep();
-        out.then((a) => {
-          if (answered) {
-            // timed out already: the client never learns these handles, so free them now
-            for (const key of ['context_table', 'background'] as const)
-              if (typeof a[key] === 'number') conn.handles.delete(a[key] as number);
-            if (req.op === 'load_config' && req.manager === undefined && typeof a.manager === 'number') {
-              const e = conn.handles.get(a.manager);
-              conn.handles.delete(a.manager);
-              if (e?.kind === 'manager') this.track(disposeManaged(e.m));
-            }
-            return;
-          }
-          finish({ id: req.id, rc: RC.OK, ...a });
-        }, fail);
+        out.then(call.done, call.fail);
       } else {
-        finish({ id: req.id, rc: RC.OK, ...out });
+        call.done(out);
       }
     } catch (e) {
-      fail(e);
+      call.fail(e);
+    }
+  }
+
+  /** A call answered (or timed out): stop tracking it. */
+  settled(call: Call, conn: Connection): void {
+    this.deadlines.delete(call);
+    conn.inflight -= 1;
+    this.inflightTotal -= 1;
+    if (this.inflightTotal === 0) this.drained?.();
+  }
+
+  /** A timed-out call's late answer: the client never learns its handles, so free them now. */
+  orphaned(conn: Connection, req: Request, a: Answer): void {
+    for (const key of ['context_table', 'background'] as const)
+      if (typeof a[key] === 'number') conn.handles.delete(a[key] as number);
+    if (req.op === 'load_config' && req.manager === undefined && typeof a.manager === 'number') {
+      const e = conn.handles.get(a.manager);
+      conn.handles.delete(a.manager);
+      if (e?.kind === 'manager') this.track(disposeManaged(e.m));
     }
   }
 
@@ -778,7 +802,8 @@ export class SidecarServer {
     return { manager: h };
   }
 
-  private async invoke(conn: Connection, req: Request, arrival: Arrival): Promise<Answer> {
+  /** Validates synchronously (a bad request throws before any work), then runs the pipeline. */
+  private invoke(conn: Connection, req: Request, arrival: Arrival): Promise<Answer> {
     const mh = handleField(req, 'manager')!;
     const m = this.manager(conn, req);
     const hook = str(req, 'hook')!;
@@ -805,7 +830,7 @@ export class SidecarServer {
     }
     const settings = m.manager.settings;
     const where = `cpex serve invoke ${hook.slice(0, 120)}`;
-    let payload = ingressValue(req.payload, 'payload', settings, arrival, where, true);
+    let payload = ingressValue(req.payload ?? null, 'payload', settings, arrival, where, true);
     const extRaw = ingressValue(req.extensions, 'extensions', settings, arrival, where, false);
     if (req.context !== undefined && req.context !== null)
       checkPayloadBounds(req.context, { maxDepth: settings.maxPayloadDepth }, `${where}: context`);
@@ -848,30 +873,45 @@ export class SidecarServer {
       (extensions?.request?.request_id as string | undefined) ??
       `ffi-${process.pid}-${++requestCounter}`;
     const globalContext = globalContextFrom(req.context, fallbackId);
-    const result = await m.manager.invoke(hook, payload as never, {
-      globalContext,
-      contextTable: previous ?? null,
-      ...(extensions ? { extensions } : {}),
+    const options = extensions
+      ? { globalContext, contextTable: previous ?? null, extensions }
+      : { globalContext, contextTable: previous ?? null };
+    return m.manager.invoke(hook, payload as never, options).then((result) => {
+      const answer: Answer = {
+        id: req.id,
+        rc: RC.OK,
+        result: resultEnvelope(result, payloadType, arrival.encoding),
+      };
+      if (conn.closed || !conn.handles.has(mh)) return answer;
+      if (result.contextTable instanceof ContextTable) {
+        const h = nextHandle();
+        conn.handles.set(h, { kind: 'context_table', table: result.contextTable, manager: mh });
+        answer.context_table = h;
+      }
+      if (runsInBackground(m.manager, hook)) {
+        const h = nextHandle();
+        conn.handles.set(h, { kind: 'background', work: result.background, manager: mh });
+        answer.background = h;
+      }
+      if (req.context !== undefined && req.context !== null)
+        answer.context = { state: globalContext.state, metadata: globalContext.metadata };
+      return answer;
     });
-    const answer: Answer = { result: resultEnvelope(result, payloadType, arrival.encoding) };
-    if (conn.closed || !conn.handles.has(mh)) return answer;
-    if (result.contextTable instanceof ContextTable) {
-      const h = nextHandle();
-      conn.handles.set(h, { kind: 'context_table', table: result.contextTable, manager: mh });
-      answer.context_table = h;
-    }
-    if (
-      m.manager.config?.entries.some((e) => e.mode === 'fire_and_forget' && e.hooks.includes(hook)) ??
-      true
-    ) {
-      const h = nextHandle();
-      conn.handles.set(h, { kind: 'background', work: result.background, manager: mh });
-      answer.background = h;
-    }
-    if (req.context !== undefined && req.context !== null)
-      answer.context = { state: globalContext.state, metadata: globalContext.metadata };
-    return answer;
   }
+}
+
+const backgroundHooks = new WeakMap<object, Set<string>>();
+
+/** Whether a hook has fire-and-forget plugins in the manager's config (cached per config). */
+function runsInBackground(m: PluginManager, hook: string): boolean {
+  const config = m.config;
+  if (config === undefined) return true;
+  let hooks = backgroundHooks.get(config);
+  if (hooks === undefined) {
+    hooks = new Set(config.entries.filter((e) => e.mode === 'fire_and_forget').flatMap((e) => e.hooks));
+    backgroundHooks.set(config, hooks);
+  }
+  return hooks.has(hook);
 }
 
 /** Before initialize(), the plugins of the loaded config (as Rust answers after load_config). */
