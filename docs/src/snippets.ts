@@ -158,8 +158,17 @@ export function includedText(file: string, region?: string, root = REPO): string
     picked = lines.slice(from + 1, to);
   }
   picked = picked.filter((l) => !REGION_START.test(l) && !REGION_END.test(l));
-  const indents = picked.filter((l) => l.trim() !== '').map((l) => /^ */.exec(l)?.[0].length ?? 0);
-  const cut = indents.length ? Math.min(...indents) : 0;
+  // The common leading whitespace (spaces or tabs) of the non-blank lines.
+  let common: string | undefined;
+  for (const l of picked) {
+    if (l.trim() === '') continue;
+    const lead = /^[ \t]*/.exec(l)?.[0] ?? '';
+    if (common === undefined) common = lead;
+    let n = 0;
+    while (n < common.length && n < lead.length && common[n] === lead[n]) n++;
+    common = common.slice(0, n);
+  }
+  const cut = common?.length ?? 0;
   return picked.map((l) => `${l.slice(cut)}\n`).join('');
 }
 

@@ -11,6 +11,7 @@ import {
   checkUnit,
   checkUnits,
   findTool,
+  includedText,
   type Lang,
   markdownFiles,
   parseBlocks,
@@ -61,7 +62,7 @@ describe('docs code blocks', () => {
 
   const others = [...new Set(units.map((u) => u.lang))].filter((l) => l !== 'ts' && l !== 'js').sort();
   it('covers the languages the docs use', () => {
-    expect(others).toEqual(expect.arrayContaining(['bash', 'c', 'json', 'rust', 'toml', 'yaml']));
+    expect(others).toEqual(expect.arrayContaining(['bash', 'c', 'go', 'json', 'rust', 'toml', 'yaml']));
   });
   for (const lang of others) {
     const need = TOOLS[lang];
@@ -139,6 +140,15 @@ describe('the checker catches what it should', () => {
     expect(fixed).toContain('```ts\nexport const a = 1;\n  const b = 2;\n```');
     expect(fixed).toContain('  ```ts\n  const b = 2;\n  ```'); // the region, dedented, re-indented
     expect(structuralProblems(parseBlocks('doc.md', fixed), dir).length).toBe(3); // unmarked, bad, missing remain
+  });
+
+  it('a region drops its marker lines and the common indentation, tabs included', () => {
+    writeFileSync(
+      path.join(dir, 'f.go'),
+      'func f() {\n\t// #region r\n\tif x {\n\t\ty()\n\t}\n\t// #endregion\n}\n',
+    );
+    expect(includedText('f.go', 'r', dir)).toBe('if x {\n\ty()\n}\n');
+    expect(() => includedText('f.go', 'nope', dir)).toThrow(/no "#region nope"/);
   });
 
   it('a type error in a snippet is reported at its doc line', async () => {
