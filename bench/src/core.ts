@@ -6,7 +6,8 @@
  * 0 plugins ≤ 2× an empty async call; a 1 MB passthrough payload within 10% of a 200 B one;
  * 20 plugins ≤ 4.5× the cost of 5.
  */
-import { type Mode, MonotonicSet, type PluginResult, PluginManager } from '@cpex/core';
+import { type Mode, type PluginResult, PluginManager } from '@cpex/core';
+import { MonotonicSet } from '@cpex/core/extensions';
 import { type AsyncFn, compare, printTable, type Row } from './harness.js';
 
 const ALLOW: PluginResult = { continueProcessing: true };

@@ -9,7 +9,8 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
-import { type Extensions, PluginManager, resolveSession, withLabels } from '@cpex/core';
+import { type Extensions, PluginManager, resolveSession } from '@cpex/core';
+import { withLabels } from '@cpex/core/extensions';
 import { RedisSessionStore } from '@cpex/session-redis';
 import { Redis } from 'ioredis';
 import { compare, printTable, type Row, stats } from './harness.js';

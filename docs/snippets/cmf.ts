@@ -1,5 +1,6 @@
 // docs/cmf.md: message views.
-import type { Extensions, MessagePayload } from '@cpex/core';
+import type { Extensions } from '@cpex/core';
+import type { MessagePayload } from '@cpex/core/cmf';
 
 declare const payload: MessagePayload;
 declare const ext: Extensions;

@@ -6,7 +6,7 @@ declare const payload: import('@cpex/core').MessagePayload;
 declare const body: string;
 
 // #region invoke
-import { MonotonicSet, parseExtensions } from '@cpex/core';
+import { MonotonicSet, parseExtensions } from '@cpex/core/extensions';
 
 const result = await manager.invoke('cmf.llm_input', payload, {
   extensions: {

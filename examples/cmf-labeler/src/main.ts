@@ -4,7 +4,8 @@
 //   pnpm --filter @cpex/example-cmf-labeler start
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labelsOf, PluginManager } from '@cpex/sdk';
+import { PluginManager } from '@cpex/core';
+import { labelsOf } from '@cpex/core/extensions';
 import { SAMPLES } from './samples.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

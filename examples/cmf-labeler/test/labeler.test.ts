@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labelsOf, type MessagePayload, PluginManager } from '@cpex/sdk';
+import { PluginManager } from '@cpex/core';
+import type { MessagePayload } from '@cpex/core/cmf';
+import { labelsOf } from '@cpex/core/extensions';
 import { afterEach, describe, expect, it } from 'vitest';
 import guard from '../src/guard.js';
 import labeler, { detect } from '../src/labeler.js';

@@ -1,4 +1,4 @@
-import { hasLabel, withLabels } from '@cpex/core';
+import { hasLabel, withLabels } from '@cpex/core/extensions';
 
 export default {
   name: 'taint',

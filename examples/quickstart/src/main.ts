@@ -18,7 +18,7 @@ import {
   type PipelineResult,
   type PluginErrorRecord,
   PluginManager,
-} from '@cpex/sdk';
+} from '@cpex/core';
 import { TELEMETRY_CHANNEL } from './plugins/telemetry.js';
 import { SAMPLE_CALLS, type SampleCall } from './samples.js';
 

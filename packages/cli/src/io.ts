@@ -1,6 +1,7 @@
 /** Where the CLI writes, and how it reports errors (coded, one line per issue). */
 import path from 'node:path';
-import { ConfigError, CpexError, describeCause, errorLocation } from '@cpex/core';
+import { ConfigError, CpexError } from '@cpex/core';
+import { describeCause, errorLocation } from '@cpex/core/internal';
 
 /** Output streams of one CLI run (process.stdout/stderr, or buffers in tests). */
 export interface CliIo {

@@ -49,6 +49,8 @@ export type { CpexErrorCode } from './errors/catalogue.js';
 // Wire helpers: validating what arrives over a host's wire, and plain data for encoders.
 export { parseExtensions, extensionsToJSON, ExtensionsSchema } from './extensions/schemas.js';
 export { ingressExtensions } from './extensions/ingress.js';
+// The same one-line `path: message` summary core's own coded errors use, for a wire validated with zod.
+export { summarizeZodError } from './errors/issue-path.js';
 export { MonotonicSet } from './extensions/monotonic-set.js';
 export { copyPlain } from './context/copy.js';
 export { unwrapViews, isReadonlyView } from './executor/readonly.js';
@@ -63,8 +65,11 @@ export {
   pluginToInstance,
   resolveHandler,
   discoverHooks,
-  HOOK_METHODS,
 } from './host/in-process.js';
+// The markers the sdk's class-based authoring sets and the in-process/node:// hosts read.
+export { HOOK_METHODS, PLUGIN_CLASS } from './host/markers.js';
+// The `node://` kind (TS/JS plugin modules), registered by the manager; for hosts that compose it.
+export { createNodeModuleFactory, parseNodeKind, NODE_MODULE_SCHEME } from './host/node-module.js';
 
 // The process supervisor for out-of-process hosts (python workers, native `isolation: process`):
 // own process group, exit from the process, whole-tree kill, lifeline fd, /proc sweep.

@@ -8,14 +8,8 @@ import { chmodSync, existsSync, lstatSync, readFileSync, unlinkSync } from 'node
 import net from 'node:net';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import {
-  type BackgroundWork,
-  ContextTable,
-  IdentityPayloadSchema,
-  MessagePayloadSchema,
-  PluginManager,
-  summarizeZodError,
-} from '@cpex/core';
+import { type BackgroundWork, ContextTable, IdentityPayloadSchema, PluginManager } from '@cpex/core';
+import { MessagePayloadSchema } from '@cpex/core/cmf';
 import {
   CpexError,
   type CpexErrorCode,
@@ -29,6 +23,7 @@ import {
   PAYLOAD_TYPE_GENERIC,
   PAYLOAD_TYPE_IDENTITY,
   type ResolvedSettings,
+  summarizeZodError,
 } from '@cpex/core/host';
 import {
   DEFAULT_MAX_FRAME_BYTES,

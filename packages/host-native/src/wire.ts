@@ -4,7 +4,7 @@
  * Shape checks here are only what decoding needs; the manager validates the decoded result
  * (payload schema, extension tiers, violation) with the one rule every host shares.
  */
-import { checkPayloadBounds } from '@cpex/core/internal';
+import { checkPayloadBounds } from '@cpex/core/host';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import {
   CpexError,

@@ -19,12 +19,12 @@ import type {
   AgentExtension,
   DelegationExtension,
   DelegationHop,
-  Extensions,
   HttpExtension,
   MetaExtension,
   SecurityExtension,
   SubjectExtension,
-} from '@cpex/core';
+} from '@cpex/core/extensions';
+import type { Extensions } from '@cpex/core';
 import { CpexError, MonotonicSet } from '@cpex/core/host';
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { CpexError, type Extensions, MonotonicSet, PluginManager } from '@cpex/core';
+import { CpexError, type Extensions, PluginManager } from '@cpex/core';
+import { MonotonicSet } from '@cpex/core/extensions';
 import { registerPythonHost } from '@cpex/host-python';
 import { afterEach, describe, expect, it } from 'vitest';
 import {

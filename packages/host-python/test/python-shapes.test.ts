@@ -1,15 +1,14 @@
 // The Python 0.1.x extension shapes (moved from @cpex/core: Python-specific code lives in this host).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { CpexError, type Extensions } from '@cpex/core';
 import {
-  CpexError,
   compileCapabilities,
-  type Extensions,
   extensionsToJSON,
   extensionsView,
   mergeExtensions,
   parseExtensions,
-} from '@cpex/core';
+} from '@cpex/core/extensions';
 import { describe, expect, it } from 'vitest';
 import { extensionsFromPython, extensionsToPython } from '../src/python-shapes.js';
 import { realCpexPython } from './helpers.js';

@@ -4,7 +4,7 @@
  * `toMutable` copies plain objects and arrays through the view and shares everything else.
  */
 
-import { copyPlain } from '@cpex/core/internal';
+import { copyPlain } from '@cpex/core/host';
 
 /** The editable counterpart of a (deeply) read-only type. */
 export type Mutable<T> = T extends (...args: never[]) => unknown

@@ -8,17 +8,16 @@ import {
   type PluginContext,
   type Plugin as PluginObject,
   type PluginEntry,
-  HOOK_METHODS,
 } from '@cpex/core';
+import { HOOK_METHODS, PLUGIN_CLASS } from '@cpex/core/host';
 
 /**
- * Where `@hook` records `{ hookName: methodName }` on an instance; core's in-process host reads it.
- * Defined once, in core (`Symbol.for('cpex.hook-methods')`); re-exported here.
+ * `HOOK_METHODS`: where `@hook` records `{ hookName: methodName }` on an instance (core's
+ * in-process host reads it). `PLUGIN_CLASS`: the static marker on the `Plugin` base class, so a
+ * `node://` export carrying it is constructed, not called. Both are defined once, in core
+ * (packages/core/src/host/markers.ts), and re-exported here.
  */
-export { HOOK_METHODS };
-
-/** Static marker on the `Plugin` base class: a `node://` export carrying it is constructed, not called. */
-export const PLUGIN_CLASS: unique symbol = Symbol.for('cpex.plugin-class') as never;
+export { HOOK_METHODS, PLUGIN_CLASS };
 
 /**
  * Base class for plugins written as classes. The constructor receives the config entry's `config`

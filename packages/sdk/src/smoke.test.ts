@@ -1,4 +1,5 @@
-import { CpexError, ERROR_CATALOGUE } from '@cpex/sdk';
+import { ERROR_CATALOGUE } from '@cpex/core';
+import { CpexError } from '@cpex/sdk';
 import { expect, test } from 'vitest';
 
 test('sdk resolves @cpex/core from source', () => {

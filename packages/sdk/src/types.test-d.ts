@@ -121,4 +121,17 @@ describe('the rest of the public types', () => {
     expectTypeOf<HostSuiteOptions['probe']>().toEqualTypeOf<HostProbe>();
     expectTypeOf<SuiteApi['it']>().toBeFunction();
   });
+
+  it('one Plugin story: the Plugin interface in core, the Plugin base class in the sdk implementing it', () => {
+    class Tagger extends Plugin<{ tag: string }> {
+      async tool_pre_invoke() {
+        return allow();
+      }
+    }
+    // An instance of the sdk's class, and a definePlugin object, are both core Plugin objects
+    // (what manager.register accepts); the sdk exports core's interface as PluginObject.
+    expectTypeOf(new Tagger({ tag: 'x' })).toExtend<PluginObject>();
+    expectTypeOf(definePlugin({ name: 'p', hooks: {} })).toExtend<PluginObject>();
+    expectTypeOf<PluginObject>().toEqualTypeOf<import('@cpex/core').Plugin>();
+  });
 });

@@ -1,11 +1,7 @@
 // The PluginHost behaviour suite against the in-process host (every later host runs it too), both
 // with plugin objects handed to the host directly and with probe modules loaded through node://.
-import {
-  createInProcessHost,
-  IN_PROCESS_HOST_CAPABILITIES,
-  type PluginHost,
-  PluginManager,
-} from '@cpex/core';
+import { createInProcessHost, IN_PROCESS_HOST_CAPABILITIES } from '@cpex/core/host';
+import { type PluginHost, PluginManager } from '@cpex/core';
 import { inProcessProbe, probePlugin, testHost } from '../src/testing/index.js';
 
 await testHost({

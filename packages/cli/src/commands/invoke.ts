@@ -1,4 +1,5 @@
-import { type Extensions, type GlobalContext, parseExtensions } from '@cpex/core';
+import type { Extensions, GlobalContext } from '@cpex/core';
+import { parseExtensions } from '@cpex/core/extensions';
 import { checkPayloadBounds, type PayloadBounds } from '@cpex/core/host';
 import { parseCommandArgs, positionals, readJsonArg } from '../args.js';
 import { type CliIo, EXIT, formatError, UsageError } from '../io.js';

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { CpexError } from '../errors/cpex-error.js';
-import { summarizeZodError } from '../extensions/schemas.js';
+import { summarizeZodError } from '../errors/issue-path.js';
 import {
   CHANNELS,
   type Message,

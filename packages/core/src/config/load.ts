@@ -21,6 +21,7 @@ import {
 import type { z } from 'zod';
 import type { CpexErrorCode } from '../errors/catalogue.js';
 import { ConfigError, CpexError, describeCause } from '../errors/cpex-error.js';
+import { formatPath } from '../errors/issue-path.js';
 import { compileCapabilities } from '../extensions/gate.js';
 import type { Mode, OnError, PluginCondition, PluginEntry } from '../types.js';
 import {
@@ -88,16 +89,6 @@ export interface LoadTextOptions {
 
 /** One problem of a config; `code` when it has a more specific code than CPEX_ERR_CONFIG_INVALID. */
 type Issue = { path: string; message: string; code?: CpexErrorCode };
-
-/** `plugins[2].mode` from ['plugins', 2, 'mode']. */
-export function formatPath(parts: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const p of parts) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out || '(root)';
-}
 
 /** Parse YAML 1.2 text and validate it. */
 export function parseConfigText(text: string, options: LoadTextOptions = {}): NormalizedConfig {

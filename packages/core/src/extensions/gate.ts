@@ -14,12 +14,8 @@ import type { CapabilityName, CompiledCapabilities } from './capabilities.js';
 import { setOwn } from '../context/copy.js';
 import { dataEqual, deepFreeze, isPlainObject } from './equality.js';
 import { MonotonicSet, toLabelSet } from './monotonic-set.js';
-import {
-  CandidateConstraintExtensionSchema,
-  CustomExtensionSchema,
-  DelegationHopSchema,
-  formatIssuePath,
-} from './schemas.js';
+import { CandidateConstraintExtensionSchema, CustomExtensionSchema, DelegationHopSchema } from './schemas.js';
+import { formatPath } from '../errors/issue-path.js';
 import { SECURITY_FIELD_READ, SLOT_POLICIES, SUBJECT_FIELD_READ } from './tiers.js';
 import type { DelegationExtension, DelegationHop, Extensions, ExtensionSlot } from './types.js';
 
@@ -174,7 +170,7 @@ function validated<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = issue?.path.length ? `${where}.${formatIssuePath(issue.path)}` : where;
+    const path = issue?.path.length ? `${where}.${formatPath(issue.path)}` : where;
     refuse(path, `invalid value (${issue?.message ?? 'schema mismatch'})`);
   }
   return value as T;

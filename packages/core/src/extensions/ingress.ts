@@ -9,7 +9,8 @@
  * first sees it, and what was validated is what plugins get.
  */
 import { CpexError } from '../errors/cpex-error.js';
-import { ExtensionsSchema, summarizeZodError } from './schemas.js';
+import { summarizeZodError } from '../errors/issue-path.js';
+import { ExtensionsSchema } from './schemas.js';
 import type { Extensions } from './types.js';
 
 const validated = new WeakMap<object, Extensions>();

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { CpexError } from '../errors/cpex-error.js';
+import { summarizeZodError } from '../errors/issue-path.js';
 import { MonotonicSet } from './monotonic-set.js';
 import type { Extensions } from './types.js';
 
@@ -312,27 +313,6 @@ export const ExtensionsSchema = z.object({
   meta: MetaExtensionSchema.nullish(),
   custom: CustomExtensionSchema.nullish(),
 });
-
-/** Formats a zod issue path as `a.b[0].c`. */
-export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out ? `.${String(seg)}` : String(seg);
-  }
-  return out || '(root)';
-}
-
-/** A one-line summary of a zod error: `path: message; path: message`. */
-export function summarizeZodError(error: z.ZodError, prefix = ''): { path: string; message: string } {
-  const first = error.issues[0];
-  const path = first ? formatIssuePath([...(prefix ? [prefix] : []), ...first.path]) : prefix || '(root)';
-  const message = error.issues
-    .slice(0, 3)
-    .map((i) => `${formatIssuePath([...(prefix ? [prefix] : []), ...i.path])}: ${i.message}`)
-    .join('; ');
-  return { path, message };
-}
 
 /**
  * Validates extensions in the Rust wire shapes at ingress. Throws CpexError

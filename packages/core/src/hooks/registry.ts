@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { CpexError } from '../errors/cpex-error.js';
-import { formatIssuePath } from '../extensions/schemas.js';
+import { formatPath } from '../errors/issue-path.js';
 import {
   BUILTIN_HOOK_DEFINITIONS,
   type HookDefinition,
@@ -106,7 +106,7 @@ function check(hook: string, schema: z.ZodType | undefined, value: unknown, what
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues;
   const first = issues[0];
-  const path = first ? formatIssuePath(first.path) : '(root)';
+  const path = first ? formatPath(first.path) : '(root)';
   const more =
     issues.length > 1 ? ` (and ${issues.length - 1} more issue${issues.length > 2 ? 's' : ''})` : '';
   throw new CpexError(
@@ -115,7 +115,7 @@ function check(hook: string, schema: z.ZodType | undefined, value: unknown, what
     {
       hook,
       path,
-      details: { issues: issues.map((i) => ({ path: formatIssuePath(i.path), message: i.message })) },
+      details: { issues: issues.map((i) => ({ path: formatPath(i.path), message: i.message })) },
     },
   );
 }

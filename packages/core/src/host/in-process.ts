@@ -12,6 +12,7 @@ import type {
   PluginDescription,
   PluginInstance,
 } from '../types.js';
+import { HOOK_METHODS } from './markers.js';
 
 export const IN_PROCESS_HOST_CAPABILITIES: HostCapabilities = Object.freeze({
   supportsTimeouts: 'cooperative',
@@ -19,18 +20,11 @@ export const IN_PROCESS_HOST_CAPABILITIES: HostCapabilities = Object.freeze({
   copiesPayloads: false,
 });
 
-/** Where decorators record hook → method name maps (on the instance or its prototype chain). */
-/**
- * The one definition (the sdk re-exports it). A registry symbol (`Symbol.for`) so every copy of
- * core and the sdk agree on it.
- */
-export const HOOK_METHODS: unique symbol = Symbol.for('cpex.hook-methods') as never;
-
 const LIFECYCLE = new Set(['constructor', 'name', 'initialize', 'shutdown', 'hooks', 'config']);
 
 /**
  * Resolve a plugin object's handler for `hook`: `plugin.hooks[hook]`, then a decorator-registered
- * method (`plugin[Symbol.for('cpex.hook-methods')][hook]`), then a method named after the hook.
+ * method (`plugin[HOOK_METHODS][hook]`), then a method named after the hook.
  * Handlers are bound to the plugin.
  */
 export function resolveHandler(plugin: Plugin, hook: string): Handler | undefined {

@@ -16,12 +16,10 @@ import { pathToFileURL } from 'node:url';
 import { CpexError, describeCause } from '../errors/index.js';
 import type { FactoryContext, Plugin, PluginEntry, PluginFactory, PluginInstance } from '../types.js';
 import { pluginToInstance } from './in-process.js';
+import { HOOK_METHODS, PLUGIN_CLASS } from './markers.js';
 
 /** The scheme this factory is registered under. */
 export const NODE_MODULE_SCHEME = 'node://';
-
-const PLUGIN_CLASS = Symbol.for('cpex.plugin-class');
-const HOOK_METHODS = Symbol.for('cpex.hook-methods');
 
 /** `node://./plugins/pii.ts#Redactor` → `{ specifier: './plugins/pii.ts', exportName: 'Redactor' }`. */
 export function parseNodeKind(kind: string): { specifier: string; exportName: string } {

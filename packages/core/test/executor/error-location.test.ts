@@ -2,7 +2,8 @@
 // error record, in the halting violation's details, and through a coded error's `cause`.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CpexError, errorLocation, PluginManager, type PluginHost } from '../../src/index.js';
+import { CpexError, PluginManager, type PluginHost } from '../../src/index.js';
+import { errorLocation } from '../../src/internal.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/throwing-plugins.mjs', import.meta.url));
 const gc = { requestId: 'r', state: {}, metadata: {} };

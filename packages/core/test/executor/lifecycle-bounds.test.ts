@@ -4,7 +4,8 @@
  * and a host's dispose() (shutdown proceeds).
  */
 import { describe, expect, it } from 'vitest';
-import { CpexError, type PluginFactory, type PluginHost, resolveSettings } from '../../src/index.js';
+import { CpexError, type PluginFactory, type PluginHost } from '../../src/index.js';
+import { resolveSettings } from '../../src/internal.js';
 import { deferred, newManager, rejectsWith, run, Trail } from './helpers.js';
 
 const never = () => new Promise<never>(() => {});
