@@ -380,15 +380,7 @@ func InvokeWithContext[P any](
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	typed := &TypedPipelineResult[P]{
-		ContinueProcessing: raw.ContinueProcessing,
-		Violation:          raw.Violation,
-		Errors:             raw.Errors,
-		Metadata:           raw.Metadata,
-		PayloadType:        raw.PayloadType,
-		PayloadModified:    raw.PayloadModified,
-		RetryDelayMs:       raw.RetryDelayMs,
-	}
+	typed := &TypedPipelineResult[P]{PipelineResult: *raw}
 	if len(raw.ModifiedPayload) > 0 {
 		var v P
 		if err := msgpack.Unmarshal(raw.ModifiedPayload, &v); err != nil {

@@ -334,21 +334,14 @@ type PipelineResult struct {
 	RetryDelayMs       int64            `msgpack:"retry_delay_ms,omitempty"`
 }
 
-// TypedPipelineResult is a PipelineResult with the modified payload and extensions decoded.
+// TypedPipelineResult is a PipelineResult with the modified payload and extensions decoded:
+// ModifiedPayload and ModifiedExtensions here are the decoded values (the MessagePack documents
+// stay in the embedded PipelineResult); every other field is the PipelineResult's.
 type TypedPipelineResult[P any] struct {
-	ContinueProcessing bool
-	Violation          *PluginViolation
-	Errors             []PluginError
-	Metadata           map[string]any
-	PayloadType        uint8
+	PipelineResult
 	ModifiedPayload    *P
-	PayloadModified    bool
 	ModifiedExtensions *Extensions
-	RetryDelayMs       int64
 }
-
-// IsDenied reports whether the pipeline halted.
-func (r *TypedPipelineResult[P]) IsDenied() bool { return !r.ContinueProcessing }
 
 // IsDenied reports whether the pipeline halted.
 func (r *PipelineResult) IsDenied() bool { return !r.ContinueProcessing }
