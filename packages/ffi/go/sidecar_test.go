@@ -116,7 +116,7 @@ func startSidecar(t testing.TB, args ...string) (string, *exec.Cmd) {
 		_ = cmd.Process.Kill()
 		<-exited
 	})
-	waitFor(t, "the sidecar socket", 90*time.Second, func() bool {
+	waitFor(t, "the sidecar socket", 240*time.Second, func() bool {
 		c, err := net.Dial("unix", sock)
 		if err == nil {
 			c.Close()
@@ -345,7 +345,7 @@ func FuzzFrames(f *testing.F) {
 		if err := cmd.Start(); err != nil {
 			f.Fatal(err)
 		}
-		waitFor(f, "the fuzz sidecar", 90*time.Second, func() bool {
+		waitFor(f, "the fuzz sidecar", 240*time.Second, func() bool {
 			c, err := net.Dial("unix", fuzzSock)
 			if err == nil {
 				c.Close()
