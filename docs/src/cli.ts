@@ -2,6 +2,7 @@
 // included files into their blocks. Exits 1 when a problem remains.
 import {
   allBlocks,
+  checkOutput,
   checkTypeScript,
   checkUnit,
   checkUnits,
@@ -27,6 +28,10 @@ for (const u of units) {
   }
   const p = checkUnit(u);
   if (p) problems.push({ where: u.where, message: p });
+}
+for (const b of blocks) {
+  const p = await checkOutput(b);
+  if (p) problems.push({ where: `${b.doc}:${b.line}`, message: p });
 }
 for (const p of problems) process.stderr.write(`${p.where}: ${p.message}\n`);
 process.stdout.write(

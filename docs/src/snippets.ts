@@ -8,6 +8,9 @@
  *   The file itself is checked as its language (below), besides its own project's checks.
  * - `<!-- snippet: check -->`: the block is a complete file; it is extracted and checked as its
  *   language.
+ * - `<!-- snippet: output: COMMAND -->`: the block is an excerpt of what COMMAND (run by bash at
+ *   the repo root) prints: each of its lines, in order, is a line of the output (`$ ` lines and
+ *   blank lines are skipped).
  * - `<!-- snippet: illustrative -->`: not runnable (shell output, a wire transcript, a type
  *   sketch); said explicitly so that no block is unchecked silently.
  *
@@ -46,6 +49,7 @@ export type Marker =
   | { kind: 'include'; file: string; region?: string }
   | { kind: 'check' }
   | { kind: 'illustrative' }
+  | { kind: 'output'; command: string }
   | { kind: 'none' }
   | { kind: 'bad'; text: string };
 
@@ -88,6 +92,8 @@ const MARKER = /^\s*<!--\s*snippet:\s*(.*?)\s*-->\s*$/;
 export function parseMarker(text: string): Marker {
   if (text === 'check') return { kind: 'check' };
   if (text === 'illustrative' || text.startsWith('illustrative ')) return { kind: 'illustrative' };
+  if (text.startsWith('output:') && text.slice(7).trim() !== '')
+    return { kind: 'output', command: text.slice(7).trim() };
   const m = /^([\w./@+-]+?)(?:#([\w.-]+))?$/.exec(text);
   if (m?.[1] && !m[1].startsWith('/') && !m[1].includes('..')) {
     return m[2] ? { kind: 'include', file: m[1], region: m[2] } : { kind: 'include', file: m[1] };
@@ -315,7 +321,7 @@ export interface Problem {
 const CONFIG_KEYS = ['plugins', 'plugin_settings', 'plugin_dirs', 'routes', 'groups', 'global'];
 
 function run(cmd: string, args: string[], input: string, cwd = REPO): string | undefined {
-  const r = spawnSync(cmd, args, { input, cwd, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(cmd, args, { input, cwd, encoding: 'utf8', timeout: 300_000 });
   if (r.error) return String(r.error);
   if (r.status !== 0) return `${r.stderr || r.stdout}`.trim() || `${cmd} exited ${r.status}`;
   return undefined;
@@ -496,4 +502,34 @@ export function structuralProblems(blocks: readonly Block[], root = REPO): Probl
     }
   }
   return problems;
+}
+
+/**
+ * Runs an `output:` block's command and returns what of the block is not in its output (each
+ * block line must equal an output line, in order, trailing spaces ignored), or undefined.
+ */
+export async function checkOutput(block: Block, root = REPO): Promise<string | undefined> {
+  if (block.marker.kind !== 'output') return undefined;
+  const { command } = block.marker;
+  const out = await new Promise<{ text: string; error?: string }>((resolve) => {
+    execFile(
+      'bash',
+      ['-c', command],
+      { cwd: root, encoding: 'utf8', timeout: 600_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        resolve(
+          error ? { text: stdout, error: `${command} failed: ${stderr || String(error)}` } : { text: stdout },
+        ),
+    );
+  });
+  if (out.error) return out.error;
+  const lines = out.text.split('\n').map((l) => l.trimEnd());
+  let at = 0;
+  for (const want of block.content.split('\n').map((l) => l.trimEnd())) {
+    if (want === '' || want.startsWith('$ ')) continue;
+    const found = lines.indexOf(want, at);
+    if (found < 0) return `not in the output of \`${command}\` (in this order): ${want}`;
+    at = found + 1;
+  }
+  return undefined;
 }

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isCI } from '../../scripts/lib/ci.mjs';
 import {
   allBlocks,
+  checkOutput,
   checkTypeScript,
   checkUnit,
   checkUnits,
@@ -55,10 +56,22 @@ describe('docs code blocks', () => {
     ]);
   });
 
-  it('ts/js snippets and included files type-check (one tsc program, the repo compiler options)', async () => {
+  // tsc over the snippets and the @cpex sources they import: ~100 s on a loaded 2-core machine;
+  // the bound is generous so that only a real failure fails it.
+  const SLOW = 900_000;
+  it('ts/js snippets and included files type-check (one tsc program, the repo compiler options)', {
+    timeout: SLOW,
+  }, async () => {
     expect(units.filter((u) => u.lang === 'ts').length).toBeGreaterThan(20);
     expect(fmt(await checkTypeScript(units))).toBe('');
   });
+
+  for (const b of blocks.filter((x) => x.marker.kind === 'output')) {
+    const command = b.marker.kind === 'output' ? b.marker.command : '';
+    it(`${b.doc}:${b.line} is an excerpt of what \`${command}\` prints`, { timeout: SLOW }, async () => {
+      expect(await checkOutput(b)).toBeUndefined();
+    });
+  }
 
   const others = [...new Set(units.map((u) => u.lang))].filter((l) => l !== 'ts' && l !== 'js').sort();
   it('covers the languages the docs use', () => {
@@ -149,6 +162,19 @@ describe('the checker catches what it should', () => {
     );
     expect(includedText('f.go', 'r', dir)).toBe('if x {\n\ty()\n}\n');
     expect(() => includedText('f.go', 'nope', dir)).toThrow(/no "#region nope"/);
+  });
+
+  it('an output block must be lines of what its command prints, in order', async () => {
+    const block = (marker: string, body: string) =>
+      parseBlocks('o.md', `<!-- snippet: ${marker} -->\n\`\`\`\n${body}\n\`\`\`\n`)[0]!;
+    expect(
+      await checkOutput(block("output: printf 'one\\ntwo  \\nthree\\n'", '$ cmd\none\n\nthree'), dir),
+    ).toBeUndefined();
+    expect(await checkOutput(block("output: printf 'one\\ntwo\\n'", 'two\none'), dir)).toMatch(
+      /not in the output .*: one$/,
+    );
+    expect(await checkOutput(block("output: printf 'one\\n'", 'on'), dir)).toMatch(/not in the output/);
+    expect(await checkOutput(block('output: exit 3', 'x'), dir)).toMatch(/exit 3 failed/);
   });
 
   it('a type error in a snippet is reported at its doc line', async () => {
