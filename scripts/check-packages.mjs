@@ -1,8 +1,9 @@
 // Packaging check (after `turbo run build`): every public package's exports map points at built
 // ESM + .d.ts files, and each entry imports without the @cpex/source condition (i.e. as users get it).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -33,36 +34,105 @@ for (const dir of readdirSync(path.join(root, 'packages'))) {
     }
   }
 }
-// Tarball contents (what `npm publish` would ship, from the `files` field): a LICENSE and a
-// README in each, and no tests, type tests or test utilities.
+// Tarballs: each public package packed with `pnpm pack`, exactly as `pnpm publish` would ship it
+// (workspace: ranges replaced, `files` applied), into a temporary directory. On each tarball:
+// - contents: a LICENSE and a README, and no tests, type tests or test utilities;
+// - publint (pinned devDependency): every message fails, suggestions included (strict);
+// - @arethetypeswrong/cli (pinned devDependency, `attw`): the types of every export resolve under
+//   node16 (from ESM) and bundler. The packages are ESM-only by design ("type": "module", Node
+//   >= 20.11, no CommonJS build), so the run uses attw's `esm-only` profile: it ignores `node10`
+//   (which never reads `exports`, so no subpath can resolve there) and `node16` from CommonJS
+//   (`require` of an ES module). Any other problem fails.
+// Both tools read the tarball only: they need no network (a run under `unshare -n` passes).
 const FORBIDDEN = [/\.test\.[cm]?[jt]s$/, /\.test-d\.ts$/, /\.test-util\.[cm]?[jt]s$/, /(^|\/)test\//];
-for (const dir of readdirSync(path.join(root, 'packages'))) {
-  const pkgDir = path.join(root, 'packages', dir);
-  const pkgFile = path.join(pkgDir, 'package.json');
-  if (!existsSync(pkgFile)) continue;
-  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
-  if (pkg.private) continue;
-  let files;
-  try {
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
-      cwd: pkgDir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
+const { publint } = await import('publint');
+const { formatMessage } = await import('publint/utils');
+const attwBin = path.join(root, 'node_modules', '.bin', 'attw');
+const packDir = mkdtempSync(path.join(tmpdir(), 'cpex-pack-'));
+const tarballs = [];
+try {
+  for (const dir of readdirSync(path.join(root, 'packages'))) {
+    const pkgDir = path.join(root, 'packages', dir);
+    const pkgFile = path.join(pkgDir, 'package.json');
+    if (!existsSync(pkgFile)) continue;
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+    if (pkg.private) continue;
+    const before = new Set(readdirSync(packDir));
+    try {
+      execFileSync('pnpm', ['pack', '--pack-destination', packDir], {
+        cwd: pkgDir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (e) {
+      console.error(`FAIL ${pkg.name}: pnpm pack failed: ${e.message.split('\n')[0]}`);
+      failures++;
+      continue;
+    }
+    const made = readdirSync(packDir).filter((f) => f.endsWith('.tgz') && !before.has(f));
+    if (made.length !== 1) {
+      console.error(`FAIL ${pkg.name}: pnpm pack made ${made.length} tarballs`);
+      failures++;
+      continue;
+    }
+    const tgz = path.join(packDir, made[0]);
+    tarballs.push({ name: pkg.name, tgz });
+    const files = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
+    const problems = [];
+    for (const need of ['LICENSE', 'README.md']) if (!files.includes(need)) problems.push(`no ${need}`);
+    for (const f of files) if (FORBIDDEN.some((re) => re.test(f))) problems.push(`ships ${f}`);
+    if (pkg.license !== 'Apache-2.0') problems.push(`license is ${pkg.license}, not Apache-2.0`);
+    const packed = JSON.parse(
+      execFileSync('tar', ['-xzOf', tgz, 'package/package.json'], { encoding: 'utf8' }),
+    );
+    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+      for (const [dep, range] of Object.entries(packed[field] ?? {})) {
+        if (String(range).startsWith('workspace:')) problems.push(`${field}.${dep} is still ${range}`);
+      }
+    }
+    const lint = await publint({
+      pack: { tarball: readFileSync(tgz).buffer },
+      level: 'suggestion',
+      strict: true,
     });
-    files = JSON.parse(out)[0].files.map((f) => f.path);
-  } catch (e) {
-    console.error(`FAIL ${pkg.name}: npm pack --dry-run failed: ${e.message.split('\n')[0]}`);
-    failures++;
-    continue;
+    for (const m of lint.messages)
+      problems.push(`publint ${m.type} ${m.code}: ${formatMessage(m, lint.pkg) ?? ''}`);
+    if (problems.length) {
+      console.error(`FAIL ${pkg.name} tarball: ${problems.join('; ')}`);
+      failures++;
+    } else
+      console.log(`tarball: ${pkg.name} ${files.length} files, LICENSE + README, no tests, publint clean`);
   }
-  const problems = [];
-  for (const need of ['LICENSE', 'README.md']) if (!files.includes(need)) problems.push(`no ${need}`);
-  for (const f of files) if (FORBIDDEN.some((re) => re.test(f))) problems.push(`ships ${f}`);
-  if (pkg.license !== 'Apache-2.0') problems.push(`license is ${pkg.license}, not Apache-2.0`);
-  if (problems.length) {
-    console.error(`FAIL ${pkg.name} tarball: ${problems.join('; ')}`);
-    failures++;
-  } else console.log(`tarball: ${pkg.name} ${files.length} files, LICENSE + README, no tests`);
+
+  // attw loads its own TypeScript per run (~5-10 s): two runs at a time.
+  const runAttw = ({ name, tgz }) =>
+    new Promise((resolve) => {
+      execFile(
+        attwBin,
+        [tgz, '--profile', 'esm-only', '--format', 'ascii', '--no-color', '--no-emoji'],
+        { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          if (error) {
+            console.error(
+              `FAIL ${name}: @arethetypeswrong/cli (esm-only profile) reports problems:\n${stdout}${stderr}`,
+            );
+            failures++;
+          } else console.log(`attw: ${name} types resolve (node16 from ESM, bundler)`);
+          resolve();
+        },
+      );
+    });
+  const queue = [...tarballs];
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let t = queue.shift(); t; t = queue.shift()) await runAttw(t);
+    }),
+  );
+} finally {
+  rmSync(packDir, { recursive: true, force: true });
 }
 
 // Size budgets (STYLE 18): the engine and the author SDK stay small. Bytes of built JS (without maps).
