@@ -18,7 +18,8 @@ export class ContextTable implements ContextTableLike {
   readonly requestId: string;
   /** Plugins that ran or were scheduled in the call that produced this table, in that order. */
   private readonly keys: TableKey[] = [];
-  private readonly data = new Map<TableKey, PluginContextData>();
+  /** Materialized entries; created on the first one (a passthrough invocation never needs it). */
+  private data: Map<TableKey, PluginContextData> | undefined;
   private previous: ContextTable | undefined;
 
   constructor(requestId: string, previous?: ContextTableLike | null) {
@@ -40,22 +41,23 @@ export class ContextTable implements ContextTableLike {
   participate(key: TableKey, fresh: boolean): void {
     // A plugin runs at most once per invocation (one phase), so no duplicate check is needed.
     this.keys.push(key);
-    if (fresh) this.data.set(key, { state: {}, metadata: {} });
+    if (fresh) (this.data ??= new Map()).set(key, { state: {}, metadata: {} });
   }
 
   /** The context data of a participant, created (or carried over from the previous table) on first use. */
   entry(key: TableKey): PluginContextData {
-    let d = this.data.get(key);
+    const data = (this.data ??= new Map());
+    let d = data.get(key);
     if (d === undefined) {
       d = this.previous?.peek(key) ?? { state: {}, metadata: {} };
-      this.data.set(key, d);
+      data.set(key, d);
     }
     return d;
   }
 
   /** @internal */
   peek(key: TableKey): PluginContextData | undefined {
-    const d = this.data.get(key);
+    const d = this.data?.get(key);
     if (d !== undefined) return d;
     // A participant of that call that never touched its context: carry forward from further back.
     return this.keys.includes(key) ? this.previous?.peek(key) : undefined;

@@ -4,8 +4,9 @@
  * hostile `then` contained), the deadline, the outcome. No phase has plumbing of its own.
  *
  * Cost on the hot path: no clock read for a handler known to be async unless tracing listens
- * (the watchdog's deadline uses its coarse clock); one PluginCall object and one `.then` per
- * async call; the watchdog links the call into an intrusive list (no Set).
+ * (the watchdog's deadline uses its coarse clock); one PluginCall object (which is also the
+ * call's Outcome) and one `.then` per async call; the watchdog links the call into an intrusive
+ * list (no Set); a passthrough result is not copied (results.ts).
  */
 import { CpexError } from '../errors/cpex-error.js';
 import { abortContext, type CallContext, commitContext } from '../context/call-context.js';
@@ -13,17 +14,26 @@ import { pluginEndChannel, pluginStartChannel, type PluginOutcome } from '../tra
 import type { Phase, PluginResult } from '../types.js';
 import type { Invocation } from './pipeline.js';
 import type { Registration } from './registration.js';
-import { BACKSTOP, type Failure, failureOf, invalidResult, readResult, TIMEOUT, thenOf } from './results.js';
+import {
+  BACKSTOP,
+  EMPTY_RESULT,
+  type Failure,
+  failureOf,
+  invalidResult,
+  readResult,
+  TIMEOUT,
+  thenOf,
+} from './results.js';
 import type { Deadline } from './watchdog.js';
 
 /** The settled outcome of one plugin call. */
 export interface Outcome {
   reg: Registration;
   ctx: CallContext;
-  result?: PluginResult;
-  failure?: Failure;
+  result?: PluginResult | undefined;
+  failure?: Failure | undefined;
   /** The call was abandoned (sibling deny, caller abort): its result must not be used. */
-  abandoned?: boolean;
+  abandoned?: boolean | undefined;
 }
 
 /**
@@ -40,10 +50,14 @@ export const MAX_THENABLE_DEPTH = 32;
 
 const NO_ERROR = Symbol('cpex.no-error');
 const ABANDONED = Symbol('cpex.abandoned');
-const EMPTY_RESULT: PluginResult = Object.freeze({});
 
-/** An async plugin call in flight: one object per call, timed by the manager's watchdog. */
-export class PluginCall implements Deadline {
+const NATIVE_THEN = Promise.prototype.then;
+
+/**
+ * An async plugin call in flight: one object per call, timed by the manager's watchdog, and once
+ * settled it is also the call's Outcome (no second object).
+ */
+export class PluginCall implements Deadline, Outcome {
   deadline = 0;
   readonly spanMs: number;
   prev: Deadline | undefined = undefined;
@@ -51,7 +65,10 @@ export class PluginCall implements Deadline {
   done = false;
   /** True while callPlugin is still on the stack: an outcome then goes back through its return. */
   starting = true;
-  syncOutcome: Outcome | undefined;
+  syncOutcome: Outcome | undefined = undefined;
+  result: PluginResult | undefined = undefined;
+  failure: Failure | undefined = undefined;
+  abandoned: boolean | undefined = undefined;
 
   constructor(
     readonly inv: Invocation,
@@ -79,6 +96,20 @@ export class PluginCall implements Deadline {
 
   /** Listen to a thenable (`then` already read once), adopting nested thenables. */
   listen(then: PromiseLike<unknown>['then'], target: unknown, depth: number): void {
+    if (then === NATIVE_THEN) {
+      // The engine's own then calls at most one of the two, at most once: no guard needed.
+      try {
+        then.call(
+          target,
+          (v) => this.adopt(v, depth),
+          (e) => this.settle(undefined, e),
+        );
+      } catch (e) {
+        // not a promise after all (the native then refuses any other receiver)
+        this.settle(undefined, e);
+      }
+      return;
+    }
     let called = false;
     try {
       then.call(
@@ -123,11 +154,20 @@ export class PluginCall implements Deadline {
   settle(value: unknown, error: unknown): void {
     if (this.done) return;
     this.done = true;
-    this.inv.engine.watchdog.untrack(this);
-    if (this.inv.current === this) this.inv.current = undefined;
-    const o = outcomeOf(this.inv, this.reg, this.phase, this.ctx, this.t0, value, error);
-    if (this.starting) this.syncOutcome = o;
-    else this.sink.outcome(o, this.inv);
+    const inv = this.inv;
+    inv.engine.watchdog.untrack(this);
+    if (inv.current === this) inv.current = undefined;
+    settleOutcome(this, inv, this.phase, this.t0, value, error);
+    if (this.starting) {
+      // Settled before callPlugin returned (a thenable that called back at once): a plain copy.
+      this.syncOutcome = {
+        reg: this.reg,
+        ctx: this.ctx,
+        result: this.result,
+        failure: this.failure,
+        abandoned: this.abandoned,
+      };
+    } else this.sink.outcome(this, inv);
   }
 }
 
@@ -185,7 +225,7 @@ export function callPlugin(
   return call.syncOutcome ?? call;
 }
 
-/** Settle one call into its Outcome: result read once, failure shaped, local state committed. */
+/** A synchronous call's Outcome (same fields, in the same order, as a settled PluginCall's). */
 function outcomeOf(
   inv: Invocation,
   reg: Registration,
@@ -195,19 +235,33 @@ function outcomeOf(
   value: unknown,
   error: unknown,
 ): Outcome {
+  const out: Outcome = { reg, ctx, result: undefined, failure: undefined, abandoned: undefined };
+  settleOutcome(out, inv, phase, t0, value, error);
+  return out;
+}
+
+/** Settle one call into its Outcome `out`: result read once, failure shaped, local state committed. */
+function settleOutcome(
+  out: Outcome,
+  inv: Invocation,
+  phase: Phase,
+  t0: number,
+  value: unknown,
+  error: unknown,
+): void {
+  const reg = out.reg;
   if (--reg.active === 0 && reg.onIdle !== undefined) reg.onIdle();
-  let out: Outcome;
-  if (error === ABANDONED) out = { reg, ctx, abandoned: true };
-  else if (error !== NO_ERROR) out = { reg, ctx, failure: failureOf(error, reg) };
-  else if (value === undefined || value === null) out = { reg, ctx, result: EMPTY_RESULT };
+  if (error === ABANDONED) out.abandoned = true;
+  else if (error !== NO_ERROR) out.failure = failureOf(error, reg);
+  else if (value === undefined || value === null) out.result = EMPTY_RESULT;
   else {
     const res = readResult(value);
-    out =
-      typeof res === 'string' ? { reg, ctx, failure: invalidResult(reg, res) } : { reg, ctx, result: res };
+    if (typeof res === 'string') out.failure = invalidResult(reg, res);
+    else out.result = res;
   }
   // Local-state writes of a call that timed out or was abandoned never reach the table.
   if (!out.abandoned && error !== TIMEOUT && error !== BACKSTOP && inv.abortError === undefined)
-    commitContext(ctx);
+    commitContext(out.ctx);
   if (inv.tracing && pluginEndChannel.hasSubscribers) {
     let outcome: PluginOutcome;
     if (out.abandoned) outcome = 'aborted';
@@ -225,5 +279,4 @@ function outcomeOf(
       ...(out.failure ? { code: out.failure.code } : {}),
     });
   }
-  return out;
 }

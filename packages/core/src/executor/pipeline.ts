@@ -17,7 +17,7 @@
 import { CallContext, mergeGlobalContext } from '../context/call-context.js';
 import { ContextTable } from '../context/context-table.js';
 import { CpexError, describeCause, PluginViolationError } from '../errors/cpex-error.js';
-import { extensionsView } from '../extensions/gate.js';
+import { type CompiledCapabilities, extensionsView } from '../extensions/gate.js';
 import type { Extensions } from '../extensions/types.js';
 import {
   hookEndChannel,
@@ -30,7 +30,6 @@ import {
   type GlobalContext,
   type InvokeOptions,
   type Logger,
-  PHASES,
   type Phase,
   type PipelineResult,
   type PluginErrorRecord,
@@ -135,8 +134,13 @@ export class Invocation {
   /** Cached read-only view of `payload` (recomputed when the payload changes). */
   #viewSource: unknown;
   #view: unknown;
+  /** Cached capability-filtered extensions view: of which extensions, for which (interned) capability set. */
+  #extViewOf: Extensions | undefined;
+  #extViewCaps: CompiledCapabilities | undefined;
+  #extView: Extensions | undefined;
 
   // --- walking the phase table
+  /** Index into the lineup's plan (`steps`). */
   #phase = 0;
   /** Position of the serial runner in its phase's lineup. */
   cursor = 0;
@@ -233,13 +237,13 @@ export class Invocation {
   /** Walk the phase table until a runner goes async or the pipeline is done. */
   #drive(): void {
     try {
-      const phases = this.#lineup.phases;
-      while (this.#phase < PHASES.length) {
+      // The lineup's plan lists only the phases that have plugins.
+      const steps = this.#lineup.steps;
+      while (this.#phase < steps.length) {
         if (this.abortError !== undefined) break;
-        const phase = PHASES[this.#phase]!;
-        const runner = PHASE_RUNNERS[phase];
-        const regs = phases[phase];
-        if (regs.length > 0 && (!this.halted || runner.afterHalt) && runner.run(this, regs)) return;
+        const step = steps[this.#phase]!;
+        const runner = PHASE_RUNNERS[step.phase];
+        if ((!this.halted || runner.afterHalt) && runner.run(this, step.regs)) return;
         this.#phase++;
       }
       this.#complete();
@@ -334,9 +338,17 @@ export class Invocation {
     return this.#view;
   }
 
-  /** The capability-filtered extensions `reg` sees. */
+  /** The capability-filtered extensions `reg` sees (the last view is reused by plugins with the same capabilities). */
   extensionsFor(reg: Registration): Extensions | undefined {
-    return this.#ext === undefined ? undefined : extensionsView(this.#ext, reg.caps);
+    const ext = this.#ext;
+    if (ext === undefined) return undefined;
+    const caps = reg.caps;
+    if (ext === this.#extViewOf && caps === this.#extViewCaps) return this.#extView;
+    const view = extensionsView(ext, caps);
+    this.#extViewOf = ext;
+    this.#extViewCaps = caps;
+    this.#extView = view;
+    return view;
   }
 
   mergeMetadata(r: PluginResult): void {
@@ -381,6 +393,12 @@ export class Invocation {
   applyWhole(o: Outcome, phase: Phase): void {
     const r = o.result!;
     const reg = o.reg;
+    if (r.modifiedPayload === undefined && r.modifiedExtensions === undefined) {
+      // No edits to judge (a passthrough): only its side effects and retry hint.
+      if (!this.keepSideEffects(o, phase)) return;
+      if (r.retryDelayMs !== undefined && r.retryDelayMs > this.retry) this.retry = r.retryDelayMs;
+      return;
+    }
     const edits = planEdits(reg, r, {
       hook: this.hook,
       payload: this.payload,

@@ -58,6 +58,17 @@ export interface Lineup {
   readonly ordered: readonly Registration[];
   readonly phases: PhaseTable<readonly Registration[]>;
   readonly hasFireAndForget: boolean;
+  /**
+   * The executor's plan: the phases that have plugins, in phase order (a phase without plugins
+   * costs an invocation nothing). Computed with the lineup, never per call.
+   */
+  readonly steps: readonly PhaseStep[];
+}
+
+/** One non-empty phase of a lineup. */
+export interface PhaseStep {
+  readonly phase: Phase;
+  readonly regs: readonly Registration[];
 }
 
 export function comparePriority(a: Registration, b: Registration): number {
@@ -75,12 +86,15 @@ export function buildLineups(regs: readonly Registration[]): Map<string, Lineup>
     }
   }
   const out = new Map<string, Lineup>();
-  for (const [hook, list] of byHook) {
-    const ordered = [...list].sort(comparePriority);
-    const phases = Object.fromEntries(
-      PHASES.map((p) => [p, ordered.filter((r) => r.phase === p)]),
-    ) as PhaseTable<Registration[]>;
-    out.set(hook, { hook, ordered, phases, hasFireAndForget: phases.fire_and_forget.length > 0 });
-  }
+  for (const [hook, list] of byHook) out.set(hook, makeLineup(hook, [...list].sort(comparePriority)));
   return out;
+}
+
+/** The lineup of `hook` from its plugins in priority order (split by phase, with its plan). */
+export function makeLineup(hook: string, ordered: readonly Registration[]): Lineup {
+  const phases = Object.fromEntries(
+    PHASES.map((p) => [p, ordered.filter((r) => r.phase === p)]),
+  ) as PhaseTable<Registration[]>;
+  const steps = PHASES.filter((p) => phases[p].length > 0).map((phase) => ({ phase, regs: phases[phase] }));
+  return { hook, ordered, phases, hasFireAndForget: phases.fire_and_forget.length > 0, steps };
 }

@@ -119,6 +119,11 @@ function text(v: unknown, fallback: string): string {
   return describeCause(v);
 }
 
+/** The snapshots of results that carry nothing but a decision (shared, frozen: read-only to every reader). */
+export const EMPTY_RESULT: PluginResult = Object.freeze({});
+const ALLOW_RESULT: PluginResult = Object.freeze({ continueProcessing: true });
+const DENY_RESULT: PluginResult = Object.freeze({ continueProcessing: false });
+
 /**
  * Read a handler's return value exactly once, into a plain snapshot, and validate its fields.
  * Returns the snapshot or why it is invalid. Hostile values (throwing getters, proxies) give a
@@ -157,6 +162,9 @@ export function readResult(r: unknown): PluginResult | string {
     if (me !== undefined && me !== null && typeof me !== 'object')
       return 'modifiedExtensions must be an object';
     const mp = x.modifiedPayload;
+    // A bare decision (the common passthrough) needs no snapshot of its own.
+    if (mp == null && me == null && violation === undefined && md == null && rd === undefined)
+      return cp === undefined ? EMPTY_RESULT : cp ? ALLOW_RESULT : DENY_RESULT;
     const out: PluginResult = {};
     if (cp !== undefined) out.continueProcessing = cp;
     if (mp !== undefined && mp !== null) out.modifiedPayload = mp;

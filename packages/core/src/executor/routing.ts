@@ -31,6 +31,7 @@ const EMPTY: Lineup = Object.freeze({
   ordered: [],
   phases: { sequential: [], transform: [], audit: [], concurrent: [], fire_and_forget: [] },
   hasFireAndForget: false,
+  steps: [],
 }) as Lineup;
 
 export class RouteTable {
