@@ -10,7 +10,12 @@
  * - the default logger .................... manager/logger.ts
  * and runs hooks through the executor (executor/). Managers are independent: no global state.
  */
-import { loadConfigFile, type NormalizedConfig, parseConfigText, validateConfig } from './config/load.js';
+import {
+  loadConfigFileHashed,
+  type NormalizedConfig,
+  parseConfigText,
+  validateConfig,
+} from './config/load.js';
 import type { RawConfig } from './config/schema.js';
 import { CpexError, describeCause } from './errors/cpex-error.js';
 import { ingressExtensions } from './extensions/ingress.js';
@@ -30,6 +35,7 @@ import { FactoryResolver } from './manager/factories.js';
 import { describeRegistration, type LineupEntry, lineupRows } from './manager/introspect.js';
 import { Lifecycle, type LifecycleState } from './manager/lifecycle.js';
 import { consoleLogger } from './manager/logger.js';
+import { configHash } from './reload/hash.js';
 import { type Generation, type ReloadResult, type ReloadSource, Reloader } from './reload/reloader.js';
 import { type ConfigWatch, type WatchConfigOptions, watchConfigFile } from './reload/watch.js';
 import { invokeWithSession } from './session/invoke.js';
@@ -89,6 +95,8 @@ export class PluginManager {
   readonly #logger: Logger;
   readonly #env: Record<string, string | undefined>;
   readonly #sessionStore: ManagerOptions['sessionStore'];
+  /** Config sources loaded (loadConfig/loadConfigText): one has a content hash, several merged do not. */
+  #configLoads = 0;
   readonly #cfg: ConfigState;
   readonly #factories = new FactoryResolver();
   readonly #life = new Lifecycle();
@@ -254,24 +262,28 @@ export class PluginManager {
     return this.#active.registrations.length;
   }
 
-  /** Load a config file (path or file: URL) or a config object (YAML structure, snake_case keys). */
+  /**
+   * Load a config file (path or file: URL) or a config object (YAML structure, snake_case keys).
+   * The content hash is recorded, so a later `reload()` of identical content is `unchanged`.
+   */
   async loadConfig(source: string | URL | ConfigObject): Promise<void> {
     this.#life.assertOpen('loadConfig');
-    const cfg =
-      typeof source === 'string' || source instanceof URL
-        ? await loadConfigFile(source, { env: this.#env })
-        : validateConfig(source, { env: this.#env });
-    await this.#applyConfig(cfg);
+    if (typeof source === 'string' || source instanceof URL) {
+      const { cfg, hash } = await loadConfigFileHashed(source, { env: this.#env });
+      await this.#applyConfig(cfg, hash);
+    } else {
+      await this.#applyConfig(validateConfig(source, { env: this.#env }), configHash(source));
+    }
   }
 
   /** Load YAML text; relative paths (plugin_dirs, node:// modules) resolve against `baseDir`. */
   async loadConfigText(yaml: string, options: { baseDir?: string; file?: string } = {}): Promise<void> {
     this.#life.assertOpen('loadConfigText');
     const cfg = parseConfigText(yaml, { env: this.#env, ...options });
-    await this.#applyConfig(cfg);
+    await this.#applyConfig(cfg, configHash(yaml));
   }
 
-  async #applyConfig(cfg: NormalizedConfig): Promise<void> {
+  async #applyConfig(cfg: NormalizedConfig, hash: string): Promise<void> {
     this.#life.assertOpen('loadConfig');
     assertUniqueNames(
       this.#pending.map((p) => p.entry.name),
@@ -279,6 +291,10 @@ export class PluginManager {
       cfg.file,
     );
     this.#cfg.merge(cfg, this.#logger);
+    // One source: its hash is the serving config's (once it is in force). A second one merged in:
+    // no single hash, the next reload diffs.
+    const only = this.#configLoads++ === 0;
+    this.#reloader.noteLoaded(undefined);
     const added: PendingPlugin[] = [];
     cfg.entries.forEach((entry, i) => {
       if (entry.mode === 'disabled') return; // never instantiated
@@ -287,6 +303,7 @@ export class PluginManager {
       added.push(p);
     });
     if (this.#life.state === 'ready') await this.#activate(added);
+    if (only) this.#reloader.noteLoaded(hash);
   }
 
   /** Register a factory for an exact kind (`my-kind`) or a scheme (`python://`). Last one wins. */

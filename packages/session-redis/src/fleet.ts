@@ -39,6 +39,8 @@ export interface FleetStatus {
   diverged: boolean;
   /** The last reload this replica rejected (its old lineup kept serving). */
   lastError: string | undefined;
+  /** Messages on the channel that were not announcements (garbage, oversized, bad hash or id). */
+  ignoredMessages: number;
 }
 
 interface Announcement {
@@ -46,13 +48,30 @@ interface Announcement {
   replica: string;
 }
 
-function parseAnnouncement(raw: string): Announcement | undefined {
+/** An announcement is a small JSON object; anything longer is not one (and is not parsed). */
+const MAX_ANNOUNCEMENT_BYTES = 1024;
+/** A replica id is printable ASCII (it goes into log lines: no control characters, no newlines). */
+const REPLICA_ID = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
+const CONFIG_HASH = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * The channel is a boundary: anyone who can publish on it can send anything. Only
+ * `{"hash":"sha256:<64 hex>","replica":"<printable id>"}` is an announcement; everything else is
+ * counted and ignored.
+ */
+function parseAnnouncement(raw: unknown): Announcement | undefined {
+  if (typeof raw !== 'string' || raw.length > MAX_ANNOUNCEMENT_BYTES) return undefined;
+  let v: unknown;
   try {
-    const v = JSON.parse(raw) as Partial<Announcement>;
-    if (typeof v.hash === 'string' && /^sha256:[0-9a-f]{64}$/.test(v.hash) && typeof v.replica === 'string')
-      return { hash: v.hash, replica: v.replica };
-  } catch {}
-  return undefined;
+    v = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const { hash, replica } = v as Record<string, unknown>;
+  if (typeof hash !== 'string' || !CONFIG_HASH.test(hash)) return undefined;
+  if (typeof replica !== 'string' || !REPLICA_ID.test(replica)) return undefined;
+  return { hash, replica };
 }
 
 /**
@@ -75,6 +94,9 @@ export class FleetReload {
   #diverged = false;
   #lastError: string | undefined;
   #chain: Promise<void> = Promise.resolve();
+  #ignored = 0;
+  /** The newest announcement not yet acted on (a burst is handled once, by its latest). */
+  #pending: Announcement | undefined;
 
   private constructor(manager: PluginManager, options: FleetReloadOptions, ep: ResolvedEndpoint) {
     this.#manager = manager;
@@ -95,11 +117,7 @@ export class FleetReload {
   static async start(manager: PluginManager, options: FleetReloadOptions): Promise<FleetReload> {
     const ep = resolveEndpoint(options);
     const f = new FleetReload(manager, options, ep);
-    f.#sub.on('message', (channel: string, raw: string) => {
-      if (channel !== f.channel) return;
-      const a = parseAnnouncement(raw);
-      if (a && a.replica !== f.replica) f.#serialize(() => f.#onAnnouncement(a));
-    });
+    f.#sub.on('message', (channel: string, raw: unknown) => f.#onMessage(channel, raw));
     await f.#sub.subscribe(f.channel);
     try {
       await manager.reload(f.#file);
@@ -130,6 +148,7 @@ export class FleetReload {
       announcedBy: this.#announced?.replica,
       diverged: this.#diverged,
       lastError: this.#lastError,
+      ignoredMessages: this.#ignored,
     };
   }
 
@@ -146,6 +165,30 @@ export class FleetReload {
     this.#watch?.close();
     await this.#chain;
     await Promise.allSettled([this.#sub.quit(), this.#pub.quit()]);
+  }
+
+  #onMessage(channel: string, raw: unknown): void {
+    if (channel !== this.channel) return;
+    const a = parseAnnouncement(raw);
+    if (a === undefined) {
+      // Logged on the first and then every 1,000th, so a flood cannot flood the log.
+      if (this.#ignored++ % 1000 === 0) {
+        this.#logger.warn(
+          `cpex fleet: ignored a message on ${this.channel} that is not an announcement (${this.#ignored} so far)`,
+          { event: 'cpex_fleet_ignored_message', replica: this.replica, ignored: this.#ignored },
+        );
+      }
+      return;
+    }
+    if (a.replica === this.replica) return;
+    const queued = this.#pending !== undefined;
+    this.#pending = a;
+    if (queued) return;
+    this.#serialize(() => {
+      const latest = this.#pending!;
+      this.#pending = undefined;
+      return this.#onAnnouncement(latest);
+    });
   }
 
   #serialize(fn: () => Promise<void>): void {

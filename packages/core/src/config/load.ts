@@ -23,6 +23,7 @@ import type { CpexErrorCode } from '../errors/catalogue.js';
 import { ConfigError, CpexError, describeCause } from '../errors/cpex-error.js';
 import { formatPath } from '../errors/issue-path.js';
 import { compileCapabilities } from '../extensions/gate.js';
+import { configHash } from '../reload/hash.js';
 import type { Mode, OnError, PluginCondition, PluginEntry } from '../types.js';
 import {
   type conditionSchema,
@@ -605,21 +606,33 @@ export async function loadConfigFile(
   source: string | URL,
   options: Omit<LoadTextOptions, 'file'> = {},
 ): Promise<NormalizedConfig> {
+  return (await loadConfigFileHashed(source, options)).cfg;
+}
+
+/**
+ * Read and validate a config file, with the content hash of its bytes (`sha256:<hex>`): what the
+ * reload guard compares and fleet mode announces.
+ */
+export async function loadConfigFileHashed(
+  source: string | URL,
+  options: Omit<LoadTextOptions, 'file'> = {},
+): Promise<{ cfg: NormalizedConfig; hash: string; file: string }> {
   const file = source instanceof URL ? fileURLToPath(source) : source;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (e) {
     throw new CpexError('CPEX_ERR_CONFIG_READ', `cannot read config file ${file}: ${(e as Error).message}`, {
       file,
       cause: e,
     });
   }
-  return parseConfigText(text, {
+  const cfg = parseConfigText(bytes.toString('utf8'), {
     ...options,
     file,
     baseDir: options.baseDir ?? path.dirname(path.resolve(file)),
   });
+  return { cfg, hash: configHash(bytes), file };
 }
 
 function refName(ref: string | Record<string, unknown>): string {

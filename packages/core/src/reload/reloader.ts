@@ -17,10 +17,12 @@
  * event with status `failed` is published.
  */
 import diagnostics_channel from 'node:diagnostics_channel';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type NormalizedConfig, parseConfigText, validateConfig } from '../config/load.js';
+import {
+  loadConfigFileHashed,
+  type NormalizedConfig,
+  parseConfigText,
+  validateConfig,
+} from '../config/load.js';
 import { CpexError, describeCause } from '../errors/cpex-error.js';
 import type { Registration } from '../executor/registration.js';
 import { RouteTable } from '../executor/routing.js';
@@ -112,26 +114,8 @@ interface Loaded {
 
 async function loadSource(source: ReloadSource, env: Record<string, string | undefined>): Promise<Loaded> {
   if (typeof source === 'string' || source instanceof URL) {
-    const file = source instanceof URL ? fileURLToPath(source) : source;
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(file);
-    } catch (e) {
-      throw new CpexError(
-        'CPEX_ERR_CONFIG_READ',
-        `cannot read config file ${file}: ${(e as Error).message}`,
-        {
-          file,
-          cause: e,
-        },
-      );
-    }
-    const cfg = parseConfigText(bytes.toString('utf8'), {
-      env,
-      file,
-      baseDir: path.dirname(path.resolve(file)),
-    });
-    return { cfg, hash: configHash(bytes), label: file };
+    const { cfg, hash, file } = await loadConfigFileHashed(source, { env });
+    return { cfg, hash, label: file };
   }
   if ('text' in source) {
     const cfg = parseConfigText(source.text, {
@@ -172,9 +156,13 @@ export class Reloader {
     return this.#hash;
   }
 
-  /** Record the hash of the config the manager was started with (so an identical reload is a no-op). */
-  noteLoaded(hash: string): void {
-    this.#hash ??= hash;
+  /**
+   * Record the hash of the config the manager was started with, so that reloading identical
+   * content is a no-op. `undefined` when the serving config is not one source (a second
+   * loadConfig merged another): the next reload then diffs.
+   */
+  noteLoaded(hash: string | undefined): void {
+    this.#hash = hash;
   }
 
   /** Removed plugins still draining / shutting down. */

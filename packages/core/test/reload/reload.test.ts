@@ -107,15 +107,76 @@ describe('manager.reload', () => {
     expect(m.pluginNames()).toEqual(['a', 'b', 'd']);
   });
 
-  it('is a no-op when the content hash is unchanged', async () => {
+  it('is a no-op when the content hash is unchanged, from the first reload on (loadConfig records the hash)', async () => {
     const life: Life = { created: [], initialized: [], shutdown: [] };
     const text = yaml([{ name: 'a' }]);
     const m = await started(text, life);
-    expect((await m.reload({ text })).status).toBe('reloaded'); // first reload: hash unknown, all kept
+    expect(m.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const first = await m.reload({ text });
+    expect(first).toMatchObject({ status: 'unchanged', added: [], kept: [], removed: [] });
+    expect(first.hash).toBe(m.configHash);
     expect(life.initialized).toEqual(['a']);
     const again = await m.reload({ text });
     expect(again).toMatchObject({ status: 'unchanged', added: [], removed: [] });
     expect(life.created).toEqual(['a']);
+  });
+
+  it('records the hash for file, text and object sources; the same content reloads as unchanged across source kinds', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cpex-hash-'));
+    try {
+      const text = yaml([{ name: 'a' }]);
+      const file = path.join(dir, 'plugins.yaml');
+      writeFileSync(file, text);
+      const object = {
+        plugins: [{ name: 'a', kind: 'rec', hooks: ['tool_pre_invoke'], priority: 10, config: {} }],
+      };
+      const events: ReloadEvent[] = [];
+      const onEvent = (e: unknown) => events.push(e as ReloadEvent);
+      diagnostics_channel.subscribe('cpex:reload', onEvent);
+      try {
+        // [how the manager loads, what reloads it] — a file and its text hash alike (the bytes),
+        // an object hashes its canonical JSON.
+        const cases: Array<[(m: PluginManager) => Promise<void>, Parameters<PluginManager['reload']>[0]]> = [
+          [(m) => m.loadConfig(file), file],
+          [(m) => m.loadConfig(new URL(`file://${file}`)), { text }],
+          [(m) => m.loadConfigText(text), file],
+          [(m) => m.loadConfig(object as never), { config: structuredClone(object) }],
+        ];
+        for (const [load, source] of cases) {
+          const life: Life = { created: [], initialized: [], shutdown: [] };
+          const m = new PluginManager({ logger: quiet });
+          managers.push(m);
+          m.registerFactory('rec', recorder(life));
+          await load(m);
+          await m.initialize();
+          const hash = m.configHash;
+          expect(hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+          const same = await m.reload(source);
+          expect(same).toMatchObject({ status: 'unchanged', hash });
+          expect(events.at(-1)).toMatchObject({ manager: m, status: 'unchanged', hash });
+          expect(life.created).toEqual(['a']);
+        }
+      } finally {
+        diagnostics_channel.unsubscribe('cpex:reload', onEvent);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has no single hash after a second loadConfig merged another source: the next reload diffs', async () => {
+    const life: Life = { created: [], initialized: [], shutdown: [] };
+    const m = new PluginManager({ logger: quiet });
+    managers.push(m);
+    m.registerFactory('rec', recorder(life));
+    const text = yaml([{ name: 'a' }]);
+    await m.loadConfigText(text);
+    await m.loadConfigText(yaml([{ name: 'b' }]));
+    await m.initialize();
+    expect(m.configHash).toBeUndefined();
+    const r = await m.reload({ text });
+    expect(r).toMatchObject({ status: 'reloaded', kept: ['a'], removed: ['b'] });
+    expect(m.configHash).toBe(r.hash);
   });
 
   it('lets invocations in flight finish on the old lineup while new ones get the new lineup', async () => {
@@ -250,16 +311,17 @@ describe('manager.watchConfig', () => {
       onReload: (r) => seen.results.push(r),
     });
     try {
-      await next(seen, 1); // baseline: same content, every plugin kept
-      expect(seen.results[0]).toMatchObject({ kept: ['a'], added: [] });
+      // The baseline check finds what loadConfig loaded: unchanged, so no onReload.
+      expect(await watch.check()).toMatchObject({ status: 'unchanged' });
+      expect(seen.results).toEqual([]);
 
       // 1. Kubernetes swap: new ..v2 dir, new ..data symlink renamed over the old one.
       mkdirSync(path.join(dir, '..v2'));
       writeFileSync(path.join(dir, '..v2/config.yaml'), yaml([{ name: 'a' }, { name: 'b' }]));
       symlinkSync('..v2', path.join(dir, '..data_tmp'));
       renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
-      await next(seen, 2);
-      expect(seen.results[1]).toMatchObject({ added: ['b'], kept: ['a'] });
+      await next(seen, 1);
+      expect(seen.results[0]).toMatchObject({ added: ['b'], kept: ['a'] });
 
       // 2. An editor's save: write a temp file and rename it over the target (here: the real file).
       writeFileSync(path.join(dir, '..v2/.config.yaml.swp'), yaml([{ name: 'b' }]));
@@ -267,16 +329,33 @@ describe('manager.watchConfig', () => {
       // The rename happened under ..v2 (not the watched directory): the top-level swap or a poll
       // would normally announce it; check() is what the poll calls.
       await watch.check();
-      await next(seen, 3);
-      expect(seen.results[2]).toMatchObject({ removed: ['a'], kept: ['b'] });
+      await next(seen, 2);
+      expect(seen.results[1]).toMatchObject({ removed: ['a'], kept: ['b'] });
 
       // 3. In-place edit of a plain file in the watched directory.
       rmSync(path.join(dir, 'config.yaml'));
       writeFileSync(path.join(dir, 'config.yaml'), yaml([{ name: 'b', tag: 'x' }]));
-      await next(seen, 4);
+      await next(seen, 3);
       writeFileSync(path.join(dir, 'config.yaml'), yaml([{ name: 'b', tag: 'y' }]));
-      await next(seen, 5);
+      await next(seen, 4);
       expect(await ranNames(m)).toEqual(['b:y']);
+
+      // An unchanged touch (same bytes written again): the watch reloads, the guard says unchanged.
+      const unchanged: ReloadEvent[] = [];
+      const onEvent = (e: unknown) => {
+        if ((e as ReloadEvent).status === 'unchanged') unchanged.push(e as ReloadEvent);
+      };
+      diagnostics_channel.subscribe('cpex:reload', onEvent);
+      try {
+        writeFileSync(path.join(dir, 'config.yaml'), yaml([{ name: 'b', tag: 'y' }]));
+        const t1 = Date.now();
+        while (unchanged.length === 0 && Date.now() - t1 < 30_000)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(unchanged[0]).toMatchObject({ manager: m, hash: m.configHash });
+        expect(seen.results).toHaveLength(4); // no onReload for it
+      } finally {
+        diagnostics_channel.unsubscribe('cpex:reload', onEvent);
+      }
 
       // A broken save is rejected and the last good config keeps serving.
       writeFileSync(path.join(dir, 'config.yaml'), 'plugins: [{name: broken}]');
