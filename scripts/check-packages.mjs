@@ -9,12 +9,21 @@ import { pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 let failures = 0;
 let checked = 0;
-for (const dir of readdirSync(path.join(root, 'packages'))) {
-  const pkgDir = path.join(root, 'packages', dir);
-  const pkgFile = path.join(pkgDir, 'package.json');
-  if (!existsSync(pkgFile)) continue;
-  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
-  if (pkg.private) continue;
+
+/** The packages this repository publishes: `{ pkgDir, pkg }` for each non-private packages/*. */
+function publicPackages() {
+  const out = [];
+  for (const dir of readdirSync(path.join(root, 'packages'))) {
+    const pkgDir = path.join(root, 'packages', dir);
+    const pkgFile = path.join(pkgDir, 'package.json');
+    if (!existsSync(pkgFile)) continue;
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+    if (!pkg.private) out.push({ pkgDir, pkg });
+  }
+  return out;
+}
+
+for (const { pkgDir, pkg } of publicPackages()) {
   for (const [sub, target] of Object.entries(pkg.exports ?? {})) {
     const js = path.join(pkgDir, target.import);
     const dts = path.join(pkgDir, target.types);
@@ -51,12 +60,7 @@ const attwBin = path.join(root, 'node_modules', '.bin', 'attw');
 const packDir = mkdtempSync(path.join(tmpdir(), 'cpex-pack-'));
 const tarballs = [];
 try {
-  for (const dir of readdirSync(path.join(root, 'packages'))) {
-    const pkgDir = path.join(root, 'packages', dir);
-    const pkgFile = path.join(pkgDir, 'package.json');
-    if (!existsSync(pkgFile)) continue;
-    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
-    if (pkg.private) continue;
+  for (const { pkgDir, pkg } of publicPackages()) {
     const before = new Set(readdirSync(packDir));
     try {
       execFileSync('pnpm', ['pack', '--pack-destination', packDir], {
