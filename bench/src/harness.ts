@@ -3,6 +3,14 @@
  * (process.hrtime.bigint), interleaved in rounds so machine noise hits both alike, and reports
  * p50/p99/mean and the subject/baseline ratio measured in the same run.
  */
+import {
+  DEFAULT_SETTINGS,
+  type GlobalContext,
+  HookRegistry,
+  type Logger,
+  type PluginContext,
+  type PluginEntry,
+} from '@cpex/core';
 export interface Stats {
   p50: number;
   p99: number;
@@ -83,4 +91,63 @@ export function printTable(title: string, rows: Row[]): boolean {
   }
   console.log(lines.join('\n'));
   return ok;
+}
+
+/** A quiet logger for host benches. */
+export const quietLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A PluginContext for calling a host's handler directly (no manager). */
+export function benchContext(pluginName: string, hook: string): PluginContext {
+  const state: Record<string, unknown> = {};
+  const globalContext: GlobalContext = { requestId: 'bench', state: {}, metadata: {} };
+  return {
+    state,
+    metadata: {},
+    globalContext,
+    signal: new AbortController().signal,
+    onAbort: () => true,
+    offAbort: () => {},
+    pluginName,
+    timeoutMs: 30_000,
+    hook,
+    phase: 'sequential',
+    getState: <T>(k: string, f?: T) => (k in state ? (state[k] as T) : f),
+    setState: (k: string, v: unknown) => {
+      state[k] = v;
+    },
+  };
+}
+
+/** A normalized config entry for calling a host's factory directly; `isolation` goes to `extra`. */
+export function benchEntry(
+  name: string,
+  kind: string,
+  hook: string,
+  config: unknown,
+  isolation: string,
+): PluginEntry {
+  return {
+    name,
+    kind,
+    hooks: [hook],
+    mode: 'sequential',
+    priority: 100,
+    onError: 'fail',
+    capabilities: [],
+    conditions: [],
+    config: config as PluginEntry['config'],
+    tags: [],
+    extra: { isolation },
+  };
+}
+
+/** The FactoryContext a host factory gets from a manager, with default settings. */
+export function benchFactoryContext(baseDir: string) {
+  return {
+    baseDir,
+    pluginDirs: [],
+    settings: { ...DEFAULT_SETTINGS },
+    logger: quietLogger,
+    hooks: new HookRegistry(),
+  };
 }

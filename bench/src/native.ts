@@ -9,24 +9,16 @@
 //   pnpm bench --only native        (built packages, plain node)
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import {
-  DEFAULT_SETTINGS,
-  type GlobalContext,
-  HookRegistry,
-  type Logger,
-  type PluginContext,
-  type PluginEntry,
-  PluginManager,
-} from '@cpex/core';
+import { PluginManager } from '@cpex/core';
 import { createNativeHost, registerNativeHost } from '@cpex/host-native';
 import { buildProbeLibraries } from '@cpex/host-native/testing';
 import { encode } from '@msgpack/msgpack';
+import { benchContext, benchEntry, benchFactoryContext, quietLogger } from './harness.js';
 
 const { values: args } = parseArgs({
   options: { calls: { type: 'string', default: '3000' }, json: { type: 'boolean', default: false } },
 });
 const CALLS = Number(args.calls);
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const lib = buildProbeLibraries()['libcpex_probe.so'];
 const config = { metadata: { ok: 1 } };
 const payload = { name: 'search', args: { q: 'weather in Paris', limit: 5 } };
@@ -39,48 +31,10 @@ interface Row {
   p99_us: number;
 }
 
-function context(): PluginContext {
-  const state: Record<string, unknown> = {};
-  const globalContext: GlobalContext = { requestId: 'bench', state: {}, metadata: {} };
-  return {
-    state,
-    metadata: {},
-    globalContext,
-    signal: new AbortController().signal,
-    timeoutMs: 30_000,
-    pluginName: 'bench',
-    hook: HOOK,
-    phase: 'sequential',
-    getState: <T>(k: string, f?: T) => (k in state ? (state[k] as T) : f),
-    setState: (k: string, v: unknown) => {
-      state[k] = v;
-    },
-  };
-}
-
-function entry(isolation: 'none' | 'process'): PluginEntry {
-  return {
-    name: 'bench',
-    kind: `native://${lib}`,
-    hooks: [HOOK],
-    mode: 'sequential',
-    priority: 100,
-    onError: 'fail',
-    capabilities: [],
-    conditions: [],
-    config,
-    tags: [],
-    extra: { isolation },
-  };
-}
-
-const factoryCtx = {
-  baseDir: process.cwd(),
-  pluginDirs: [],
-  settings: { ...DEFAULT_SETTINGS },
-  logger: quiet,
-  hooks: new HookRegistry(),
-};
+const context = () => benchContext('bench', HOOK);
+const entry = (isolation: 'none' | 'process') =>
+  benchEntry('bench', `native://${lib}`, HOOK, config, isolation);
+const factoryCtx = benchFactoryContext(process.cwd());
 
 // Bare koffi: the same library, the same request bytes the host would send.
 const require = createRequire(import.meta.url);
@@ -117,7 +71,7 @@ const inHost = createNativeHost();
 const inInst = await inHost.factory.create(entry('none'), factoryCtx);
 await inInst.initialize?.();
 const inHandler = inInst.handler(HOOK)!;
-const manager = new PluginManager({ logger: quiet });
+const manager = new PluginManager({ logger: quietLogger });
 registerNativeHost(manager);
 await manager.loadConfig({ plugins: [{ name: 'bench', kind: `native://${lib}`, hooks: [HOOK], config }] });
 await manager.initialize();

@@ -13,19 +13,19 @@
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  DEFAULT_SETTINGS,
-  type GlobalContext,
-  HookRegistry,
-  type Logger,
-  type PluginContext,
-  type PluginEntry,
-} from '@cpex/core';
 import { buildImports, createWasmHost, loadComponent } from '@cpex/host-wasm';
-import { compare, printTable, stats } from './harness.js';
+import {
+  benchContext,
+  benchEntry,
+  benchFactoryContext,
+  compare,
+  printTable,
+  quietLogger,
+  stats,
+} from './harness.js';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = quietLogger;
 
 function findNoop(): string {
   const dir = path.join(repo, '.cache', 'host-wasm', 'fixtures');
@@ -39,40 +39,9 @@ function findNoop(): string {
   return candidates[0];
 }
 
-function context(): PluginContext {
-  const state: Record<string, unknown> = {};
-  const globalContext: GlobalContext = { requestId: 'bench', state: {}, metadata: {} };
-  return {
-    state,
-    metadata: {},
-    globalContext,
-    signal: new AbortController().signal,
-    onAbort: () => true,
-    offAbort: () => {},
-    pluginName: 'noop',
-    timeoutMs: 30_000,
-    hook: 'tool_pre_invoke',
-    phase: 'sequential',
-    getState: () => undefined,
-    setState: () => {},
-  };
-}
-
-function entry(file: string, isolation: 'none' | 'worker'): PluginEntry {
-  return {
-    name: `noop-${isolation}`,
-    kind: `wasm://${file}`,
-    hooks: ['tool_pre_invoke'],
-    mode: 'sequential',
-    priority: 100,
-    onError: 'fail',
-    capabilities: [],
-    conditions: [],
-    config: null,
-    tags: [],
-    extra: { isolation },
-  };
-}
+const context = () => benchContext('noop', 'tool_pre_invoke');
+const entry = (file: string, isolation: 'none' | 'worker') =>
+  benchEntry(`noop-${isolation}`, `wasm://${file}`, 'tool_pre_invoke', null, isolation);
 
 type Instantiate = (
   get: (n: string) => Promise<unknown>,
@@ -102,13 +71,7 @@ async function instantiateFresh(dir: string, jsFile: string, coreFiles: string[]
 export async function benchWasm({ quick = false } = {}): Promise<boolean> {
   const noop = findNoop();
   const cacheDir = path.join(repo, '.cache', 'host-wasm', 'bench-transpiled');
-  const ctx = {
-    baseDir: repo,
-    pluginDirs: [],
-    settings: { ...DEFAULT_SETTINGS },
-    logger: quiet,
-    hooks: new HookRegistry(),
-  };
+  const ctx = benchFactoryContext(repo);
   const payload = { name: 'search', args: { q: 'weather in Paris' } };
   const rounds = quick ? 6 : 20;
   const perRound = quick ? 500 : 2000;

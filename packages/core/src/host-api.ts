@@ -71,6 +71,9 @@ export { HOOK_METHODS, PLUGIN_CLASS } from './host/markers.js';
 // The `node://` kind (TS/JS plugin modules), registered by the manager; for hosts that compose it.
 export { createNodeModuleFactory, parseNodeKind, NODE_MODULE_SCHEME } from './host/node-module.js';
 
+// One registration body for `registerXHost(manager, options)` functions.
+export { attachHost, type HostRegistrar } from './host/register.js';
+
 // The process supervisor for out-of-process hosts (python workers, native `isolation: process`):
 // own process group, exit from the process, whole-tree kill, lifeline fd, /proc sweep.
 export * from './process/index.js';

@@ -9,6 +9,7 @@ import {
   type PluginFactory,
   type PluginHost,
 } from '@cpex/core';
+import { attachHost, type HostRegistrar } from '@cpex/core/host';
 import { extensionCodec } from './extensions.js';
 import { defaultPython, type PythonHostOptions, WORKER_SCRIPT } from './options.js';
 import { PYTHON_HOST_CAPABILITIES, PythonPlugin, type PythonPluginSpec } from './python-plugin.js';
@@ -240,10 +241,7 @@ export function createPythonHost(options: PythonHostOptions = {}): PythonHost {
 }
 
 /** The part of PluginManager the Python host needs (registerHost when core has it, else registerFactory). */
-export interface ManagerLike {
-  registerFactory(kind: string, factory: PluginFactory): void;
-  registerHost?(host: PluginHost): void;
-}
+export type ManagerLike = HostRegistrar;
 
 /**
  * Registers the Python host on a manager: `python://pkg.mod.Class`, bare dotted class paths and
@@ -254,8 +252,5 @@ export interface ManagerLike {
  * await manager.loadConfig('plugins/config.yaml');
  */
 export function registerPythonHost(manager: ManagerLike, options: PythonHostOptions = {}): PythonHost {
-  const host = createPythonHost(options);
-  if (typeof manager.registerHost === 'function') manager.registerHost(host);
-  else for (const kind of host.kinds) manager.registerFactory(kind, host.factory);
-  return host;
+  return attachHost(manager, createPythonHost(options));
 }

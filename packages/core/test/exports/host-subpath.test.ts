@@ -22,6 +22,7 @@ describe('@cpex/core/host', () => {
       'createInProcessHost',
       'pluginToInstance',
       'HOOK_METHODS',
+      'attachHost',
     ]) {
       expect(host, name).toHaveProperty(name);
     }
@@ -52,5 +53,24 @@ describe('@cpex/core/host', () => {
     expect(() => host.parseExtensions({ security: { labels: 'pii' } }, 'tool_pre_invoke')).toThrow(
       expect.objectContaining({ code: 'CPEX_ERR_INVALID_PAYLOAD' }),
     );
+  });
+
+  it('attachHost registers a host through registerHost, or kind by kind on a manager without it', () => {
+    const h: PluginHost = {
+      name: 'demo',
+      capabilities: host.IN_PROCESS_HOST_CAPABILITIES,
+      kinds: ['a://', 'b://'],
+      factory: {
+        create: async () => ({ host: host.IN_PROCESS_HOST_CAPABILITIES, handler: () => undefined }),
+      },
+      async dispose() {},
+    };
+    const hosts: PluginHost[] = [];
+    const withHost = { registerFactory: () => {}, registerHost: (x: PluginHost) => hosts.push(x) };
+    expect(host.attachHost(withHost, h)).toBe(h);
+    expect(hosts).toEqual([h]);
+    const kinds: string[] = [];
+    host.attachHost({ registerFactory: (k: string) => kinds.push(k) }, h);
+    expect(kinds).toEqual(['a://', 'b://']);
   });
 });
