@@ -7,9 +7,11 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  attachHost,
   ConfigError,
   CpexError,
   type FactoryContext,
+  type HostRegistrar,
   type PluginEntry,
   type PluginFactory,
   type PluginHost,
@@ -35,7 +37,7 @@ export interface WasmHostOptions {
   isolation?: Isolation;
   /** Worker threads shared by this host's `isolation: worker` plugins (default min(2, cores)). */
   workers?: number;
-  /** `max_fuel` units per millisecond when mapping fuel to time (default 1,000,000). */
+  /** `max_fuel` units per millisecond when mapping fuel to time (default 200,000: 1e9 fuel = 5 s). */
   fuelPerMs?: number;
   /** Time a fresh worker may take to instantiate a guest before its call's limit starts (default 30 000 ms). */
   startAllowanceMs?: number;
@@ -90,13 +92,14 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
       },
     );
   }
-  const fuelPerMs = options.fuelPerMs ?? 1_000_000;
+  const fuelPerMs = options.fuelPerMs ?? 200_000;
   const threads = options.workers ?? Math.max(1, Math.min(2, availableParallelism()));
   let pool: Piscina | undefined;
   let disposed = false;
   let seq = 0;
   const loads = new Map<string, Promise<LoadedComponent>>();
   const drops = new Set<Promise<unknown>>();
+  let warming: Promise<void> = Promise.resolve();
 
   const getPool = () => {
     if (disposed) throw new CpexError('CPEX_ERR_SHUT_DOWN', 'the WASM host is disposed');
@@ -118,12 +121,21 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
     async run(task, signal) {
       return (await getPool().run(task satisfies WorkerTask, { signal })) as WorkerAnswer;
     },
-    async warm(spec) {
-      const p = getPool();
-      const barrier = new SharedArrayBuffer(4);
-      await Promise.all(
-        Array.from({ length: threads }, () => p.run({ warm: spec, barrier, threads }).catch(() => {})),
-      );
+    warm(spec) {
+      // One plugin's warm-up at a time: its tasks must hold every thread together (a barrier), so
+      // each thread instantiates the guest once. Interleaved batches of two plugins would each
+      // hold half the threads, time out, and leave threads cold: a cold thread's first call then
+      // instantiates first, which reorders concurrent calls (timing-fragile results).
+      const run = async () => {
+        const p = getPool();
+        const barrier = new SharedArrayBuffer(4);
+        await Promise.all(
+          Array.from({ length: threads }, () => p.run({ warm: spec, barrier, threads }).catch(() => {})),
+        );
+      };
+      const next = warming.then(run, run);
+      warming = next.catch(() => {});
+      return next;
     },
     drop(key) {
       if (!pool || disposed) return;
@@ -215,10 +227,7 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
 }
 
 /** The part of PluginManager the WASM host needs. */
-export interface ManagerLike {
-  registerFactory(kind: string, factory: PluginFactory): void;
-  registerHost?(host: PluginHost): void;
-}
+export type ManagerLike = HostRegistrar;
 
 /**
  * Registers the WASM host on a manager: `wasm://path.wasm` entries then load components that
@@ -229,8 +238,5 @@ export interface ManagerLike {
  * await manager.loadConfig('plugins/config.yaml');
  */
 export function registerWasmHost(manager: ManagerLike, options: WasmHostOptions = {}): WasmHost {
-  const host = createWasmHost(options);
-  if (typeof manager.registerHost === 'function') manager.registerHost(host);
-  else for (const kind of host.kinds) manager.registerFactory(kind, host.factory);
-  return host;
+  return attachHost(manager, createWasmHost(options));
 }

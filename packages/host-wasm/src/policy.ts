@@ -157,7 +157,9 @@ export function parseIsolation(entry: PluginEntry, fallback: Isolation): Isolati
 
 /**
  * `max_fuel` has no V8 counterpart: it maps to time at `fuelPerMs` units per millisecond
- * (default 1,000,000 ≈ wasmtime fuel per ms of simple code on one core). The smallest of
+ * (default 200,000, so PR #65's usual `max_fuel: 1000000000` is 5 s, the `max_execution_time_ms`
+ * its configs pair it with; a tighter rate made wall-clock limits fail ordinary calls on a loaded
+ * machine). The smallest of
  * max_execution_time_ms (default 5000), the fuel time and the entry's `timeout` applies.
  */
 export function effectiveTimeMs(

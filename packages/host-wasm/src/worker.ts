@@ -39,11 +39,12 @@ export default async function run(
     // Instantiate ahead so the first call on this thread does not pay for it.
     await guestFor(task.warm).catch(() => {});
     // A barrier: each warm-up task holds its thread until all of them run, so every thread of
-    // the pool gets one (bounded to 1 s: a busy or slow thread does not hold up initialize()).
+    // the pool gets one (bounded to 10 s: threads still starting up, or one busy with a long
+    // call, do not hold up initialize() for longer).
     const count = new Int32Array(task.barrier);
     Atomics.add(count, 0, 1);
     Atomics.notify(count, 0);
-    const deadline = Date.now() + 1000;
+    const deadline = Date.now() + 10_000;
     for (
       let seen = Atomics.load(count, 0);
       seen < task.threads && Date.now() < deadline;

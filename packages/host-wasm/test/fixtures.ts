@@ -2,7 +2,9 @@
  * Test fixtures built from source, cached by the hash of their sources under
  * `<repo>/.cache/host-wasm/fixtures/<hash>/`:
  * - Rust (fixtures/rust: probe, noop) with `cargo +1.96.0 build --target wasm32-wasip2`;
- * - C (fixtures/c: probe-c) with Debian clang + wasi-libc + jco's reactor adapter.
+ * - our reproduction of Rust cpex PR #65's example plugins (fixtures/rust/pr65), in the same build;
+ * - PR #65's example plugins built unchanged from its source, when `CPEX_PR65_SRC` names a clone
+ *   of contextforge-org/cpex that has commit PR65_COMMIT (not in CI: it has no access to GitHub).
  * Also runnable as a script (scripts/setup.d/40-wasm.sh) so CI builds them before the tests.
  */
 import { execFileSync } from 'node:child_process';
@@ -45,12 +47,16 @@ function log(msg: string) {
 }
 
 /** Builds (or finds cached) Rust fixtures; returns name → .wasm path. */
-export function rustFixtures(): Record<'probe' | 'noop', string> {
+export function rustFixtures(): Record<'probe' | 'noop' | 'pr65', string> {
   const src = path.join(PKG_DIR, 'fixtures', 'rust');
   const wit = path.join(PKG_DIR, 'wit');
   const hash = hashTree([src, wit], `rust ${RUST_TOOLCHAIN}`);
   const out = path.join(CACHE_DIR, 'fixtures', `rust-${hash}`);
-  const want = { probe: path.join(out, 'probe.wasm'), noop: path.join(out, 'noop.wasm') };
+  const want = {
+    probe: path.join(out, 'probe.wasm'),
+    noop: path.join(out, 'noop.wasm'),
+    pr65: path.join(out, 'pr65.wasm'),
+  };
   if (Object.values(want).every((f) => existsSync(f))) return want;
   log(`building Rust fixtures (cargo +${RUST_TOOLCHAIN}, wasm32-wasip2) into ${out}`);
   const target = path.join(CACHE_DIR, 'cargo-target');
@@ -70,17 +76,109 @@ export function rustFixtures(): Record<'probe' | 'noop', string> {
   );
   const tmp = `${out}.tmp-${process.pid}`;
   mkdirSync(tmp, { recursive: true });
-  copyFileSync(
-    path.join(target, 'wasm32-wasip2', 'release', 'cpex_fixture_probe.wasm'),
-    path.join(tmp, 'probe.wasm'),
-  );
-  copyFileSync(
-    path.join(target, 'wasm32-wasip2', 'release', 'cpex_fixture_noop.wasm'),
-    path.join(tmp, 'noop.wasm'),
-  );
+  for (const name of ['probe', 'noop', 'pr65'])
+    copyFileSync(
+      path.join(target, 'wasm32-wasip2', 'release', `cpex_fixture_${name}.wasm`),
+      path.join(tmp, `${name}.wasm`),
+    );
   rmSync(out, { recursive: true, force: true });
   renameSync(tmp, out);
   return want;
+}
+
+/** Rust cpex PR #65 (the WASM host), as fetched from refs/pull/65/head. */
+export const PR65_COMMIT = '9dce96f8a17a5e6fee493721712f07e6ea4d41f8';
+/** PR #65's example plugins (`make build-demos` names = cargo features of cpex-wasm-plugin). */
+export const PR65_EXAMPLES = [
+  'identity-checker',
+  'header-injector',
+  'audit-logger',
+  'token-attenuator',
+  'noop',
+  'tool-invoke-checker',
+  'pii-guard',
+  'audit-logger-custom',
+  'remote-authz',
+  'compute-bench',
+  'fs-sandbox-demo',
+  'env-sandbox-demo',
+  'resource-sandbox-demo',
+  'net-sandbox-demo',
+] as const;
+export type Pr65Example = (typeof PR65_EXAMPLES)[number];
+
+/**
+ * A directory holding one `<example>.wasm` per PR #65 example, all our own reproduction
+ * (fixtures/rust/pr65 picks the behaviour by plugin name), so configs written like PR #65's
+ * (`kind: wasm://pii-guard.wasm`) load it.
+ */
+export function pr65Reproduction(): string {
+  const src = rustFixtures().pr65;
+  const dir = path.join(path.dirname(src), 'pr65-examples');
+  if (PR65_EXAMPLES.every((e) => existsSync(path.join(dir, `${e}.wasm`)))) return dir;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  mkdirSync(tmp, { recursive: true });
+  for (const e of PR65_EXAMPLES) copyFileSync(src, path.join(tmp, `${e}.wasm`));
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  return dir;
+}
+
+/**
+ * PR #65's example plugins built UNCHANGED from its source (`cargo build --features <example>`
+ * in crates/cpex-wasm-plugin, as its `make build-demos` does), plus its config files under
+ * `config/`. Source: `CPEX_PR65_SRC`, a git clone (or bare git dir) of contextforge-org/cpex
+ * containing PR65_COMMIT. Cached by commit + toolchain; a cold build takes ~5 min + ~1.5 min per
+ * example on a 2-core machine. Returns undefined when CPEX_PR65_SRC is unset.
+ */
+export function pr65Unchanged(): string | undefined {
+  const repo = process.env.CPEX_PR65_SRC;
+  if (!repo) return undefined;
+  const out = path.join(CACHE_DIR, 'pr65', `${PR65_COMMIT.slice(0, 12)}-${RUST_TOOLCHAIN}`);
+  const done = path.join(out, 'examples');
+  if (PR65_EXAMPLES.every((e) => existsSync(path.join(done, `${e}.wasm`)))) return done;
+  const src = path.join(CACHE_DIR, 'pr65', 'src');
+  if (!existsSync(path.join(src, 'crates', 'cpex-wasm-plugin'))) {
+    log(`extracting ${PR65_COMMIT} from ${repo}`);
+    mkdirSync(src, { recursive: true });
+    const tar = execFileSync('git', ['-C', repo, 'archive', PR65_COMMIT], { maxBuffer: 1 << 30 });
+    execFileSync('tar', ['-x', '-C', src], { input: tar });
+  }
+  const crate = path.join(src, 'crates', 'cpex-wasm-plugin');
+  const target = path.join(CACHE_DIR, 'pr65', 'cargo-target');
+  const tmp = `${done}.tmp-${process.pid}`;
+  mkdirSync(tmp, { recursive: true });
+  for (const e of PR65_EXAMPLES) {
+    log(`building PR #65 example ${e} unchanged (cargo +${RUST_TOOLCHAIN} --features ${e})`);
+    execFileSync(
+      'cargo',
+      [
+        `+${RUST_TOOLCHAIN}`,
+        'build',
+        '--quiet',
+        '--release',
+        '--target',
+        'wasm32-wasip2',
+        '--features',
+        e,
+        '--no-default-features',
+      ],
+      {
+        cwd: crate,
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { ...process.env, CARGO_TARGET_DIR: target },
+      },
+    );
+    copyFileSync(
+      path.join(target, 'wasm32-wasip2', 'release', 'cpex_wasm_plugin.wasm'),
+      path.join(tmp, `${e}.wasm`),
+    );
+  }
+  const configs = path.join(src, 'crates', 'cpex-wasm-host', 'config');
+  for (const f of readdirSync(configs)) copyFileSync(path.join(configs, f), path.join(tmp, f));
+  rmSync(done, { recursive: true, force: true });
+  renameSync(tmp, done);
+  return done;
 }
 
 /** A directory for one test's scratch files. */
@@ -100,4 +198,7 @@ export function writeText(file: string, text: string): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const r = rustFixtures();
   log(`rust: ${Object.values(r).join(', ')}`);
+  log(`PR #65 examples (our reproduction): ${pr65Reproduction()}`);
+  const unchanged = pr65Unchanged();
+  if (unchanged) log(`PR #65 examples (unchanged): ${unchanged}`);
 }
