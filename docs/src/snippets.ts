@@ -533,3 +533,21 @@ export async function checkOutput(block: Block, root = REPO): Promise<string | u
   }
   return undefined;
 }
+
+/** Every check of every block (what `pnpm snippets` runs); a missing tool is a problem here. */
+export async function checkAll(root = REPO): Promise<{ blocks: number; units: number; problems: Problem[] }> {
+  const blocks = allBlocks(root);
+  const units = checkUnits(blocks, root);
+  const problems: Problem[] = [...structuralProblems(blocks, root), ...(await checkTypeScript(units, root))];
+  for (const u of units) {
+    if (u.lang === 'ts' || u.lang === 'js') continue;
+    const need = TOOLS[u.lang];
+    const p = need && !findTool(need) ? `not checked: ${need} is not installed` : checkUnit(u, root);
+    if (p) problems.push({ where: u.where, message: p });
+  }
+  for (const b of blocks) {
+    const p = await checkOutput(b, root);
+    if (p) problems.push({ where: `${b.doc}:${b.line}`, message: p });
+  }
+  return { blocks: blocks.length, units: units.length, problems };
+}
