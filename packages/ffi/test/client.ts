@@ -1,6 +1,9 @@
 // A minimal protocol client over a real Unix socket for the sidecar tests: requests by id,
 // answers matched by id (answers for no waiting id are kept in `unmatched`).
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FrameReader, frame, packValue, unpackValue } from '../src/wire.js';
 
 export type Answer = Record<string, unknown> & { id: number; rc: number };
@@ -56,4 +59,23 @@ export class Client {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** The repository root (tsx and the workspace packages resolve from here). */
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** `cpex serve ARGS` as a real process, from source (no build needed), run from the repo root. */
+export function spawnServe(args: string[], stdio: StdioOptions): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      '--conditions=@cpex/source',
+      '--import',
+      'tsx',
+      path.join(repo, 'packages/cli/src/bin.ts'),
+      'serve',
+      ...args,
+    ],
+    { cwd: repo, stdio },
+  );
 }

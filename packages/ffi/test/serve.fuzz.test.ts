@@ -4,19 +4,16 @@
 // the sidecar never crashes or hangs, every request carrying an id gets an answer with a
 // catalogued code, the connection keeps serving, and closing it leaves no handle behind (`stats`).
 // The Go side has its own fuzz (FuzzFrames in packages/ffi/go).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ERROR_CATALOGUE } from '@cpex/core/host';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAME_HEADER_BYTES, frame, packValue, RC } from '../src/wire.js';
-import { type Answer, Client } from './client.js';
+import { type Answer, Client, spawnServe } from './client.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'cpex-ffi-fuzz-'));
 const sock = path.join(dir, 'fuzz.sock');
 const MAX_FRAME = 65_536;
@@ -56,20 +53,9 @@ beforeAll(async () => {
     path.join(dir, 'later.mjs'),
     `export default { name: 'later', hooks: { tool_post_invoke: async () => { await new Promise((r) => setTimeout(r, 1)); throw new Error('late'); } } };`,
   );
-  child = spawn(
-    process.execPath,
-    [
-      '--conditions=@cpex/source',
-      '--import',
-      'tsx',
-      path.join(repo, 'packages/cli/src/bin.ts'),
-      'serve',
-      '--socket',
-      sock,
-      '--max-frame-bytes',
-      String(MAX_FRAME),
-    ],
-    { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] }, // tsx resolves from the repo
+  child = spawnServe(
+    ['--socket', sock, '--max-frame-bytes', String(MAX_FRAME)],
+    ['ignore', 'ignore', 'pipe'],
   );
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();

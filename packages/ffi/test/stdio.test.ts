@@ -1,14 +1,13 @@
 // `cpex serve --stdio` as a real process: frames on stdin/stdout, plugin console output kept off
 // stdout, exit 0 when stdin closes.
-import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FrameReader, frame, packValue, unpackValue } from '../src/wire.js';
+import { spawnServe } from './client.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'cpex-ffi-stdio-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -22,20 +21,10 @@ describe('cpex serve --stdio', { timeout: 120_000 }, () => {
       path.join(dir, 'config.yaml'),
       'plugins:\n  - name: loud\n    kind: node://./loud.mjs\n    hooks: [tool_pre_invoke]\n',
     );
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=@cpex/source',
-        '--import',
-        'tsx',
-        path.join(repo, 'packages/cli/src/bin.ts'),
-        'serve',
-        '--stdio',
-        '--config',
-        path.join(dir, 'config.yaml'),
-      ],
-      { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] }, // tsx resolves from the repo,
-    );
+    const child = spawnServe(
+      ['--stdio', '--config', path.join(dir, 'config.yaml')],
+      ['pipe', 'pipe', 'pipe'],
+    ) as ChildProcessWithoutNullStreams;
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
