@@ -2,7 +2,7 @@
 import type { PluginManager } from '@cpex/core';
 
 declare const manager: PluginManager;
-declare const payload: import('@cpex/core').MessagePayload;
+declare const payload: import('@cpex/core/cmf').MessagePayload;
 declare const body: string;
 
 // #region invoke

@@ -13,7 +13,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Extensions, PluginManager, type PluginViolation, resolveSession, withLabels } from '@cpex/core';
+import { type Extensions, PluginManager, type PluginViolation, resolveSession } from '@cpex/core';
+import { withLabels } from '@cpex/core/extensions';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetReload, RedisSessionStore } from '../src/index.js';
