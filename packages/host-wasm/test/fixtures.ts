@@ -46,6 +46,15 @@ function log(msg: string) {
   process.stderr.write(`[host-wasm fixtures] ${msg}\n`);
 }
 
+/** `cargo +RUST_TOOLCHAIN build --release --target wasm32-wasip2 ...args` into `target`. */
+function cargoWasm(args: string[], target: string, cwd?: string): void {
+  execFileSync(
+    'cargo',
+    [`+${RUST_TOOLCHAIN}`, 'build', '--quiet', '--release', '--target', 'wasm32-wasip2', ...args],
+    { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CARGO_TARGET_DIR: target } },
+  );
+}
+
 /** Builds (or finds cached) Rust fixtures; returns name → .wasm path. */
 export function rustFixtures(): Record<'probe' | 'noop' | 'pr65', string> {
   const src = path.join(PKG_DIR, 'fixtures', 'rust');
@@ -60,20 +69,7 @@ export function rustFixtures(): Record<'probe' | 'noop' | 'pr65', string> {
   if (Object.values(want).every((f) => existsSync(f))) return want;
   log(`building Rust fixtures (cargo +${RUST_TOOLCHAIN}, wasm32-wasip2) into ${out}`);
   const target = path.join(CACHE_DIR, 'cargo-target');
-  execFileSync(
-    'cargo',
-    [
-      `+${RUST_TOOLCHAIN}`,
-      'build',
-      '--quiet',
-      '--release',
-      '--target',
-      'wasm32-wasip2',
-      '--manifest-path',
-      path.join(src, 'Cargo.toml'),
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CARGO_TARGET_DIR: target } },
-  );
+  cargoWasm(['--manifest-path', path.join(src, 'Cargo.toml')], target);
   const tmp = `${out}.tmp-${process.pid}`;
   mkdirSync(tmp, { recursive: true });
   for (const name of ['probe', 'noop', 'pr65'])
@@ -150,25 +146,7 @@ export function pr65Unchanged(): string | undefined {
   mkdirSync(tmp, { recursive: true });
   for (const e of PR65_EXAMPLES) {
     log(`building PR #65 example ${e} unchanged (cargo +${RUST_TOOLCHAIN} --features ${e})`);
-    execFileSync(
-      'cargo',
-      [
-        `+${RUST_TOOLCHAIN}`,
-        'build',
-        '--quiet',
-        '--release',
-        '--target',
-        'wasm32-wasip2',
-        '--features',
-        e,
-        '--no-default-features',
-      ],
-      {
-        cwd: crate,
-        stdio: ['ignore', 'inherit', 'inherit'],
-        env: { ...process.env, CARGO_TARGET_DIR: target },
-      },
-    );
+    cargoWasm(['--features', e, '--no-default-features'], target, crate);
     copyFileSync(
       path.join(target, 'wasm32-wasip2', 'release', 'cpex_wasm_plugin.wasm'),
       path.join(tmp, `${e}.wasm`),
