@@ -52,7 +52,7 @@ export { ingressExtensions } from './extensions/ingress.js';
 // The same one-line `path: message` summary core's own coded errors use, for a wire validated with zod.
 export { summarizeZodError } from './errors/issue-path.js';
 export { MonotonicSet } from './extensions/monotonic-set.js';
-export { copyPlain } from './context/copy.js';
+export { copyPlain, setOwn } from './context/copy.js';
 export { unwrapViews, isReadonlyView } from './executor/readonly.js';
 export { PAYLOAD_TYPE_GENERIC, PAYLOAD_TYPE_CMF_MESSAGE, PAYLOAD_TYPE_IDENTITY } from './hooks/builtin.js';
 // Results and errors in their snake_case wire shape (Rust cpex field names), for every wire that sends them.

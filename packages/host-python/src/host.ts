@@ -157,6 +157,7 @@ export function createPythonHost(options: PythonHostOptions = {}): PythonHost {
         env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', ...(options.env ?? {}) },
         workers: positiveInt(entry.extra.workers, options.workers ?? 1, entry, 'workers'),
         maxPayloadBytes,
+        maxPayloadDepth: ctx.settings.maxPayloadDepth,
         // Our own deadline sits just behind the executor's, which is authoritative (it aborts the signal).
         timeoutMs: Math.max(1, timeoutS * 1000) + 100,
         startTimeoutMs: options.startTimeoutMs ?? 30_000,

@@ -15,6 +15,7 @@ import {
   type PluginInstance,
   type PluginResult,
 } from '@cpex/core';
+import { checkPayloadBounds, DEFAULT_MAX_PAYLOAD_DEPTH } from '@cpex/core/host';
 import { type CallErrors, type WorkerHello, WorkerProcess } from './worker-process.js';
 import { zygoteFor } from './zygote.js';
 import {
@@ -44,6 +45,8 @@ export interface PythonPluginSpec {
   env: NodeJS.ProcessEnv;
   workers: number;
   maxPayloadBytes: number;
+  /** `plugin_settings.max_payload_depth`: deeper payloads/extensions are refused at the wire. */
+  maxPayloadDepth?: number;
   timeoutMs: number;
   startTimeoutMs: number;
   cancelGraceMs: number;
@@ -469,6 +472,12 @@ export class PythonPlugin implements PluginInstance {
           ? s.extensionsOut(extensions)
           : extensions
         : undefined;
+    // The wire's depth bound (max_payload_depth): a coded CPEX_ERR_PAYLOAD_TOO_DEEP here, never a
+    // RangeError from JSON.stringify nor a RecursionError in the worker. One iterative walk.
+    const bounds = { maxDepth: s.maxPayloadDepth ?? DEFAULT_MAX_PAYLOAD_DEPTH };
+    checkPayloadBounds(payload, bounds, `Python plugin "${this.name}" on ${hook}: payload`);
+    if (ext !== undefined)
+      checkPayloadBounds(ext, bounds, `Python plugin "${this.name}" on ${hook}: extensions`);
     let line: string;
     try {
       // The frame as one string; the part that is the same for every call of a hook is cached.

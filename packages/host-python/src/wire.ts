@@ -10,6 +10,7 @@ import {
   type PluginEntry,
   type PluginResult,
 } from '@cpex/core';
+import { setOwn } from '@cpex/core/host';
 
 type Json = Record<string, unknown>;
 
@@ -65,7 +66,7 @@ function replaceContents(target: Record<string, unknown>, source: unknown, what:
   if (!isObject(source)) throw invalid(`${what} is not an object`, where);
   if (target === source) return;
   for (const k of Object.keys(target)) if (!(k in source)) delete target[k];
-  Object.assign(target, source);
+  for (const k of Object.keys(source)) setOwn(target, k, source[k]); // a "__proto__" key stays data
 }
 
 export interface Where {

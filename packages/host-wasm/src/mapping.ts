@@ -16,6 +16,7 @@ import {
   type GlobalContext,
   type PluginContext,
   type PluginResult,
+  setOwn,
 } from '@cpex/core/host';
 import {
   CHANNELS,
@@ -349,7 +350,7 @@ function entriesToMap(list: unknown, where: string): Rec {
     if (!isRec(e) || typeof e.key !== 'string' || typeof e.value !== 'string')
       throw new MappingError(`${where}[${i}]: expected {key, value}`);
     try {
-      out[e.key] = JSON.parse(e.value);
+      setOwn(out, e.key, JSON.parse(e.value)); // a guest's "__proto__" key stays data
     } catch {
       throw new MappingError(`${where}[${i}] (${e.key}): value is not valid JSON`);
     }
@@ -371,11 +372,11 @@ export function contextFromWit(w: unknown): { local: Rec; global: Rec } {
 export function applyContext(ctx: PluginContext, c: { local: Rec; global: Rec }): void {
   const state = ctx.state as Rec;
   for (const k of Object.keys(state)) if (!(k in c.local)) delete state[k];
-  Object.assign(state, c.local);
+  for (const k of Object.keys(c.local)) setOwn(state, k, c.local[k]);
   const gs = ctx.globalContext?.state as Rec | undefined;
   if (gs) {
     for (const k of Object.keys(gs)) if (!(k in c.global)) delete gs[k];
-    for (const [k, v] of Object.entries(c.global)) if (!deepEqual(gs[k], v)) gs[k] = v;
+    for (const [k, v] of Object.entries(c.global)) if (!deepEqual(gs[k], v)) setOwn(gs, k, v);
   }
 }
 

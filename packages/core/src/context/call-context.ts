@@ -12,7 +12,7 @@
  */
 import type { GlobalContext, Phase, PluginContext, PluginContextData } from '../types.js';
 import type { ContextTable, TableKey } from './context-table.js';
-import { copyPlain } from './copy.js';
+import { copyPlain, setOwn } from './copy.js';
 
 let commitOf: (c: CallContext) => void;
 let mergeOf: (c: CallContext) => void;
@@ -76,8 +76,10 @@ export class CallContext implements PluginContext {
       const state = copyEntries(g.state);
       const metadata = copyEntries(g.metadata);
       const caller = c.#caller;
-      for (let i = 0; i < state.length; i += 2) caller.state[state[i] as string] = state[i + 1];
-      for (let i = 0; i < metadata.length; i += 2) caller.metadata[metadata[i] as string] = metadata[i + 1];
+      // setOwn: a key "__proto__" (JSON.parse, defineProperty) stays data, never re-parents the caller's objects
+      for (let i = 0; i < state.length; i += 2) setOwn(caller.state, state[i] as string, state[i + 1]);
+      for (let i = 0; i < metadata.length; i += 2)
+        setOwn(caller.metadata, metadata[i] as string, metadata[i + 1]);
     };
     abortOf = (c, reason) => {
       if (c.#aborted) return;
@@ -168,7 +170,7 @@ export class CallContext implements PluginContext {
   }
 
   setState(key: string, value: unknown): void {
-    this.state[key] = value;
+    setOwn(this.state, key, value);
   }
 }
 

@@ -15,6 +15,7 @@
  * the manager's single watchdog timer instead of a timer per call.
  */
 import { CallContext, mergeGlobalContext } from '../context/call-context.js';
+import { setOwn } from '../context/copy.js';
 import { ContextTable } from '../context/context-table.js';
 import { CpexError, describeCause, PluginViolationError } from '../errors/cpex-error.js';
 import { type CompiledCapabilities, extensionsView } from '../extensions/gate.js';
@@ -354,7 +355,7 @@ export class Invocation {
   mergeMetadata(r: PluginResult): void {
     const m = r.metadata;
     if (!m) return;
-    for (const k of Object.keys(m)) if (k !== DECISION_KEY) this.#metadata[k] = m[k];
+    for (const k of Object.keys(m)) if (k !== DECISION_KEY) setOwn(this.#metadata, k, m[k]);
   }
 
   /**

@@ -138,4 +138,39 @@ describe('walkers: a 100,000-deep value, no recursion (issue 11 items 5, 13)', (
     expect(custom?.note).toBe('edited');
     expect(walkDown(custom?.tree).depth).toBe(DEPTH);
   });
+
+  it('"__proto__" keys a plugin writes or returns stay own data: metadata, global-context state/metadata and its own state never re-parent the caller\'s objects', async () => {
+    const m = newManager();
+    const proto = (): Record<string, unknown> => JSON.parse('{"__proto__": {"isAdmin": true}, "x": 1}');
+    m.registerHook(
+      'tool_pre_invoke',
+      (_p, ctx) => {
+        for (const [k, v] of Object.entries(Object.getOwnPropertyDescriptors(proto())))
+          Object.defineProperty(ctx.globalContext.state, k, v);
+        Object.defineProperty(ctx.globalContext.metadata, '__proto__', {
+          value: { isAdmin: true },
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
+        ctx.setState?.('__proto__', { isAdmin: true });
+        return { metadata: proto() };
+      },
+      { name: 'sneaky' },
+    );
+    await m.initialize();
+    const g = {
+      requestId: 'r',
+      state: {} as Record<string, unknown>,
+      metadata: {} as Record<string, unknown>,
+    };
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
+    expect(r.errors).toEqual([]);
+    for (const o of [g.state, g.metadata, r.metadata as Record<string, unknown>]) {
+      expect(Object.getPrototypeOf(o)).toBe(Object.prototype);
+      expect(o.isAdmin).toBeUndefined();
+      expect(Object.getOwnPropertyDescriptor(o, '__proto__')?.value).toEqual({ isAdmin: true });
+    }
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+  });
 });

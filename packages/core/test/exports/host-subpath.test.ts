@@ -17,6 +17,7 @@ describe('@cpex/core/host', () => {
       'ExtensionsSchema',
       'MonotonicSet',
       'copyPlain',
+      'setOwn',
       'unwrapViews',
       'IN_PROCESS_HOST_CAPABILITIES',
       'createInProcessHost',
