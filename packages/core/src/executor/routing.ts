@@ -14,7 +14,10 @@
  * Unlike Rust, the selected plugins still run in phase order and by priority: routing decides
  * *which* plugins run, never the order (ARCHITECTURE s3: ordering is computed once, at registration).
  * Requests without `meta.entity_type` run every plugin of the hook. Resolved lineups are cached per
- * (hook, entity type, entity name, scope, tags) in an LRU bounded by `route_cache_max_entries`.
+ * (hook, entity type, entity name, scope, tags), bounded by `route_cache_max_entries`. A hit is two
+ * Map lookups (hook, then entity name) and a short scan of that name's entries comparing type,
+ * scope and tags — no key string is built per invoke. Eviction is second-chance (CLOCK, an LRU
+ * approximation): an entry hit since the last sweep is kept once more.
  */
 import type { EntityType, PluginRef, RouteDef, RoutingConfig } from '../config/load.js';
 import { buildLineups, type Lineup, type Registration } from './registration.js';
@@ -34,8 +37,40 @@ const EMPTY: Lineup = Object.freeze({
   steps: [],
 }) as Lineup;
 
+/** One cached resolution. `tags` are the request's tags, sorted. */
+interface CacheEntry {
+  readonly hook: string;
+  readonly name: string;
+  readonly type: string;
+  readonly scope: string;
+  readonly tags: readonly string[];
+  readonly lineup: Lineup;
+  /** Hit since the eviction sweep last passed it. */
+  used: boolean;
+}
+
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
+function sortedTags(tags: readonly string[] | undefined): readonly string[] {
+  return tags === undefined || tags.length === 0 ? NO_TAGS : [...tags].sort();
+}
+
+/** Whether a request's tags (any order) are an entry's sorted tags. */
+function sameTags(sorted: readonly string[], tags: readonly string[] | undefined): boolean {
+  const n = tags === undefined ? 0 : tags.length;
+  if (n !== sorted.length) return false;
+  if (n === 0) return true;
+  if (n === 1) return tags![0] === sorted[0];
+  const mine = [...tags!].sort();
+  for (let i = 0; i < n; i++) if (mine[i] !== sorted[i]) return false;
+  return true;
+}
+
 export class RouteTable {
-  private readonly cache = new Map<string, Lineup>();
+  /** hook → entity name → the entries of that name (usually one). */
+  private readonly cache = new Map<string, Map<string, CacheEntry[]>>();
+  /** Every entry, oldest first (the eviction sweep's order). */
+  private readonly order = new Set<CacheEntry>();
 
   constructor(
     private readonly routing: RoutingConfig,
@@ -104,12 +139,17 @@ export class RouteTable {
   /** The lineup of `hook` for a request (the full lineup when the request names no entity). */
   select(full: Lineup, hook: string, meta: RequestMeta | null | undefined): Lineup {
     if (!meta || typeof meta.entity_type !== 'string') return full;
-    const key = `${hook}\u0000${meta.entity_type}\u0000${meta.entity_name ?? ''}\u0000${meta.scope ?? ''}\u0000${[...(meta.tags ?? [])].sort().join('\u0001')}`;
-    const hit = this.cache.get(key);
-    if (hit !== undefined) {
-      this.cache.delete(key);
-      this.cache.set(key, hit);
-      return hit;
+    const type = meta.entity_type;
+    const name = meta.entity_name ?? '';
+    const scope = meta.scope ?? '';
+    const bucket = this.cache.get(hook)?.get(name);
+    if (bucket !== undefined) {
+      for (const e of bucket) {
+        if (e.type === type && e.scope === scope && sameTags(e.tags, meta.tags)) {
+          e.used = true;
+          return e.lineup;
+        }
+      }
     }
     const regs: Registration[] = [];
     for (const ref of this.resolveRefs(meta)) {
@@ -118,19 +158,44 @@ export class RouteTable {
     }
     regs.sort((a, b) => a.order - b.order);
     const lineup = buildLineups(regs).get(hook) ?? EMPTY;
-    if (this.cache.size >= this.maxEntries) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(key, lineup);
+    if (this.order.size >= this.maxEntries) this.evictOne();
+    const entry: CacheEntry = { hook, name, type, scope, tags: sortedTags(meta.tags), lineup, used: false };
+    let byName = this.cache.get(hook);
+    if (byName === undefined) this.cache.set(hook, (byName = new Map()));
+    const list = byName.get(name);
+    if (list === undefined) byName.set(name, [entry]);
+    else list.push(entry);
+    this.order.add(entry);
     return lineup;
+  }
+
+  /** Second chance: entries hit since the last pass go to the back (once); the first other one goes. */
+  private evictOne(): void {
+    for (const e of this.order) {
+      this.order.delete(e);
+      if (e.used) {
+        e.used = false;
+        this.order.add(e);
+        continue;
+      }
+      const byName = this.cache.get(e.hook);
+      const list = byName?.get(e.name);
+      if (list !== undefined) {
+        const i = list.indexOf(e);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) byName!.delete(e.name);
+        if (byName!.size === 0) this.cache.delete(e.hook);
+      }
+      return;
+    }
   }
 
   clear(): void {
     this.cache.clear();
+    this.order.clear();
   }
 
   get cacheSize(): number {
-    return this.cache.size;
+    return this.order.size;
   }
 }

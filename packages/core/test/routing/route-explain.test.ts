@@ -39,6 +39,33 @@ const cfg = validateConfig({
   ],
 } as never);
 
+describe('RouteTable cache', () => {
+  it('stays within its bound, keys tags in any order alike, and keeps an entry hit since the last sweep', () => {
+    const table = new RouteTable(cfg.routing, 3, () => undefined);
+    const full = table.select(
+      { hook: 'h', ordered: [], phases: {}, hasFireAndForget: false, steps: [] } as never,
+      'h',
+      undefined,
+    );
+    expect(full).toBeDefined();
+    const a = table.select(full, 'h', { entity_type: 'tool', entity_name: 'a', tags: ['x', 'y'] });
+    expect(table.select(full, 'h', { entity_type: 'tool', entity_name: 'a', tags: ['y', 'x'] })).toBe(a);
+    expect(table.cacheSize).toBe(1);
+    table.select(full, 'h', { entity_type: 'tool', entity_name: 'a', scope: 'internal', tags: ['x', 'y'] });
+    table.select(full, 'h', { entity_type: 'tool', entity_name: 'b' });
+    expect(table.cacheSize).toBe(3);
+    // `a` was hit: the sweep passes it over once and evicts the oldest entry not hit (a, internal).
+    table.select(full, 'h', { entity_type: 'tool', entity_name: 'c' });
+    expect(table.cacheSize).toBe(3);
+    expect(table.select(full, 'h', { entity_type: 'tool', entity_name: 'a', tags: ['x', 'y'] })).toBe(a);
+    expect(table.cacheSize).toBe(3);
+    for (let i = 0; i < 50; i++) table.select(full, 'h', { entity_type: 'tool', entity_name: `n${i}` });
+    expect(table.cacheSize).toBe(3);
+    table.clear();
+    expect(table.cacheSize).toBe(0);
+  });
+});
+
 describe('explainRoute', () => {
   const table = new RouteTable(cfg.routing, 100, () => undefined);
   const names = ['send_email', 'send_sms', 'search', 'fetch', 'other', 'gpt-4', ''];

@@ -163,6 +163,34 @@ describe('routes decide which plugins run (routing_enabled)', () => {
     await m.shutdown();
   });
 
+  it('the bounded cache (4 entries) answers every request as a large one does: names, scopes, tags in any order', async () => {
+    const small = await routed();
+    const large = await routed({
+      plugin_settings: { routing_enabled: true, route_cache_max_entries: 10_000 },
+    });
+    const names = ['send_email', 'send_sms', 'search', 'fetch', 'other'];
+    const scopes = [undefined, 'tenant-a', ''];
+    const tagSets = [undefined, [], ['security'], ['security', 'llm'], ['llm', 'security'], ['llm']];
+    // A fixed pseudo-random sequence with repeats (hits), far more distinct keys than the bound.
+    let x = 7;
+    for (let i = 0; i < 300; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      const meta = {
+        entity_type: 'tool',
+        entity_name: names[x % names.length],
+        ...(scopes[(x >> 3) % scopes.length] !== undefined
+          ? { scope: scopes[(x >> 3) % scopes.length] }
+          : {}),
+        ...(tagSets[(x >> 6) % tagSets.length] !== undefined
+          ? { tags: tagSets[(x >> 6) % tagSets.length] }
+          : {}),
+      };
+      expect(await ran(small, 'tool_pre_invoke', meta)).toEqual(await ran(large, 'tool_pre_invoke', meta));
+    }
+    await small.shutdown();
+    await large.shutdown();
+  });
+
   it('legacy conditions are not applied when routing is on', async () => {
     const m = new PluginManager();
     m.registerFactory('rec', recorder);
