@@ -182,6 +182,7 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
           isolation,
           timeMs,
           maxPayloadBytes: ctx.settings.maxPayloadBytes,
+          maxPayloadDepth: ctx.settings.maxPayloadDepth,
           load,
           workers: () => runner,
           logger: options.logger ?? ctx.logger,

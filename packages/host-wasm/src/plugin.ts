@@ -4,6 +4,8 @@
  */
 import {
   CpexError,
+  checkPayloadBounds,
+  DEFAULT_MAX_PAYLOAD_DEPTH,
   type FactoryContext,
   type Handler,
   type HostCapabilities,
@@ -65,6 +67,8 @@ export interface WasmPluginSpec {
   /** Per-call limit in worker mode (min of max_execution_time_ms, fuel time, entry timeout). */
   timeMs: number;
   maxPayloadBytes: number;
+  /** `plugin_settings.max_payload_depth`: the wire's nesting bound, both ways. */
+  maxPayloadDepth?: number;
   load: () => Promise<LoadedComponent>;
   workers: () => WorkerRunner;
   logger: Logger;
@@ -219,6 +223,12 @@ export class WasmPlugin implements PluginInstance {
     let args: [string, unknown, unknown, unknown];
     let sent: ReturnType<typeof payloadToWit>['sent'];
     let extWit: Rec;
+    // The wire's depth bound (max_payload_depth), before anything is serialized: a coded
+    // CPEX_ERR_PAYLOAD_TOO_DEEP, never a RangeError from the JSON encoding of a deep payload.
+    const bounds = { maxDepth: this.s.maxPayloadDepth ?? DEFAULT_MAX_PAYLOAD_DEPTH };
+    const where = `WASM plugin "${this.s.entry.name}" on ${hook}`;
+    checkPayloadBounds(payload, bounds, `${where}: payload`);
+    if (extensions != null) checkPayloadBounds(extensions, bounds, `${where}: extensions`);
     try {
       const p = payloadToWit(route, payload, context.globalContext);
       sent = p.sent;
@@ -263,13 +273,20 @@ export class WasmPlugin implements PluginInstance {
         hook,
         `output of ~${outSize} bytes exceeds max_payload_bytes ${limit}`,
       );
+    let result: PluginResult;
     try {
-      return resultFromWit(raw, sent, extWit, context);
+      result = resultFromWit(raw, sent, extWit, context);
     } catch (e) {
       if (e instanceof MappingError)
         this.fail('CPEX_ERR_WASM_OUTPUT', hook, `undecodable hook-result: ${e.message}`);
       throw e;
     }
+    // What the guest sends back crosses the same boundary: the same depth bound.
+    if (result.modifiedPayload !== undefined)
+      checkPayloadBounds(result.modifiedPayload, bounds, `${where}: modified payload`);
+    if (result.modifiedExtensions !== undefined)
+      checkPayloadBounds(result.modifiedExtensions, bounds, `${where}: modified extensions`);
+    return result;
   }
 
   private trap(hook: string, e: unknown): never {
