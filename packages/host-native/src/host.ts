@@ -1,10 +1,12 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
+  attachHost,
   ConfigError,
   CpexError,
   type Extensions,
   type FactoryContext,
+  type HostRegistrar,
   type Handler,
   type HostCapabilities,
   type PluginContext,
@@ -355,11 +357,8 @@ export function configureKoffi(asyncStackBytes = 1024 * 1024): void {
   }
 }
 
-/** The part of PluginManager the native host needs (registerHost when core has it, else registerFactory). */
-export interface ManagerLike {
-  registerFactory(kind: string, factory: PluginFactory): void;
-  registerHost?(host: PluginHost): void;
-}
+/** The part of PluginManager the native host needs (core's `HostRegistrar`; name kept). */
+export type ManagerLike = HostRegistrar;
 
 /**
  * Registers the native host on a manager: `kind: native://path/to/libplugin.so` then loads native
@@ -370,8 +369,5 @@ export interface ManagerLike {
  * await manager.loadConfig('plugins/config.yaml');
  */
 export function registerNativeHost(manager: ManagerLike, options: NativeHostOptions = {}): NativeHost {
-  const host = createNativeHost(options);
-  if (typeof manager.registerHost === 'function') manager.registerHost(host);
-  else for (const kind of host.kinds) manager.registerFactory(kind, host.factory);
-  return host;
+  return attachHost(manager, createNativeHost(options));
 }

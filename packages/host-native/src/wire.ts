@@ -4,15 +4,16 @@
  * Shape checks here are only what decoding needs; the manager validates the decoded result
  * (payload schema, extension tiers, violation) with the one rule every host shares.
  */
-import { checkPayloadBounds } from '@cpex/core/host';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import {
   CpexError,
+  checkPayloadBounds,
   type Extensions,
   extensionsToJSON,
   type PluginContext,
   type PluginResult,
   type PluginViolation,
+  setOwn,
   unwrapViews,
 } from '@cpex/core/host';
 
@@ -104,8 +105,9 @@ function replaceContents(target: Json, source: unknown, what: string, where: Whe
   if (source === undefined || source === null) return;
   if (!isObject(source)) throw invalid(`context.${what} is not a map`, where);
   if (target === source) return;
-  for (const k of Object.keys(target)) if (!(k in source)) delete target[k];
-  Object.assign(target, source);
+  for (const k of Object.keys(target)) if (!Object.hasOwn(source, k)) delete target[k];
+  // Own data keys only: a key named "__proto__" stays data (Object.assign would re-parent).
+  for (const k of Object.keys(source)) setOwn(target, k, source[k]);
 }
 
 /** Writes the result's `context` (local and global state/metadata) back into the handler's context. */

@@ -1,0 +1,73 @@
+/**
+ * Issue 11 at the native MessagePack wire (the `__proto__` class and items 5/13): what a library
+ * returns is decoded without changing any prototype, and a result deeper than
+ * `max_payload_depth` is a coded error, never a stack overflow. Decoding only: no library needed.
+ */
+import type { PluginContext } from '@cpex/core';
+import { encode } from '@msgpack/msgpack';
+import { describe, expect, it } from 'vitest';
+import { decodeResult, makeDecoder, resultFromWire } from '../src/wire.js';
+
+const where = { plugin: 'lib', hook: 'tool_pre_invoke' };
+const context = (): PluginContext =>
+  ({
+    state: {},
+    metadata: {},
+    globalContext: { requestId: 'r', state: { role: 'user' }, metadata: {} },
+  }) as unknown as PluginContext;
+
+/** A MessagePack map whose first key is the string `__proto__` (encoders drop it from objects). */
+function protoMap(value: unknown, rest: Record<string, unknown> = {}): Uint8Array {
+  const key = Buffer.concat([Buffer.from([0xa9]), Buffer.from('__proto__')]);
+  const tail = Buffer.from(encode(rest)).subarray(1); // the entries of `rest`, without its header
+  const n = 1 + Object.keys(rest).length;
+  return Buffer.concat([Buffer.from([0x80 | n]), key, Buffer.from(encode(value)), tail]);
+}
+
+describe('native wire: "__proto__" keys never re-parent anything', () => {
+  it('a result map with a "__proto__" key is CPEX_ERR_INVALID_RESULT', () => {
+    const bytes = protoMap({ continue_processing: false }, { continue_processing: true });
+    expect(() => decodeResult(bytes, makeDecoder(1 << 20), 128, context(), where)).toThrow(
+      expect.objectContaining({ code: 'CPEX_ERR_INVALID_RESULT' }),
+    );
+  });
+
+  it('a decoded context with an own "__proto__" key is applied as data', () => {
+    const ctx = context();
+    const wire = JSON.parse('{"context":{"global_state":{"__proto__":{"isAdmin":true},"role":"user"}}}');
+    resultFromWire(wire, 128, ctx, where);
+    const state = ctx.globalContext.state as Record<string, unknown>;
+    expect(Object.getPrototypeOf(state)).toBe(Object.prototype);
+    expect(state.isAdmin).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(state, '__proto__')?.value).toEqual({ isAdmin: true });
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+  });
+});
+
+describe('native wire: depth', () => {
+  it('a 100,000-deep modified payload is CPEX_ERR_PAYLOAD_TOO_DEEP, not a stack overflow', () => {
+    // Hand-assembled: fixarray(1) headers around a 1, as a library could send.
+    const bytes = Buffer.concat([
+      Buffer.from([0x82]),
+      Buffer.from(encode('continue_processing')),
+      Buffer.from([0xc3]),
+      Buffer.from(encode('modified_payload')),
+      Buffer.alloc(100_000, 0x91),
+      Buffer.from([0x01]),
+    ]);
+    let thrown: unknown;
+    try {
+      decodeResult(bytes, makeDecoder(1 << 20), 128, context(), where);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toMatchObject({ code: 'CPEX_ERR_PAYLOAD_TOO_DEEP' });
+    expect(thrown).not.toBeInstanceOf(RangeError);
+  });
+
+  it('within the bound, the result decodes', () => {
+    const bytes = encode({ continue_processing: true, modified_payload: { a: [[[1]]] } });
+    const r = decodeResult(bytes, makeDecoder(1 << 20), 128, context(), where);
+    expect(r).toEqual({ continueProcessing: true, modifiedPayload: { a: [[[1]]] } });
+  });
+});
