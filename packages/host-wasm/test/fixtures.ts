@@ -3,6 +3,9 @@
  * `<repo>/.cache/host-wasm/fixtures/<hash>/`:
  * - Rust (fixtures/rust: probe, noop) with `cargo +1.96.0 build --target wasm32-wasip2`;
  * - our reproduction of Rust cpex PR #65's example plugins (fixtures/rust/pr65), in the same build;
+ * - the C plugin (fixtures/c/plugin.c), built with Debian clang + wasi-libc by the build script of
+ *   fixtures/rust/cbuild in the same cargo run (it reuses the workspace's host build of
+ *   wit-parser / wit-component);
  * - PR #65's example plugins built unchanged from its source, when `CPEX_PR65_SRC` names a clone
  *   of contextforge-org/cpex that has commit PR65_COMMIT (not in CI: it has no access to GitHub).
  * Also runnable as a script (scripts/setup.d/40-wasm.sh) so CI builds them before the tests.
@@ -47,31 +50,53 @@ function log(msg: string) {
 }
 
 /** `cargo +RUST_TOOLCHAIN build --release --target wasm32-wasip2 ...args` into `target`. */
-function cargoWasm(args: string[], target: string, cwd?: string): void {
+function cargoWasm(args: string[], target: string, cwd?: string, env: Record<string, string> = {}): void {
   execFileSync(
     'cargo',
     [`+${RUST_TOOLCHAIN}`, 'build', '--quiet', '--release', '--target', 'wasm32-wasip2', ...args],
-    { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CARGO_TARGET_DIR: target } },
+    {
+      cwd,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ...env, CARGO_TARGET_DIR: target },
+    },
   );
 }
 
-/** Builds (or finds cached) Rust fixtures; returns name → .wasm path. */
-export function rustFixtures(): Record<'probe' | 'noop' | 'pr65', string> {
+/** The C compiler of the C fixture (`CPEX_WASM_CLANG`, default `clang`) and its version line. */
+function clangVersion(): string {
+  const clang = process.env.CPEX_WASM_CLANG ?? 'clang';
+  try {
+    return execFileSync(clang, ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? clang;
+  } catch {
+    throw new Error(
+      `the C wasm fixture needs ${clang} with wasi-libc (scripts/setup.d/40-wasm.sh installs them: apt-get install clang lld wasi-libc libclang-rt-dev-wasm32)`,
+    );
+  }
+}
+
+export type FixtureName = 'probe' | 'noop' | 'pr65' | 'c';
+
+/** Builds (or finds cached) the Rust and C fixtures; returns name → .wasm path. */
+export function rustFixtures(): Record<FixtureName, string> {
   const src = path.join(PKG_DIR, 'fixtures', 'rust');
+  const csrc = path.join(PKG_DIR, 'fixtures', 'c');
   const wit = path.join(PKG_DIR, 'wit');
-  const hash = hashTree([src, wit], `rust ${RUST_TOOLCHAIN}`);
+  const hash = hashTree([src, csrc, wit], `rust ${RUST_TOOLCHAIN} ${clangVersion()}`);
   const out = path.join(CACHE_DIR, 'fixtures', `rust-${hash}`);
   const want = {
     probe: path.join(out, 'probe.wasm'),
     noop: path.join(out, 'noop.wasm'),
     pr65: path.join(out, 'pr65.wasm'),
+    c: path.join(out, 'c-plugin.wasm'),
   };
   if (Object.values(want).every((f) => existsSync(f))) return want;
-  log(`building Rust fixtures (cargo +${RUST_TOOLCHAIN}, wasm32-wasip2) into ${out}`);
+  log(`building Rust and C fixtures (cargo +${RUST_TOOLCHAIN}, wasm32-wasip2; clang) into ${out}`);
   const target = path.join(CACHE_DIR, 'cargo-target');
-  cargoWasm(['--manifest-path', path.join(src, 'Cargo.toml')], target);
   const tmp = `${out}.tmp-${process.pid}`;
   mkdirSync(tmp, { recursive: true });
+  cargoWasm(['--manifest-path', path.join(src, 'Cargo.toml')], target, undefined, {
+    CPEX_C_FIXTURE_OUT: tmp,
+  });
   for (const name of ['probe', 'noop', 'pr65'])
     copyFileSync(
       path.join(target, 'wasm32-wasip2', 'release', `cpex_fixture_${name}.wasm`),
