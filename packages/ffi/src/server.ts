@@ -34,6 +34,7 @@ import {
   FRAME_HEADER_BYTES,
   FrameReader,
   jsonSizeBound,
+  lastBodyDepth,
   PROTOCOL_VERSION,
   peekId,
   RC,
@@ -130,10 +131,12 @@ class Call {
 
 type Request = Record<string, unknown> & { id: number; op: string };
 type Answer = Record<string, unknown>;
-/** The frame a request came in: its encoding and body size (what payload bounds are judged by). */
+/** The frame a request came in: its encoding, body size and depth (what payload bounds are judged by). */
 interface Arrival {
   encoding: Encoding;
   bytes: number;
+  /** Nesting depth of the whole body when the decoder measured it, else -1 (see lastBodyDepth). */
+  depth: number;
 }
 type Op = (conn: Connection, req: Request, arrival: Arrival) => Answer | Promise<Answer>;
 
@@ -221,24 +224,40 @@ function handleField(req: Request, key: string, optional = false): number | unde
   return v;
 }
 
+/** Where an invoke's ingress error happened (built only when it is needed). */
+const invokeWhere = (hook: string) => `cpex serve invoke ${hook.slice(0, 120)}`;
+
+/**
+ * Whether every value inside the request body is provably within max_payload_depth: the body's
+ * measured depth counts the request map itself, so a field's depth is at most one less.
+ */
+function withinDepth(arrival: Arrival, settings: ResolvedSettings): boolean {
+  return arrival.depth >= 0 && arrival.depth - 1 <= settings.maxPayloadDepth;
+}
+
 /**
  * A payload or extensions field at ingress: `bin` holds one MessagePack document (the Rust
  * cpex-ffi shape), anything else is the value inline. Judged by core's checkPayloadBounds with the
- * manager's max_payload_depth, and for the payload max_payload_bytes (measured only when the
- * encoded size does not already prove it is within: see jsonSizeBound).
+ * manager's max_payload_depth, and for the payload max_payload_bytes. Work that provably passes is
+ * left out, the rule unchanged: the size is measured only when the encoded size does not already
+ * prove it is within (jsonSizeBound), and the depth walk only when the decoder's measure of the
+ * whole body does not already prove it (withinDepth).
  */
 function ingressValue(
   v: unknown,
   what: 'payload' | 'extensions',
   settings: ResolvedSettings,
   arrival: Arrival,
-  where: string,
+  hook: string,
   sized: boolean,
 ): unknown {
   let value = v;
   let encoded = arrival.bytes;
   let encoding = arrival.encoding;
+  let shallow = withinDepth(arrival, settings);
   if (v instanceof Uint8Array) {
+    shallow = false;
+    const where = invokeWhere(hook);
     try {
       value = unpackValue(v);
     } catch (e) {
@@ -255,12 +274,13 @@ function ingressValue(
   }
   if (value === null || typeof value !== 'object') return value;
   const measure = sized && jsonSizeBound(encoded, encoding) > settings.maxPayloadBytes;
+  if (shallow && !measure) return value;
   checkPayloadBounds(
     value,
     measure
       ? { maxDepth: settings.maxPayloadDepth, maxBytes: settings.maxPayloadBytes }
       : { maxDepth: settings.maxPayloadDepth },
-    `${where}: ${what}`,
+    `${invokeWhere(hook)}: ${what}`,
   );
   return value;
 }
@@ -609,10 +629,11 @@ export class SidecarServer {
   /** Decode one frame and answer it (asynchronously; requests never wait for each other). */
   dispatch(conn: Connection, body: Uint8Array): void {
     const encoding = encodingOf(body);
-    const arrival: Arrival = { encoding, bytes: body.length };
+    const arrival: Arrival = { encoding, bytes: body.length, depth: -1 };
     let req: Request;
     try {
       const msg = decodeBody(body, encoding);
+      arrival.depth = lastBodyDepth();
       if (!isPlainObject(msg)) throw bad('a request must be a map');
       const id = msg.id;
       if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)
@@ -824,11 +845,14 @@ export class SidecarServer {
       previous = e.table;
     }
     const settings = m.manager.settings;
-    const where = `cpex serve invoke ${hook.slice(0, 120)}`;
-    let payload = ingressValue(req.payload ?? null, 'payload', settings, arrival, where, true);
-    const extRaw = ingressValue(req.extensions, 'extensions', settings, arrival, where, false);
-    if (req.context !== undefined && req.context !== null)
-      checkPayloadBounds(req.context, { maxDepth: settings.maxPayloadDepth }, `${where}: context`);
+    let payload = ingressValue(req.payload ?? null, 'payload', settings, arrival, hook, true);
+    const extRaw = ingressValue(req.extensions, 'extensions', settings, arrival, hook, false);
+    if (req.context !== undefined && req.context !== null && !withinDepth(arrival, settings))
+      checkPayloadBounds(
+        req.context,
+        { maxDepth: settings.maxPayloadDepth },
+        `${invokeWhere(hook)}: context`,
+      );
     const def = m.manager.hooks.get(hook);
     const payloadType = def?.payloadType ?? declared;
     if (declared !== PAYLOAD_TYPE_GENERIC && def !== undefined && def.payloadType !== declared)

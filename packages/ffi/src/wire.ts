@@ -12,6 +12,7 @@ import {
   extensionsToJSON,
   violationToWire,
 } from '@cpex/core/host';
+import { fastDecode, fastEncodeFrame, lastFastDepth, NOT_FAST } from './msgpack.js';
 
 // The wire shape of violations and plugin errors is core's (one mapping for every wire).
 export { errorToWire, violationToWire };
@@ -58,12 +59,16 @@ const decoder = new Decoder();
 
 /** Encode one value as MessagePack (undefined fields left out). */
 export function packValue(value: unknown): Uint8Array {
-  return encoder.encode(value);
+  const fast = fastEncodeFrame(value, 0);
+  return fast === undefined
+    ? encoder.encode(value)
+    : new Uint8Array(fast.buffer, fast.byteOffset, fast.length);
 }
 
 /** Decode one MessagePack value; throws on malformed bytes or trailing data. */
 export function unpackValue(bytes: Uint8Array): unknown {
-  return decoder.decode(bytes);
+  const fast = fastDecode(bytes);
+  return fast === NOT_FAST ? decoder.decode(bytes) : fast;
 }
 
 /** A frame: header + body. */
@@ -84,6 +89,7 @@ export function encodingOf(body: Uint8Array): Encoding {
  * anywhere in it (MessagePack's decoder refuses it; JSON is held to the same rule).
  */
 export function decodeBody(body: Uint8Array, encoding: Encoding): unknown {
+  bodyDepth = -1;
   if (encoding === 'json') {
     const value: unknown = JSON.parse(
       Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8'),
@@ -91,7 +97,21 @@ export function decodeBody(body: Uint8Array, encoding: Encoding): unknown {
     refuseProtoKeys(value);
     return value;
   }
-  return decoder.decode(body);
+  const fast = fastDecode(body);
+  if (fast === NOT_FAST) return decoder.decode(body);
+  bodyDepth = lastFastDepth();
+  return fast;
+}
+
+let bodyDepth = -1;
+
+/**
+ * The nesting depth (a scalar 0, `{}` 1) of the body the last {@link decodeBody} returned, when
+ * the decoder measured it on the way (MessagePack on the fast path), else -1. Lets the sidecar
+ * skip a depth walk that provably passes; read it straight after decodeBody.
+ */
+export function lastBodyDepth(): number {
+  return bodyDepth;
 }
 
 /** Throws when a map anywhere in a decoded JSON value has the key `__proto__` (iterative). */
@@ -112,7 +132,7 @@ function refuseProtoKeys(value: unknown): void {
 /** Encode a message body. */
 export function encodeBody(message: unknown, encoding: Encoding): Uint8Array {
   if (encoding === 'json') return Buffer.from(JSON.stringify(message), 'utf8');
-  return encoder.encode(message);
+  return packValue(message);
 }
 
 /**
@@ -121,6 +141,8 @@ export function encodeBody(message: unknown, encoding: Encoding): Uint8Array {
  */
 export function encodeFrame(message: unknown, encoding: Encoding): Buffer {
   if (encoding === 'json') return frame(encodeBody(message, encoding));
+  const fast = fastEncodeFrame(message, FRAME_HEADER_BYTES);
+  if (fast !== undefined) return fast;
   const body = encoder.encodeSharedRef(message);
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
   out.writeUInt32BE(body.length, 0);

@@ -1,0 +1,493 @@
+/**
+ * The sidecar's MessagePack fast path. Every frame is decoded and every answer encoded here; the
+ * generic @msgpack/msgpack codec stays the reference. The fast path handles JSON-shaped data (nil,
+ * booleans, numbers, strings, `bin`, arrays, maps with string keys) and gives exactly the values
+ * and bytes @msgpack/msgpack gives for it (property-tested in test/msgpack.test.ts). Anything else
+ * — extension types, integers beyond ±2^53, invalid UTF-8, number keys, a `__proto__` key, deep
+ * nesting, malformed or truncated input, non-plain objects — makes it give up, and the caller
+ * hands the whole value to @msgpack/msgpack: its results and its errors are unchanged.
+ *
+ * Why it is faster: strings are cut out of the frame with Buffer's native slicers (ASCII is
+ * checked with simdutf's `isAscii`, then copied as latin1, about ten times cheaper than UTF-8
+ * decoding a 1 KB string on Node 20), short keys come from a cache, and there is no per-call
+ * decoder state or stack of its own.
+ */
+import { isAscii, isUtf8 } from 'node:buffer';
+
+/** Thrown inside the fast path to give up (not an Error: no stack trace is captured). */
+const GIVE_UP = Symbol('msgpack fast path gave up');
+
+/** Nesting the fast path follows (recursively); deeper values go to the generic, iterative codec. */
+const MAX_FAST_DEPTH = 256;
+
+/** What {@link fastDecode} returns when it gave up. */
+export const NOT_FAST: unique symbol = Symbol('not decoded by the fast path');
+
+// ---- decoding -------------------------------------------------------------------------------
+
+let src: Buffer = Buffer.alloc(0);
+/** The caller's array: `bin` values are its subarrays, as @msgpack/msgpack returns them. */
+let orig: Uint8Array = src;
+let pos = 0;
+let end = 0;
+/** Deepest container level reached by the current decode (the top map is level 1). */
+let deepest = 0;
+
+/** Map keys up to 16 bytes, by length: the same string object for the same bytes. */
+const KEY_MAX = 16;
+const KEYS_PER_LENGTH = 32;
+const keyCache: Array<Array<{ bytes: Uint8Array; value: string }>> = Array.from(
+  { length: KEY_MAX + 1 },
+  () => [],
+);
+
+let fastDecodedDepth = -1;
+
+/**
+ * Nesting depth of the value the last {@link fastDecode} returned (0 for a scalar, 1 for `{}`:
+ * core's checkPayloadBounds measure), or -1 when that decode gave up.
+ */
+export function lastFastDepth(): number {
+  return fastDecodedDepth;
+}
+
+/**
+ * Decode one MessagePack value occupying all of `bytes`, or return {@link NOT_FAST} when the fast
+ * path does not cover it (the caller then decodes with @msgpack/msgpack, which also reports any
+ * error).
+ */
+export function fastDecode(bytes: Uint8Array): unknown {
+  // Not re-entrant by design; the saved state only guards against a caller that nests anyway.
+  const prevSrc = src;
+  const prevOrig = orig;
+  const prevPos = pos;
+  const prevEnd = end;
+  const prevDeepest = deepest;
+  orig = bytes;
+  src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  pos = 0;
+  end = bytes.byteLength;
+  deepest = 0;
+  fastDecodedDepth = -1;
+  try {
+    const v = value(0);
+    if (pos !== end) return NOT_FAST;
+    fastDecodedDepth = deepest;
+    return v;
+  } catch (e) {
+    if (e === GIVE_UP) return NOT_FAST;
+    throw e;
+  } finally {
+    src = prevSrc;
+    orig = prevOrig;
+    pos = prevPos;
+    end = prevEnd;
+    deepest = prevDeepest;
+  }
+}
+
+function need(n: number): void {
+  if (pos + n > end) throw GIVE_UP;
+}
+
+function value(depth: number): unknown {
+  if (pos >= end) throw GIVE_UP;
+  const b = src[pos++]!;
+  if (b < 0x80) return b;
+  if (b >= 0xe0) return b - 0x100;
+  if (b >= 0xa0 && b <= 0xbf) return string(b & 0x1f);
+  if (b <= 0x8f) return map(b & 0x0f, depth);
+  if (b <= 0x9f) return array(b & 0x0f, depth);
+  let n: number;
+  switch (b) {
+    case 0xc0:
+      return null;
+    case 0xc2:
+      return false;
+    case 0xc3:
+      return true;
+    case 0xc4:
+      need(1);
+      return bin(src[pos++]!);
+    case 0xc5:
+      need(2);
+      n = src.readUInt16BE(pos);
+      pos += 2;
+      return bin(n);
+    case 0xc6:
+      need(4);
+      n = src.readUInt32BE(pos);
+      pos += 4;
+      return bin(n);
+    case 0xca:
+      need(4);
+      pos += 4;
+      return src.readFloatBE(pos - 4);
+    case 0xcb:
+      need(8);
+      pos += 8;
+      return src.readDoubleBE(pos - 8);
+    case 0xcc:
+      need(1);
+      return src[pos++]!;
+    case 0xcd:
+      need(2);
+      pos += 2;
+      return src.readUInt16BE(pos - 2);
+    case 0xce:
+      need(4);
+      pos += 4;
+      return src.readUInt32BE(pos - 4);
+    case 0xcf: {
+      need(8);
+      const hi = src.readUInt32BE(pos);
+      if (hi > 0x1f_ffff) throw GIVE_UP; // beyond 2^53: @msgpack/msgpack's rounding applies
+      const lo = src.readUInt32BE(pos + 4);
+      pos += 8;
+      return hi * 0x1_0000_0000 + lo;
+    }
+    case 0xd0:
+      need(1);
+      pos += 1;
+      return src.readInt8(pos - 1);
+    case 0xd1:
+      need(2);
+      pos += 2;
+      return src.readInt16BE(pos - 2);
+    case 0xd2:
+      need(4);
+      pos += 4;
+      return src.readInt32BE(pos - 4);
+    case 0xd3: {
+      need(8);
+      const hi = src.readInt32BE(pos);
+      if (hi > 0x1f_ffff || hi < -0x20_0000) throw GIVE_UP;
+      const lo = src.readUInt32BE(pos + 4);
+      const v = hi * 0x1_0000_0000 + lo;
+      if (!Number.isSafeInteger(v)) throw GIVE_UP;
+      pos += 8;
+      return v;
+    }
+    case 0xd9:
+      need(1);
+      return string(src[pos++]!);
+    case 0xda:
+      need(2);
+      pos += 2;
+      return string(src.readUInt16BE(pos - 2));
+    case 0xdb:
+      need(4);
+      pos += 4;
+      return string(src.readUInt32BE(pos - 4));
+    case 0xdc:
+      need(2);
+      pos += 2;
+      return array(src.readUInt16BE(pos - 2), depth);
+    case 0xdd:
+      need(4);
+      pos += 4;
+      return array(src.readUInt32BE(pos - 4), depth);
+    case 0xde:
+      need(2);
+      pos += 2;
+      return map(src.readUInt16BE(pos - 2), depth);
+    case 0xdf:
+      need(4);
+      pos += 4;
+      return map(src.readUInt32BE(pos - 4), depth);
+    default:
+      throw GIVE_UP; // 0xc1 (never used) and the extension types
+  }
+}
+
+function string(n: number): string {
+  const start = pos;
+  need(n);
+  pos += n;
+  if (n <= KEY_MAX) return shortString(start, n);
+  return longString(start, pos);
+}
+
+/** Short strings (keys, mostly): cached by their bytes. */
+function shortString(start: number, n: number): string {
+  const bucket = keyCache[n]!;
+  for (let i = 0; i < bucket.length; i++) {
+    const k = bucket[i]!;
+    const kb = k.bytes;
+    let j = 0;
+    while (j < n && kb[j] === src[start + j]) j++;
+    if (j === n) return k.value;
+  }
+  let ascii = true;
+  for (let j = start; j < start + n; j++) {
+    if (src[j]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  const value = ascii ? src.toString('latin1', start, start + n) : longString(start, start + n);
+  if (ascii && bucket.length < KEYS_PER_LENGTH)
+    bucket.push({ bytes: Uint8Array.prototype.slice.call(src, start, start + n), value });
+  return value;
+}
+
+function longString(start: number, stop: number): string {
+  const view = src.subarray(start, stop);
+  if (isAscii(view)) return src.toString('latin1', start, stop);
+  if (!isUtf8(view)) throw GIVE_UP; // @msgpack/msgpack's replacement rules apply
+  return src.toString('utf8', start, stop);
+}
+
+function bin(n: number): Uint8Array {
+  need(n);
+  pos += n;
+  return orig.subarray(pos - n, pos);
+}
+
+function array(n: number, depth: number): unknown[] {
+  if (depth >= MAX_FAST_DEPTH || n > end - pos) throw GIVE_UP;
+  if (depth >= deepest) deepest = depth + 1;
+  const out = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) out[i] = value(depth + 1);
+  return out;
+}
+
+function map(n: number, depth: number): Record<string, unknown> {
+  if (depth >= MAX_FAST_DEPTH || n * 2 > end - pos) throw GIVE_UP;
+  if (depth >= deepest) deepest = depth + 1;
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) {
+    if (pos >= end) throw GIVE_UP;
+    const b = src[pos++]!;
+    let k: string;
+    if (b >= 0xa0 && b <= 0xbf) k = string(b & 0x1f);
+    else if (b === 0xd9) {
+      need(1);
+      k = string(src[pos++]!);
+    } else if (b === 0xda) {
+      need(2);
+      pos += 2;
+      k = string(src.readUInt16BE(pos - 2));
+    } else if (b === 0xdb) {
+      need(4);
+      pos += 4;
+      k = string(src.readUInt32BE(pos - 4));
+    } else throw GIVE_UP; // number keys and others: @msgpack/msgpack's key rules
+    if (k === '__proto__') throw GIVE_UP; // @msgpack/msgpack refuses it, with its message
+    out[k] = value(depth + 1);
+  }
+  return out;
+}
+
+// ---- encoding -------------------------------------------------------------------------------
+
+let out: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
+let wpos = 0;
+let encoding = false;
+
+/**
+ * Encode `message` as MessagePack after a 4-byte big-endian length header (one frame), with
+ * @msgpack/msgpack's bytes (`ignoreUndefined`: undefined map values are left out, undefined
+ * elsewhere is nil). Returns undefined when the fast path does not cover a value in it (then
+ * encode with @msgpack/msgpack).
+ */
+export function fastEncodeFrame(message: unknown, headerBytes: number): Buffer | undefined {
+  if (encoding) return undefined;
+  encoding = true;
+  wpos = headerBytes;
+  try {
+    encodeValue(message, 1);
+  } catch (e) {
+    if (e === GIVE_UP) return undefined;
+    throw e;
+  } finally {
+    encoding = false;
+  }
+  const frame = Buffer.allocUnsafe(wpos);
+  out.copy(frame, 0, 0, wpos);
+  if (headerBytes === 4) frame.writeUInt32BE(wpos - 4, 0);
+  if (out.length > 1024 * 1024) out = Buffer.allocUnsafeSlow(64 * 1024); // do not keep a huge buffer
+  return frame;
+}
+
+function room(n: number): void {
+  if (wpos + n <= out.length) return;
+  const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, wpos + n));
+  out.copy(bigger, 0, 0, wpos);
+  out = bigger;
+}
+
+function encodeValue(v: unknown, depth: number): void {
+  if (v === null || v === undefined) {
+    room(1);
+    out[wpos++] = 0xc0;
+    return;
+  }
+  switch (typeof v) {
+    case 'boolean':
+      room(1);
+      out[wpos++] = v ? 0xc3 : 0xc2;
+      return;
+    case 'number':
+      encodeNumber(v);
+      return;
+    case 'string':
+      encodeString(v);
+      return;
+    case 'object':
+      break;
+    default:
+      throw GIVE_UP; // bigint, function, symbol
+  }
+  if (depth >= MAX_FAST_DEPTH) throw GIVE_UP;
+  if (Array.isArray(v)) {
+    const n = v.length;
+    room(5);
+    if (n < 16) out[wpos++] = 0x90 + n;
+    else if (n < 0x10000) {
+      out[wpos] = 0xdc;
+      out.writeUInt16BE(n, wpos + 1);
+      wpos += 3;
+    } else {
+      out[wpos] = 0xdd;
+      out.writeUInt32BE(n, wpos + 1);
+      wpos += 5;
+    }
+    for (let i = 0; i < n; i++) encodeValue(v[i], depth + 1);
+    return;
+  }
+  if (v instanceof Uint8Array) {
+    const n = v.byteLength;
+    room(5 + n);
+    if (n < 0x100) {
+      out[wpos] = 0xc4;
+      out[wpos + 1] = n;
+      wpos += 2;
+    } else if (n < 0x10000) {
+      out[wpos] = 0xc5;
+      out.writeUInt16BE(n, wpos + 1);
+      wpos += 3;
+    } else {
+      out[wpos] = 0xc6;
+      out.writeUInt32BE(n, wpos + 1);
+      wpos += 5;
+    }
+    out.set(v, wpos);
+    wpos += n;
+    return;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) throw GIVE_UP; // Date, Map, class instances...
+  const obj = v as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let size = 0;
+  for (let i = 0; i < keys.length; i++) if (obj[keys[i]!] !== undefined) size++;
+  room(5);
+  if (size < 16) out[wpos++] = 0x80 + size;
+  else if (size < 0x10000) {
+    out[wpos] = 0xde;
+    out.writeUInt16BE(size, wpos + 1);
+    wpos += 3;
+  } else {
+    out[wpos] = 0xdf;
+    out.writeUInt32BE(size, wpos + 1);
+    wpos += 5;
+  }
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const item = obj[k];
+    if (item === undefined) continue;
+    encodeString(k);
+    encodeValue(item, depth + 1);
+  }
+}
+
+function encodeNumber(v: number): void {
+  room(9);
+  if (Number.isSafeInteger(v)) {
+    if (v >= 0) {
+      if (v < 0x80) out[wpos++] = v;
+      else if (v < 0x100) {
+        out[wpos] = 0xcc;
+        out[wpos + 1] = v;
+        wpos += 2;
+      } else if (v < 0x10000) {
+        out[wpos] = 0xcd;
+        out.writeUInt16BE(v, wpos + 1);
+        wpos += 3;
+      } else if (v < 0x1_0000_0000) {
+        out[wpos] = 0xce;
+        out.writeUInt32BE(v, wpos + 1);
+        wpos += 5;
+      } else {
+        out[wpos] = 0xcf;
+        out.writeUInt32BE(Math.floor(v / 0x1_0000_0000), wpos + 1);
+        out.writeUInt32BE(v >>> 0, wpos + 5);
+        wpos += 9;
+      }
+      return;
+    }
+    if (v >= -0x20) out[wpos++] = 0xe0 | (v + 0x20);
+    else if (v >= -0x80) {
+      out[wpos] = 0xd0;
+      out.writeInt8(v, wpos + 1);
+      wpos += 2;
+    } else if (v >= -0x8000) {
+      out[wpos] = 0xd1;
+      out.writeInt16BE(v, wpos + 1);
+      wpos += 3;
+    } else if (v >= -0x8000_0000) {
+      out[wpos] = 0xd2;
+      out.writeInt32BE(v, wpos + 1);
+      wpos += 5;
+    } else {
+      out[wpos] = 0xd3;
+      out.writeInt32BE(Math.floor(v / 0x1_0000_0000), wpos + 1);
+      out.writeUInt32BE(v >>> 0, wpos + 5);
+      wpos += 9;
+    }
+    return;
+  }
+  out[wpos] = 0xcb;
+  out.writeDoubleBE(v, wpos + 1);
+  wpos += 9;
+}
+
+function encodeString(s: string): void {
+  const n = s.length;
+  if (n < 32) {
+    // Short: ASCII is written in place (the common case for keys and codes).
+    room(1 + n);
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      out[wpos + 1 + i] = c;
+    }
+    if (i === n) {
+      out[wpos] = 0xa0 + n;
+      wpos += 1 + n;
+      return;
+    }
+  }
+  const bytes = Buffer.byteLength(s, 'utf8');
+  const ascii = bytes === n;
+  // A lone surrogate: @msgpack/msgpack's own encoders disagree on it; keep its bytes.
+  if (!ascii && !(s as string & { isWellFormed(): boolean }).isWellFormed()) throw GIVE_UP;
+  room(5 + bytes);
+  if (bytes < 32) out[wpos++] = 0xa0 + bytes;
+  else if (bytes < 0x100) {
+    out[wpos] = 0xd9;
+    out[wpos + 1] = bytes;
+    wpos += 2;
+  } else if (bytes < 0x10000) {
+    out[wpos] = 0xda;
+    out.writeUInt16BE(bytes, wpos + 1);
+    wpos += 3;
+  } else {
+    out[wpos] = 0xdb;
+    out.writeUInt32BE(bytes, wpos + 1);
+    wpos += 5;
+  }
+  wpos += out.write(s, wpos, bytes, ascii ? 'latin1' : 'utf8');
+}
