@@ -21,4 +21,3 @@ export {
   type PayloadMeasure,
 } from './payload/bounds.js';
 export { NUMERIC_RANGES, describeRange, inRange, type NumericRange } from './config/ranges.js';
-export { boundedMemo } from './session/memo.js';

@@ -26,7 +26,6 @@ import {
   type SessionStore,
   SessionStoreError,
 } from '@cpex/core';
-import { boundedMemo } from '@cpex/core/internal';
 import type { Redis } from 'ioredis';
 import { createRedisClient } from './client.js';
 import { type RedisEndpointOptions, type ResolvedEndpoint, resolveEndpoint } from './config.js';
@@ -46,10 +45,40 @@ const LOAD_SHA = createHash('sha1').update(LOAD_SCRIPT).digest('hex');
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** What this replica remembers of one session: its key, and when it last slid the key's TTL. */
 interface KeyState {
   readonly key: string;
   /** performance.now() of the last load or append that slid the TTL (and checked the cap server-side). */
   refreshedAt: number;
+}
+
+/**
+ * The sessions this replica saw recently, each with its key (a SHA-256 per invoke costs
+ * microseconds; a Map hit, nanoseconds) and its refresh time. Bounded: past `max` sessions the
+ * oldest is forgotten, which only costs it a new hash and a TTL refresh on its next load.
+ */
+class SessionKeys {
+  private readonly states = new Map<string, KeyState>();
+  constructor(
+    private readonly prefix: string,
+    private readonly max = 4096,
+  ) {}
+
+  get(sessionId: string): KeyState {
+    let state = this.states.get(sessionId);
+    if (state === undefined) {
+      if (this.states.size >= this.max) {
+        for (const oldest of this.states.keys()) {
+          this.states.delete(oldest);
+          break;
+        }
+      }
+      const digest = createHash('sha256').update(sessionId, 'utf8').digest('hex');
+      state = { key: `${this.prefix}:${digest}`, refreshedAt: Number.NEGATIVE_INFINITY };
+      this.states.set(sessionId, state);
+    }
+    return state;
+  }
 }
 
 function errorText(e: unknown): string {
@@ -109,8 +138,8 @@ export class RedisSessionStore implements SessionStore {
   readonly maxLabels: number;
   private readonly client: Redis;
   private readonly logger: Pick<Logger, 'warn'>;
-  /** The key of a session id and when this replica last slid its TTL, remembered for recent sessions. */
-  private readonly keyOf: (sessionId: string) => KeyState;
+  /** The key of a session id and when this replica last slid its TTL, for recent sessions. */
+  private readonly sessions: SessionKeys;
   /** A load within this long of the last TTL refresh is a plain SMEMBERS. */
   private readonly refreshEveryMs: number;
   /** The script's arguments after the key: TTL ('0' = none) and cap. */
@@ -147,10 +176,7 @@ export class RedisSessionStore implements SessionStore {
       );
     }
     this.refreshEveryMs = every ?? (ttl === undefined ? 1000 : Math.min(1000, ttl * 100));
-    this.keyOf = boundedMemo((id) => ({
-      key: `${prefix}:${createHash('sha256').update(id, 'utf8').digest('hex')}`,
-      refreshedAt: Number.NEGATIVE_INFINITY,
-    }));
+    this.sessions = new SessionKeys(prefix);
     this.logger = options.logger ?? stderrLogger;
     const life = options.maxSessionLifetimeSeconds;
     if (ttl !== undefined && life !== undefined && ttl < life) {
@@ -164,7 +190,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** The Redis key of a session: `<prefix>:<hex sha256(session id)>`. */
   key(sessionId: string): string {
-    return this.keyOf(sessionId).key;
+    return this.sessions.get(sessionId).key;
   }
 
   /** Resolves once connected; rejects with a SessionStoreError when the first connection fails. */
@@ -178,7 +204,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async load(sessionId: string): Promise<readonly string[]> {
-    const state = this.keyOf(sessionId);
+    const state = this.sessions.get(sessionId);
     const now = performance.now();
     const full = now - state.refreshedAt >= this.refreshEveryMs;
     let reply: unknown;
@@ -269,7 +295,7 @@ export class RedisSessionStore implements SessionStore {
 
   async append(sessionId: string, labels: readonly string[]): Promise<void> {
     if (labels.length === 0) return;
-    const state = this.keyOf(sessionId);
+    const state = this.sessions.get(sessionId);
     const key = state.key;
     const tx = this.client.multi().sadd(key, ...labels);
     if (this.ttlSeconds !== undefined) tx.expire(key, this.ttlSeconds);

@@ -11,7 +11,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { configHash } from '@cpex/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from './redis-server.js';
+import { RedisServer } from '../src/testing.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');

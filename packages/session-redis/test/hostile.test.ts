@@ -18,7 +18,7 @@ import { withLabels } from '@cpex/core/extensions';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetReload, RedisSessionStore } from '../src/index.js';
-import { RedisServer } from './redis-server.js';
+import { RedisServer } from '../src/testing.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 

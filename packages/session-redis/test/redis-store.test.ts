@@ -12,7 +12,7 @@ import { withLabels } from '@cpex/core/extensions';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore, redactEndpoint, resolveEndpoint } from '../src/index.js';
-import { RedisServer } from './redis-server.js';
+import { RedisServer } from '../src/testing.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));

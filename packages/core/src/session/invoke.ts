@@ -137,11 +137,16 @@ export async function invokeWithSession<P>(
     return finish(hook, result, options);
   }
   const hydrated = toLabelSet(start.security?.labels) ?? MonotonicSet.EMPTY;
-  const result = await run(
-    start === ext && !options.violationsAsExceptions
-      ? options
-      : { ...options, extensions: start, violationsAsExceptions: false },
-  );
+  let runOptions = options;
+  if (start !== ext || options.violationsAsExceptions) {
+    // Spread, then assign: measured against `{ ...options, extensions, violationsAsExceptions: false }`
+    // (a literal adding a property the clone lacks), that literal made each session invoke ~8 µs
+    // slower at p50 after an I/O wait (bench/src/fleet.ts); the clone-then-assign form does not.
+    runOptions = { ...options };
+    runOptions.extensions = start;
+    if (runOptions.violationsAsExceptions) runOptions.violationsAsExceptions = false;
+  }
+  const result = await run(runOptions);
 
   const final = result.modifiedExtensions
     ? (toLabelSet(result.modifiedExtensions.security?.labels) ?? hydrated)

@@ -1,11 +1,27 @@
 /**
- * A real redis-server for the tests: started on a free localhost port (never a fixed one), stopped
- * (and restartable on the same port) by the test. A missing redis-server is a failure, not a skip:
- * `scripts/setup.d/40-redis.sh` installs it.
+ * `@cpex/session-redis/testing` — a real redis-server for tests and benchmarks: started on a free
+ * localhost port (never a fixed one), answering PING before `start()` resolves, stoppable and
+ * restartable on the same port (outage tests). Used by this package's tests and by
+ * `pnpm bench --only fleet`, so both start Redis the same way.
+ *
+ * A missing redis-server is an error, never a skip (`scripts/setup.d/40-redis.sh` installs the
+ * Debian package). Persistence is off: the server's data lives only as long as the process.
+ *
+ * @example
+ * ```ts
+ * import { RedisServer } from '@cpex/session-redis/testing';
+ * const redis = await RedisServer.start();
+ * try {
+ *   // new RedisSessionStore({ endpoint: redis.url }) …
+ * } finally {
+ *   await redis.stop();
+ * }
+ * ```
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 
+/** `redis-server`, after checking it runs; throws with the install hint when it is missing. */
 export function redisServerBinary(): string {
   try {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
@@ -17,6 +33,7 @@ export function redisServerBinary(): string {
   }
 }
 
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -46,10 +63,12 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+/** One redis-server process on a free localhost port. */
 export class RedisServer {
   private proc: ChildProcess | undefined;
   private constructor(readonly port: number) {}
 
+  /** Start a server on a free port (retried on another port if the port was taken meanwhile). */
   static async start(): Promise<RedisServer> {
     redisServerBinary();
     for (let attempt = 0; ; attempt++) {
@@ -63,6 +82,7 @@ export class RedisServer {
     }
   }
 
+  /** `redis://127.0.0.1:<port>`. */
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
