@@ -50,6 +50,26 @@ interface KeyState {
   readonly key: string;
   /** performance.now() of the last load or append that slid the TTL (and checked the cap server-side). */
   refreshedAt: number;
+  /** The members of the last load as received and as decoded (for sets up to REMEMBER_MAX_BYTES). */
+  last?: { readonly raw: readonly Uint8Array[]; readonly labels: readonly string[] } | undefined;
+}
+
+/**
+ * A session's last members are remembered only up to this many bytes in all, so the table of
+ * recent sessions stays small (4,096 sessions × 2 KB, raw and decoded, at most).
+ */
+const REMEMBER_MAX_BYTES = 1024;
+
+/** True when `reply` holds exactly the buffers of `raw`, byte for byte, in the same order. */
+function sameMembers(raw: readonly Uint8Array[], reply: readonly unknown[]): boolean {
+  if (raw.length !== reply.length) return false;
+  for (let i = 0; i < raw.length; i++) {
+    const a = raw[i]!;
+    const b = reply[i];
+    if (!Buffer.isBuffer(b) || b.length !== a.length) return false;
+    for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+  }
+  return true;
 }
 
 /**
@@ -203,22 +223,29 @@ export class RedisSessionStore implements SessionStore {
     );
   }
 
-  async load(sessionId: string): Promise<readonly string[]> {
+  load(sessionId: string): Promise<readonly string[]> {
     const state = this.sessions.get(sessionId);
     const now = performance.now();
     const full = now - state.refreshedAt >= this.refreshEveryMs;
-    let reply: unknown;
+    let pending: Promise<unknown>;
     try {
-      if (!full) reply = await this.client.smembersBuffer(state.key);
-      else reply = this.scripted ? await this.loadScripted(state.key) : await this.loadPipelined(state.key);
+      if (!full) pending = this.client.smembersBuffer(state.key);
+      else pending = this.scripted ? this.loadScripted(state.key) : this.loadPipelined(state.key);
     } catch (e) {
-      throw this.failure('load', e);
+      return Promise.reject(this.failure('load', e));
     }
-    if (Array.isArray(reply) && reply.length > this.maxLabels) reply = reply.length;
-    // Over the cap: the next load checks the size server-side again (without transferring the set).
-    if (typeof reply === 'number') state.refreshedAt = Number.NEGATIVE_INFINITY;
-    else if (full) state.refreshedAt = now;
-    return this.members(reply);
+    return pending.then(
+      (reply) => {
+        if (Array.isArray(reply) && reply.length > this.maxLabels) reply = reply.length;
+        // Over the cap: the next load checks the size server-side again (without transferring the set).
+        if (typeof reply === 'number') state.refreshedAt = Number.NEGATIVE_INFINITY;
+        else if (full) state.refreshedAt = now;
+        return this.members(reply, state);
+      },
+      (e) => {
+        throw this.failure('load', e);
+      },
+    );
   }
 
   /** EVALSHA; EVAL when the server does not have the script (restart, SCRIPT FLUSH, failover). */
@@ -256,8 +283,12 @@ export class RedisSessionStore implements SessionStore {
     return typeof count[1] === 'number' && count[1] > this.maxLabels ? count[1] : members[1];
   }
 
-  /** The reply as labels: a list of UTF-8 members; a number is the size of a set over the cap. */
-  private members(reply: unknown): string[] {
+  /**
+   * The reply as labels: a list of UTF-8 members; a number is the size of a set over the cap.
+   * When the members are byte for byte those of this session's previous load, the labels decoded
+   * then come back (the same frozen array; small sets only), so a hot session is not decoded again.
+   */
+  private members(reply: unknown, state: KeyState): readonly string[] {
     if (typeof reply === 'number') {
       throw new SessionStoreError(
         'load',
@@ -269,11 +300,15 @@ export class RedisSessionStore implements SessionStore {
     if (!Array.isArray(reply)) {
       throw this.failure('load', new Error('the server answered with something other than a set of members'));
     }
+    const last = state.last;
+    if (last !== undefined && sameMembers(last.raw, reply)) return last.labels;
     const out = new Array<string>(reply.length);
+    let bytes = 0;
     for (let i = 0; i < reply.length; i++) {
       const m: unknown = reply[i];
       let label: string | undefined;
       if (Buffer.isBuffer(m)) {
+        bytes += m.length;
         try {
           label = utf8.decode(m);
         } catch {
@@ -290,7 +325,11 @@ export class RedisSessionStore implements SessionStore {
       }
       out[i] = label;
     }
-    return out;
+    const labels = Object.freeze(out);
+    // Copies: a reply's buffers may be views of a whole socket read, which must not be kept alive.
+    state.last =
+      bytes <= REMEMBER_MAX_BYTES ? { raw: (reply as Buffer[]).map((m) => new Uint8Array(m)), labels } : undefined;
+    return labels;
   }
 
   async append(sessionId: string, labels: readonly string[]): Promise<void> {

@@ -145,6 +145,32 @@ describe('RedisSessionStore on a real redis-server', () => {
     expect(await s.load(sid)).toEqual(['from-rust']);
   });
 
+  it('reuses a hot session\'s decoded labels only while its members are byte for byte the same', async () => {
+    const s = store();
+    const sid = 'decodedcache0001';
+    const key = s.key(sid);
+    await raw.sadd(key, 'aa', 'bb');
+    const first = await s.load(sid);
+    expect([...first].sort()).toEqual(['aa', 'bb']);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(await s.load(sid)).toBe(first); // unchanged members: the same frozen answer
+    // Same count and lengths, other bytes: decoded again.
+    await raw.del(key);
+    await raw.sadd(key, 'aa', 'cc');
+    expect([...(await s.load(sid))].sort()).toEqual(['aa', 'cc']);
+    // A member replaced by bytes that are not UTF-8 (same length) still fails closed.
+    await raw.del(key);
+    await raw.sadd(key, Buffer.from('aa'), Buffer.from([0xff, 0xfe]));
+    await expect(s.load(sid)).rejects.toMatchObject({ code: 'CPEX_ERR_SESSION_LABELS' });
+    // A large set (over 1 KB of members) is decoded on every load, never remembered.
+    await raw.del(key);
+    await raw.sadd(key, ...Array.from({ length: 40 }, (_, i) => `label-${i}-${'x'.repeat(40)}`));
+    const big = await s.load(sid);
+    const again = await s.load(sid);
+    expect(again).not.toBe(big);
+    expect([...again].sort()).toEqual([...big].sort());
+  });
+
   const gateway = async (cmd: {
     subject: string;
     session: string;

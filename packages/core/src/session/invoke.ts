@@ -93,13 +93,14 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 /** `ext` with the session's stored labels added to `security.labels` (`ext` itself when none are new). */
 function hydrate(ext: Extensions, stored: readonly string[], max: number): Extensions {
   const hit = hydratedFor.get(ext);
-  const known = hit !== undefined && sameList(hit.stored, stored);
+  const known = hit !== undefined && (hit.stored === stored || sameList(hit.stored, stored));
   checkLabels('load', stored, stored.length, max, known);
   if (known) return hit.start;
   const given = toLabelSet(ext.security?.labels) ?? MonotonicSet.EMPTY;
   const hydrated = given.union(stored);
   const start = hydrated === given ? ext : { ...ext, security: { ...ext.security, labels: hydrated } };
-  hydratedFor.set(deepFreeze(ext), { stored: [...stored], start });
+  // A frozen list (a store's remembered answer) is kept as is; anything else is copied.
+  hydratedFor.set(deepFreeze(ext), { stored: Object.isFrozen(stored) ? stored : [...stored], start });
   return start;
 }
 
