@@ -14,9 +14,31 @@ import type { GlobalContext, Phase, PluginContext, PluginContextData } from '../
 import type { ContextTable, TableKey } from './context-table.js';
 import { copyPlain, setOwn } from './copy.js';
 
+/**
+ * Where a call finds the caller's GlobalContext (the invocation): asked only when the plugin
+ * touches `globalContext`, so an invocation whose caller gave none builds it only if a plugin looks.
+ */
+export interface CallerGlobal {
+  callerGlobal(): GlobalContext;
+}
+
 let commitOf: (c: CallContext) => void;
 let mergeOf: (c: CallContext) => void;
 let abortOf: (c: CallContext, reason: unknown) => void;
+let copyEntryOf: (c: CallContext) => PluginContextData;
+
+/**
+ * A call's abort machinery, made only when the plugin asks for its signal or an onAbort, or when
+ * the call is aborted: most calls never need it, and a context stays one small object.
+ */
+class AbortState {
+  controller: AbortController | undefined = undefined;
+  /** Set when the call was aborted before the signal existed. */
+  reason: unknown = undefined;
+  aborted = false;
+  /** `onAbort` listeners: none, one, or several. */
+  listeners: ((reason: unknown) => void) | Array<(reason: unknown) => void> | undefined = undefined;
+}
 
 export class CallContext implements PluginContext {
   readonly pluginName: string;
@@ -26,21 +48,16 @@ export class CallContext implements PluginContext {
   readonly timeoutMs: number;
   readonly #table: ContextTable;
   readonly #key: TableKey;
-  readonly #caller: GlobalContext;
+  readonly #caller: CallerGlobal;
   #local: PluginContextData | undefined;
   /** The plugin's copy of the global context, if it asked for one. */
   #global: GlobalContext | undefined;
-  #controller: AbortController | undefined;
-  /** Set when the call was aborted before the signal existed. */
-  #abortReason: unknown;
-  #aborted = false;
-  /** `onAbort` listeners: none, one, or several. */
-  #listeners: ((reason: unknown) => void) | Array<(reason: unknown) => void> | undefined;
+  #abort: AbortState | undefined;
 
   constructor(
     table: ContextTable,
     key: TableKey,
-    caller: GlobalContext,
+    caller: CallerGlobal,
     hook: string,
     phase: Phase,
     timeoutMs: number,
@@ -75,22 +92,28 @@ export class CallContext implements PluginContext {
       if (g === undefined) return;
       const state = copyEntries(g.state);
       const metadata = copyEntries(g.metadata);
-      const caller = c.#caller;
+      const caller = c.#caller.callerGlobal();
       // setOwn: a key "__proto__" (JSON.parse, defineProperty) stays data, never re-parents the caller's objects
       for (let i = 0; i < state.length; i += 2) setOwn(caller.state, state[i] as string, state[i + 1]);
       for (let i = 0; i < metadata.length; i += 2)
         setOwn(caller.metadata, metadata[i] as string, metadata[i + 1]);
     };
+    // A module function, not a private method: a private method brands every instance (one more field).
+    copyEntryOf = (c) => {
+      const e = c.#table.entry(c.#key);
+      return { state: { ...e.state }, metadata: { ...e.metadata } };
+    };
     abortOf = (c, reason) => {
-      if (c.#aborted) return;
-      c.#aborted = true;
-      const ctl = c.#controller;
+      const a = (c.#abort ??= new AbortState());
+      if (a.aborted) return;
+      a.aborted = true;
+      const ctl = a.controller;
       if (ctl) {
         if (!ctl.signal.aborted) ctl.abort(reason);
-      } else c.#abortReason ??= reason;
-      const l = c.#listeners;
+      } else a.reason ??= reason;
+      const l = a.listeners;
       if (l === undefined) return;
-      c.#listeners = undefined;
+      a.listeners = undefined;
       for (const fn of typeof l === 'function' ? [l] : l) {
         try {
           fn(reason);
@@ -102,18 +125,13 @@ export class CallContext implements PluginContext {
   }
 
   get state(): Record<string, unknown> {
-    this.#local ??= this.#copyEntry();
+    this.#local ??= copyEntryOf(this);
     return this.#local.state;
   }
 
   get metadata(): Record<string, unknown> {
-    this.#local ??= this.#copyEntry();
+    this.#local ??= copyEntryOf(this);
     return this.#local.metadata;
-  }
-
-  #copyEntry(): PluginContextData {
-    const e = this.#table.entry(this.#key);
-    return { state: { ...e.state }, metadata: { ...e.metadata } };
   }
 
   /**
@@ -124,7 +142,7 @@ export class CallContext implements PluginContext {
    */
   get globalContext(): GlobalContext {
     if (this.#global === undefined) {
-      const c = this.#caller;
+      const c = this.#caller.callerGlobal();
       const g: GlobalContext = {
         ...c,
         state: copyPlain(c.state) as Record<string, unknown>,
@@ -139,25 +157,29 @@ export class CallContext implements PluginContext {
   }
 
   get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#abortReason);
+    const a = (this.#abort ??= new AbortState());
+    if (a.controller === undefined) {
+      a.controller = new AbortController();
+      if (a.aborted) a.controller.abort(a.reason);
     }
-    return this.#controller.signal;
+    return a.controller.signal;
   }
 
   onAbort(listener: (reason: unknown) => void): boolean {
-    if (this.#aborted) return false;
-    const l = this.#listeners;
-    if (l === undefined) this.#listeners = listener;
-    else if (typeof l === 'function') this.#listeners = [l, listener];
+    const a = (this.#abort ??= new AbortState());
+    if (a.aborted) return false;
+    const l = a.listeners;
+    if (l === undefined) a.listeners = listener;
+    else if (typeof l === 'function') a.listeners = [l, listener];
     else l.push(listener);
     return true;
   }
 
   offAbort(listener: (reason: unknown) => void): void {
-    const l = this.#listeners;
-    if (l === listener) this.#listeners = undefined;
+    const a = this.#abort;
+    if (a === undefined) return;
+    const l = a.listeners;
+    if (l === listener) a.listeners = undefined;
     else if (Array.isArray(l)) {
       const i = l.indexOf(listener);
       if (i >= 0) l.splice(i, 1);

@@ -14,20 +14,34 @@ export interface TableKey {
   readonly name: string;
 }
 
+let anonymousRequests = 0;
+
 export class ContextTable implements ContextTableLike {
-  readonly requestId: string;
+  /** The request id; for an invocation whose caller gave none, made from #anon on first read. */
+  #requestId: string | undefined;
+  readonly #anon: number;
   /** Plugins that ran or were scheduled in the call that produced this table, in that order. */
   private readonly keys: TableKey[] = [];
   /** Materialized entries; created on the first one (a passthrough invocation never needs it). */
   private data: Map<TableKey, PluginContextData> | undefined;
   private previous: ContextTable | undefined;
 
-  constructor(requestId: string, previous?: ContextTableLike | null) {
-    this.requestId = requestId;
-    if (previous instanceof ContextTable && previous.requestId === requestId) {
+  /**
+   * `requestId` undefined: the caller gave no GlobalContext, so this request has an id of its own,
+   * `cpex-<invocation>-<n>`, unique in the process (and nothing to carry over: no previous table
+   * can have it). The string is only built when someone reads it.
+   */
+  constructor(requestId: string | undefined, previous?: ContextTableLike | null, invocation = 0) {
+    this.#requestId = requestId;
+    this.#anon = invocation;
+    if (requestId !== undefined && previous instanceof ContextTable && previous.requestId === requestId) {
       previous.detach();
       this.previous = previous;
     }
+  }
+
+  get requestId(): string {
+    return (this.#requestId ??= `cpex-${this.#anon}-${++anonymousRequests}`);
   }
 
   /** Materialize what this table carries over and drop its own link back, so tables never chain. */

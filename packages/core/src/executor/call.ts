@@ -54,18 +54,45 @@ const ABANDONED = Symbol('cpex.abandoned');
 const NATIVE_THEN = Promise.prototype.then;
 
 /**
+ * The two callbacks a native promise settles a call through, reused by the calls of one
+ * invocation: a promise calls back at most once, so once it has, its listener is free for the
+ * invocation's next call (a serial phase has one call in flight: its calls share one pair of
+ * closures instead of allocating a pair each). A listener is free only once its promise has
+ * called back: a call that settled another way (its deadline, an abandon) keeps it busy until its
+ * promise settles (the late callback then finds its call already settled), and a call that finds
+ * the listener busy (that case, or calls in flight together in the concurrent phase) gets
+ * closures of its own.
+ */
+export class SettleListener {
+  /** The call whose promise these callbacks belong to; undefined: free. */
+  call: PluginCall | undefined = undefined;
+  depth = 0;
+  readonly fulfil = (v: unknown): void => {
+    const c = this.call!;
+    this.call = undefined;
+    c.adopt(v, this.depth);
+  };
+  readonly reject = (e: unknown): void => {
+    const c = this.call!;
+    this.call = undefined;
+    c.settle(undefined, e);
+  };
+}
+
+/**
  * An async plugin call in flight: one object per call, timed by the manager's watchdog, and once
  * settled it is also the call's Outcome (no second object).
  */
 export class PluginCall implements Deadline, Outcome {
   deadline = 0;
-  readonly spanMs: number;
   prev: Deadline | undefined = undefined;
   next: Deadline | undefined = undefined;
   done = false;
-  /** True while callPlugin is still on the stack: an outcome then goes back through its return. */
+  /**
+   * True while callPlugin is still on the stack: a call that settles then (a thenable that called
+   * back at once) is handed back through callPlugin's return, not to the sink.
+   */
   starting = true;
-  syncOutcome: Outcome | undefined = undefined;
   result: PluginResult | undefined = undefined;
   failure: Failure | undefined = undefined;
   abandoned: boolean | undefined = undefined;
@@ -74,11 +101,17 @@ export class PluginCall implements Deadline, Outcome {
     readonly inv: Invocation,
     readonly reg: Registration,
     readonly ctx: CallContext,
-    readonly phase: Phase,
     readonly t0: number,
     readonly sink: OutcomeSink,
-  ) {
-    this.spanMs = reg.deadlineMs;
+  ) {}
+
+  // Derived, not stored: every field is 8 bytes on each call in flight.
+  get spanMs(): number {
+    return this.reg.deadlineMs;
+  }
+
+  get phase(): Phase {
+    return this.ctx.phase;
   }
 
   expire(): void {
@@ -98,14 +131,16 @@ export class PluginCall implements Deadline, Outcome {
   listen(then: PromiseLike<unknown>['then'], target: unknown, depth: number): void {
     if (then === NATIVE_THEN) {
       // The engine's own then calls at most one of the two, at most once: no guard needed.
+      const l = this.inv.freeListener();
       try {
-        then.call(
-          target,
-          (v) => this.adopt(v, depth),
-          (e) => this.settle(undefined, e),
-        );
+        if (l !== undefined) {
+          l.call = this;
+          l.depth = depth;
+          then.call(target, l.fulfil, l.reject);
+        } else listenOwn(this, then, target, depth);
       } catch (e) {
         // not a promise after all (the native then refuses any other receiver)
+        if (l !== undefined) l.call = undefined;
         this.settle(undefined, e);
       }
       return;
@@ -157,18 +192,28 @@ export class PluginCall implements Deadline, Outcome {
     const inv = this.inv;
     inv.engine.watchdog.untrack(this);
     if (inv.current === this) inv.current = undefined;
-    settleOutcome(this, inv, this.phase, this.t0, value, error);
-    if (this.starting) {
-      // Settled before callPlugin returned (a thenable that called back at once): a plain copy.
-      this.syncOutcome = {
-        reg: this.reg,
-        ctx: this.ctx,
-        result: this.result,
-        failure: this.failure,
-        abandoned: this.abandoned,
-      };
-    } else this.sink.outcome(this, inv);
+    settleOutcome(this, inv, this.ctx.phase, this.t0, value, error);
+    // Settled before callPlugin returned (a thenable that called back at once): callPlugin hands it back.
+    if (!this.starting) this.sink.outcome(this, inv);
   }
+}
+
+/**
+ * A native promise's callbacks of the call's own (the invocation's listener is taken). A function
+ * of its own: closures capturing `call` and `depth` in listen() would allocate their context on
+ * every call, taken branch or not.
+ */
+function listenOwn(
+  call: PluginCall,
+  then: PromiseLike<unknown>['then'],
+  target: unknown,
+  depth: number,
+): void {
+  then.call(
+    target,
+    (v) => call.adopt(v, depth),
+    (e) => call.settle(undefined, e),
+  );
 }
 
 /**
@@ -218,11 +263,13 @@ export function callPlugin(
   }
   if (typeof then !== 'function') return outcomeOf(inv, reg, phase, ctx, t0, undefined, then.error);
   reg.async = true;
-  const call = new PluginCall(inv, reg, ctx, phase, t0, sink);
+  const call = new PluginCall(inv, reg, ctx, t0, sink);
   inv.engine.watchdog.track(call);
   call.listen(then, r, 0);
   call.starting = false;
-  return call.syncOutcome ?? call;
+  if (!call.done) return call;
+  // Settled already: a plain Outcome (the caller tells a call in flight by `instanceof PluginCall`).
+  return { reg, ctx, result: call.result, failure: call.failure, abandoned: call.abandoned };
 }
 
 /** A synchronous call's Outcome (same fields, in the same order, as a settled PluginCall's). */

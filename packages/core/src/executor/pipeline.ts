@@ -14,7 +14,7 @@
  * context-table entry, global-context copy and AbortSignal are lazy), and enforce timeouts with
  * the manager's single watchdog timer instead of a timer per call.
  */
-import { CallContext, mergeGlobalContext } from '../context/call-context.js';
+import { CallContext, type CallerGlobal, mergeGlobalContext } from '../context/call-context.js';
 import { setOwn } from '../context/copy.js';
 import { ContextTable } from '../context/context-table.js';
 import { CpexError, describeCause, PluginViolationError } from '../errors/cpex-error.js';
@@ -38,7 +38,7 @@ import {
   type PluginViolation,
   type ResolvedSettings,
 } from '../types.js';
-import type { Outcome, PluginCall } from './call.js';
+import { type Outcome, type PluginCall, SettleListener } from './call.js';
 import { matchesConditions } from './conditions.js';
 import type { BackgroundRun, BackgroundTracker } from './phases/fire-and-forget.js';
 import { PHASE_RUNNERS } from './phases/index.js';
@@ -99,12 +99,20 @@ export interface CallerAbortListener {
   abort(reason: unknown): void;
 }
 
+// A promise's resolving functions, taken by one shared executor (no executor closure per invocation).
+let capturedResolve: ((r: PipelineResult<unknown>) => void) | undefined;
+let capturedReject: ((e: unknown) => void) | undefined;
+function captureResolvers(resolve: (r: PipelineResult<unknown>) => void, reject: (e: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 /** Start `bg` two microtasks from now: behind the continuation of a caller awaiting a settled promise. */
 function afterCaller(bg: BackgroundRun): void {
   queueMicrotask(() => queueMicrotask(() => bg.start()));
 }
 
-export class Invocation {
+export class Invocation implements CallerGlobal {
   readonly engine: Engine;
   readonly hook: string;
   readonly id: number;
@@ -113,7 +121,8 @@ export class Invocation {
   /** From engine.invocationStarted(), back to engine.invocationFinished(). */
   #startToken: unknown;
   readonly #original: unknown;
-  readonly #gc: GlobalContext;
+  /** The caller's GlobalContext; when the caller gave none, made on first use (callerGlobal()). */
+  #gc: GlobalContext | undefined;
   readonly #table: ContextTable;
   readonly #options: InvokeOptions;
   readonly #t0: number;
@@ -147,6 +156,8 @@ export class Invocation {
   cursor = 0;
   /** The serial call in flight. */
   current: PluginCall | undefined;
+  /** The native-promise callbacks this invocation's calls share (call.ts SettleListener); made on the first async call. */
+  listener: SettleListener | undefined;
   /**
    * Set by the concurrent runner while it has calls in flight. An object, never a closure: a
    * per-invocation closure stored here kept each invocation's graph alive until a full GC.
@@ -174,7 +185,8 @@ export class Invocation {
     this.#options = options;
     this.#ext = options.extensions;
     this.id = engine.nextInvocationId();
-    this.#gc = normalizeGlobalContext(options.globalContext, this.id);
+    const gc = options.globalContext;
+    this.#gc = gc === undefined ? undefined : normalizeGlobalContext(gc);
     const prev = options.contextTable;
     if (prev != null && !(prev instanceof ContextTable)) {
       throw new CpexError(
@@ -183,7 +195,7 @@ export class Invocation {
         { hook },
       );
     }
-    this.#table = new ContextTable(this.#gc.requestId, options.contextTable);
+    this.#table = new ContextTable(this.#gc?.requestId, options.contextTable, this.id);
     this.tracing =
       hookStartChannel.hasSubscribers ||
       pluginStartChannel.hasSubscribers ||
@@ -205,7 +217,7 @@ export class Invocation {
         manager: this.engine.owner,
         invocationId: this.id,
         hook: this.hook,
-        requestId: this.#gc.requestId,
+        requestId: this.#table.requestId,
         plugins: this.#lineup.ordered.length,
       });
     }
@@ -218,10 +230,11 @@ export class Invocation {
       this.#startBackground();
       return p;
     }
-    return new Promise<PipelineResult<unknown>>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    const p = new Promise<PipelineResult<unknown>>(captureResolvers);
+    this.#resolve = capturedResolve;
+    this.#reject = capturedReject;
+    capturedResolve = capturedReject = undefined;
+    return p;
   }
 
   /** A serial runner's async call settled: continue the same phase where it left off. */
@@ -286,7 +299,7 @@ export class Invocation {
         manager: this.engine.owner,
         invocationId: this.id,
         hook: this.hook,
-        requestId: this.#gc.requestId,
+        requestId: this.#table.requestId,
         plugins: this.#lineup.ordered.length,
         continueProcessing: value !== undefined ? value.continueProcessing : false,
         stoppedBy: this.#violation?.pluginName ?? null,
@@ -319,14 +332,26 @@ export class Invocation {
       reg.closing !== true &&
       (reg.conditions.length === 0 ||
         !this.#useConditions ||
-        matchesConditions(reg.conditions, this.hook, this.#original, this.#gc))
+        matchesConditions(reg.conditions, this.hook, this.#original, this.callerGlobal()))
     );
   }
 
   /** The context of one call of `reg` (it joins the context table; `fresh`: fire_and_forget). */
   contextFor(reg: Registration, phase: Phase, fresh: boolean): CallContext {
     this.#table.participate(reg, fresh);
-    return new CallContext(this.#table, reg, this.#gc, this.hook, phase, reg.timeoutMs);
+    return new CallContext(this.#table, reg, this, this.hook, phase, reg.timeoutMs);
+  }
+
+  /** The caller's GlobalContext (the merge target); made, with the table's request id, when the caller gave none. */
+  callerGlobal(): GlobalContext {
+    return (this.#gc ??= { requestId: this.#table.requestId, state: {}, metadata: {} });
+  }
+
+  /** The invocation's listener if no call holds it (made on first use), else undefined. */
+  freeListener(): SettleListener | undefined {
+    const l = this.listener;
+    if (l === undefined) return (this.listener = new SettleListener());
+    return l.call === undefined ? l : undefined;
   }
 
   /** The payload as `reg` sees it: a cached read-only view for protected (in-process) plugins. */
@@ -518,11 +543,8 @@ export class Invocation {
   }
 }
 
-let anonymousRequests = 0;
-
 /** The caller's GlobalContext (the merge target), completed with empty state/metadata if missing. */
-function normalizeGlobalContext(gc: GlobalContext | undefined, id: number): GlobalContext {
-  if (gc === undefined) return { requestId: `cpex-${id}-${++anonymousRequests}`, state: {}, metadata: {} };
+function normalizeGlobalContext(gc: GlobalContext): GlobalContext {
   if (typeof gc !== 'object' || gc === null) {
     throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', 'globalContext must be an object');
   }

@@ -37,7 +37,7 @@ export interface Registration extends TableKey {
   /** Switched off for the manager's lifetime by on_error: disable. */
   disabled: boolean;
   /** Being disposed or shut down: no new calls start. */
-  closing?: boolean;
+  closing: boolean;
   /** Calls of this plugin in flight (handler started, outcome not yet settled). */
   active: number;
   /**
@@ -45,9 +45,9 @@ export interface Registration extends TableKey {
    * to be async is not timed per call (its deadline is the watchdog's); a synchronous one is, to
    * discard a result that overran its timeout.
    */
-  async?: boolean;
+  async: boolean | undefined;
   /** Called when `active` drops to 0 (set by whoever waits to shut the plugin down). */
-  onIdle?: (() => void) | undefined;
+  onIdle: (() => void) | undefined;
 }
 
 export type PhaseTable<T> = Record<Phase, T>;

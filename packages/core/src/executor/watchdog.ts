@@ -29,7 +29,8 @@ export class Watchdog {
   track(d: Deadline): void {
     if (this.#timer === undefined) this.#now = performance.now();
     const period = Math.min(25, Math.max(1, Math.floor(d.spanMs / 20)));
-    d.deadline = this.#now + d.spanMs + this.#period;
+    // Whole milliseconds (rounded up: never early), so the field holds a small integer, not a boxed double.
+    d.deadline = Math.ceil(this.#now + d.spanMs + this.#period);
     const h = this.#head;
     d.prev = undefined;
     d.next = h;
@@ -37,7 +38,7 @@ export class Watchdog {
     this.#head = d;
     if (this.#timer === undefined) {
       this.#period = period;
-      d.deadline = this.#now + d.spanMs + period;
+      d.deadline = Math.ceil(this.#now + d.spanMs + period);
       this.#arm();
     } else if (period < this.#period) {
       // A shorter timeout than any in flight: tick faster from now on.

@@ -152,7 +152,12 @@ export async function createRegistration(
     protect: !instance.host.copiesPayloads && deps.settings.cowValidation === 'strict',
     conditions: entry.conditions,
     disabled: deps.disabledNames.has(entry.name),
+    // Every field is set here, in one order, so every registration has one hidden class for its
+    // lifetime (the executor's property reads on it stay monomorphic).
+    closing: false,
     active: 0,
+    async: undefined,
+    onIdle: undefined,
   };
 }
 

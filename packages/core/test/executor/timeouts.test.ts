@@ -153,6 +153,33 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
     expect(r.contextTable?.toJSON().ignoresSignal?.state).toEqual({});
   });
 
+  it("a timed-out plugin's promise settling late never settles the next plugin's call (the invocation's calls share one pair of promise callbacks: call.ts SettleListener)", async () => {
+    const m = newManager();
+    let releaseLate!: (r: { continueProcessing: boolean }) => void;
+    let lateSettled = false;
+    probe(m, new Trail(), 'late', { timeout: 0.02, onError: 'ignore' }, () => {
+      const p = new Promise<{ continueProcessing: boolean }>((resolve) => {
+        releaseLate = resolve;
+      });
+      return p.then((r) => {
+        lateSettled = true;
+        return r;
+      });
+    });
+    probe(m, new Trail(), 'next', { priority: 200 }, async (p) => {
+      // The timed-out plugin's promise settles (with a deny) while this call is in flight.
+      releaseLate({ continueProcessing: false });
+      await until(() => lateSettled, 'the timed-out plugin settled');
+      await sleep(1);
+      return { modifiedPayload: { ...(p as object), next: true } };
+    });
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', { q: 1 });
+    expect(r.continueProcessing).toBe(true);
+    expect(r.modifiedPayload).toEqual({ q: 1, next: true });
+    expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'late', code: 'plugin_timeout' })]);
+  });
+
   it('a synchronous handler cannot be pre-empted: if it overruns, its result is discarded as timed out (ARCH s3 "More decisions")', async () => {
     const m = newManager();
     probe(m, new Trail(), 'busy', { timeout: 0.02, onError: 'ignore' }, (p) => {
