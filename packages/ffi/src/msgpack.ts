@@ -20,6 +20,11 @@ const GIVE_UP = Symbol('msgpack fast path gave up');
 /** Nesting the fast path follows (recursively); deeper values go to the generic, iterative codec. */
 const MAX_FAST_DEPTH = 256;
 
+/** Whether `e` is the fast path giving up (thrown by {@link frameValue}). */
+export function isGiveUp(e: unknown): boolean {
+  return e === GIVE_UP;
+}
+
 /** What {@link fastDecode} returns when it gave up. */
 export const NOT_FAST: unique symbol = Symbol('not decoded by the fast path');
 
@@ -281,40 +286,102 @@ function map(n: number, depth: number): Record<string, unknown> {
 
 // ---- encoding -------------------------------------------------------------------------------
 
-let out: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
+// Frames are written into a slab and handed out as views of it (no copy); a slab is never written
+// twice, so a frame stays valid while a socket holds it. A frame that outgrows the slab moves to a
+// bigger one.
+const SLAB_BYTES = 64 * 1024;
+let out: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+/** Where the next frame starts in `out`. */
+let slabPos = 0;
+/** Where the frame being written starts in `out`. */
+let start = 0;
 let wpos = 0;
 let encoding = false;
 
 /**
- * Encode `message` as MessagePack after a 4-byte big-endian length header (one frame), with
- * @msgpack/msgpack's bytes (`ignoreUndefined`: undefined map values are left out, undefined
- * elsewhere is nil). Returns undefined when the fast path does not cover a value in it (then
- * encode with @msgpack/msgpack).
+ * Encode `message` as MessagePack after a `headerBytes` gap (4: a frame, its big-endian body length
+ * written there; 0: the bare value), with @msgpack/msgpack's bytes (`ignoreUndefined`: undefined
+ * map values are left out, undefined elsewhere is nil). Returns undefined when the fast path does
+ * not cover a value in it (then encode with @msgpack/msgpack).
  */
-export function fastEncodeFrame(message: unknown, headerBytes: number): Buffer | undefined {
-  if (encoding) return undefined;
-  encoding = true;
-  wpos = headerBytes;
+export function fastEncodeFrame(message: unknown, headerBytes: 0 | 4): Buffer | undefined {
+  if (!frameBegin(headerBytes)) return undefined;
   try {
     encodeValue(message, 1);
   } catch (e) {
+    frameAbort();
     if (e === GIVE_UP) return undefined;
     throw e;
-  } finally {
-    encoding = false;
   }
-  const frame = Buffer.allocUnsafe(wpos);
-  out.copy(frame, 0, 0, wpos);
-  if (headerBytes === 4) frame.writeUInt32BE(wpos - 4, 0);
-  if (out.length > 1024 * 1024) out = Buffer.allocUnsafeSlow(64 * 1024); // do not keep a huge buffer
+  return frameEnd(headerBytes);
+}
+
+/**
+ * Start a frame written piece by piece ({@link frameRaw}, {@link frameNumber}, {@link frameValue}),
+ * finished by {@link frameEnd} or dropped by {@link frameAbort}. False when a frame is already
+ * being written (the caller then uses @msgpack/msgpack).
+ */
+export function frameBegin(headerBytes: 0 | 4): boolean {
+  if (encoding) return false;
+  encoding = true;
+  if (out.length - slabPos < 512) {
+    out = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabPos = 0;
+  }
+  start = slabPos;
+  wpos = start + headerBytes;
+  return true;
+}
+
+/** Append bytes that are already MessagePack (a precomputed part of a message). */
+export function frameRaw(bytes: Uint8Array): void {
+  room(bytes.length);
+  out.set(bytes, wpos);
+  wpos += bytes.length;
+}
+
+/** Append a number (@msgpack/msgpack's choice of format). */
+export function frameNumber(v: number): void {
+  encodeNumber(v);
+}
+
+/**
+ * Append any value through the fast path. Throws the internal give-up signal for a value it does
+ * not cover: the caller aborts the frame (frameAbort) and encodes the message another way.
+ */
+export function frameValue(v: unknown): void {
+  encodeValue(v, 2);
+}
+
+/** Finish the frame: its bytes, as a view of the slab. */
+export function frameEnd(headerBytes: 0 | 4): Buffer {
+  const frame = out.subarray(start, wpos);
+  if (headerBytes === 4) frame.writeUInt32BE(wpos - start - 4, 0);
+  slabPos = wpos;
+  encoding = false;
+  if (out.length > SLAB_BYTES * 16) {
+    // a frame grew the slab: do not keep a huge one for the small frames that follow
+    out = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabPos = 0;
+  }
   return frame;
+}
+
+/** Drop the frame being written. */
+export function frameAbort(): void {
+  wpos = slabPos;
+  encoding = false;
 }
 
 function room(n: number): void {
   if (wpos + n <= out.length) return;
-  const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, wpos + n));
-  out.copy(bigger, 0, 0, wpos);
-  out = bigger;
+  const size = Math.max(SLAB_BYTES, (wpos - start + n) * 2);
+  const next = Buffer.allocUnsafeSlow(size);
+  out.copy(next, 0, start, wpos);
+  wpos -= start;
+  start = 0;
+  slabPos = 0;
+  out = next;
 }
 
 function encodeValue(v: unknown, depth: number): void {

@@ -8,7 +8,13 @@ import { chmodSync, existsSync, lstatSync, readFileSync, unlinkSync } from 'node
 import net from 'node:net';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { type BackgroundWork, ContextTable, IdentityPayloadSchema, PluginManager } from '@cpex/core';
+import {
+  type BackgroundWork,
+  ContextTable,
+  IdentityPayloadSchema,
+  type PipelineResult,
+  PluginManager,
+} from '@cpex/core';
 import { MessagePayloadSchema } from '@cpex/core/cmf';
 import {
   CpexError,
@@ -42,6 +48,7 @@ import {
   resultEnvelope,
   unpackValue,
 } from './wire.js';
+import { invokeAnswerFrame } from './answer.js';
 
 /** Options of {@link SidecarServer}. */
 export interface SidecarOptions {
@@ -86,17 +93,21 @@ type HandleEntry =
 class Call {
   /** When it times out (ms since the epoch); set when the op is asynchronous. */
   at = 0;
-  private answered = false;
+  /** Answered (with its result, an error or a timeout): later outcomes are dropped. */
+  answered = false;
+  /** Neighbours in the server's list of calls waiting for their deadline. */
+  prev: Call | undefined = undefined;
+  next: Call | undefined = undefined;
 
   constructor(
     private readonly server: SidecarServer,
-    private readonly conn: Connection,
-    private readonly req: Request,
-    private readonly encoding: Encoding,
+    readonly conn: Connection,
+    readonly req: Request,
+    readonly encoding: Encoding,
   ) {}
 
   /** The op's result: answered with rc 0 (dropped, handles freed, if the call already timed out). */
-  readonly done = (a: Answer): void => {
+  done(a: Answer): void {
     if (this.answered) {
       this.server.orphaned(this.conn, this.req, a);
       return;
@@ -104,13 +115,21 @@ class Call {
     a.id = this.req.id;
     a.rc = RC.OK;
     this.answer(a);
-  };
+  }
 
-  readonly fail = (e: unknown): void => {
+  /** The op's result as a finished answer frame (rc 0, this call's id). */
+  doneFrame(frame: Buffer): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.server.settled(this, this.conn);
+    this.conn.write(frame);
+  }
+
+  fail(e: unknown): void {
     if (this.answered) return;
     const err = classify(e);
     this.answer({ id: this.req.id, rc: err.rc, error: { code: err.code, message: err.message } });
-  };
+  }
 
   expire(): void {
     this.fail(
@@ -138,7 +157,13 @@ interface Arrival {
   /** Nesting depth of the whole body when the decoder measured it, else -1 (see lastBodyDepth). */
   depth: number;
 }
-type Op = (conn: Connection, req: Request, arrival: Arrival) => Answer | Promise<Answer>;
+/** An op's answer, a promise of it, or undefined when the op answers through its Call itself. */
+type Op = (
+  conn: Connection,
+  req: Request,
+  arrival: Arrival,
+  call: Call,
+) => Answer | Promise<Answer> | undefined;
 
 /** Host packages a config's kinds may need (registered on demand when installed). */
 const HOSTS: ReadonlyArray<{ pkg: string; register: string; needs(kind: string): boolean }> = [
@@ -348,23 +373,27 @@ export class Connection {
 
   /** Feed received bytes. */
   receive(chunk: Buffer): void {
-    for (const ev of this.reader.push(chunk)) {
-      if (ev.kind === 'oversize') {
-        this.send(
-          {
-            id: 0,
-            rc: RC.INVALID_INPUT,
-            error: {
-              code: 'CPEX_ERR_FFI_FRAME_TOO_LARGE',
-              message: `frame of ${ev.length} bytes exceeds the limit of ${this.server.maxFrameBytes}`,
-            },
-          },
-          'msgpack',
-        );
-      } else {
-        this.server.dispatch(this, ev.body);
-      }
-    }
+    this.reader.feed(chunk, this);
+  }
+
+  /** A complete frame (FrameSink). */
+  frame(body: Uint8Array): void {
+    this.server.dispatch(this, body);
+  }
+
+  /** A frame over the size limit, skipped (FrameSink). */
+  oversize(length: number): void {
+    this.send(
+      {
+        id: 0,
+        rc: RC.INVALID_INPUT,
+        error: {
+          code: 'CPEX_ERR_FFI_FRAME_TOO_LARGE',
+          message: `frame of ${length} bytes exceeds the limit of ${this.server.maxFrameBytes}`,
+        },
+      },
+      'msgpack',
+    );
   }
 
   /** Encode and write one answer (a -5 answer if it cannot be encoded). */
@@ -400,14 +429,19 @@ export class Connection {
         encoding,
       );
     }
-    // Answers finished in the same tick leave in one write.
+    this.write(out);
+  }
+
+  /** Write one finished frame; frames finished in the same tick leave in one write. */
+  write(frame: Buffer): void {
+    if (this.closed) return;
     const socket = this.out as Writable & { cork?: () => void; uncork?: () => void };
     if (!this.corked && socket.cork) {
       this.corked = true;
       socket.cork();
       process.nextTick(this.uncork, socket);
     }
-    this.out.write(out);
+    this.out.write(frame);
   }
 
   private readonly uncork = (socket: { uncork?: () => void }): void => {
@@ -447,7 +481,9 @@ export class SidecarServer {
   private inflightTotal = 0;
   private drained: (() => void) | undefined;
   private readonly ops: Record<string, Op>;
-  private readonly deadlines = new Set<Call>();
+  /** Calls waiting for their deadline, oldest first (a list: no hashing per call). */
+  private deadlineHead: Call | undefined;
+  private deadlineTail: Call | undefined;
   private sweep: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SidecarOptions = {}) {
@@ -490,7 +526,7 @@ export class SidecarServer {
         const m = this.manager(c, r).manager;
         return { value: m.initialized ? m.pluginNames() : configured(m).map((e) => e.name) };
       },
-      invoke: (c, r, arrival) => this.invoke(c, r, arrival),
+      invoke: (c, r, arrival, call) => this.invoke(c, r, arrival, call),
       background_wait: async (c, r) => {
         const h = handleField(r, 'background')!;
         const e = c.handles.get(h);
@@ -687,12 +723,15 @@ export class SidecarServer {
     this.inflightTotal += 1;
     const call = new Call(this, conn, req, encoding);
     try {
-      const out = op(conn, req, arrival);
-      if (out instanceof Promise) {
-        call.at = Date.now() + this.callTimeoutMs;
-        this.deadlines.add(call);
-        this.armSweep();
-        out.then(call.done, call.fail);
+      const out = op(conn, req, arrival, call);
+      if (out === undefined) {
+        if (!call.answered) this.await(call);
+      } else if (out instanceof Promise) {
+        this.await(call);
+        out.then(
+          (a) => call.done(a),
+          (e: unknown) => call.fail(e),
+        );
       } else {
         call.done(out);
       }
@@ -701,9 +740,26 @@ export class SidecarServer {
     }
   }
 
+  /** Track an asynchronous call's deadline. */
+  private await(call: Call): void {
+    call.at = Date.now() + this.callTimeoutMs;
+    call.prev = this.deadlineTail;
+    if (this.deadlineTail) this.deadlineTail.next = call;
+    else this.deadlineHead = call;
+    this.deadlineTail = call;
+    this.armSweep();
+  }
+
   /** A call answered (or timed out): stop tracking it. */
   settled(call: Call, conn: Connection): void {
-    this.deadlines.delete(call);
+    if (call.at !== 0) {
+      if (call.prev) call.prev.next = call.next;
+      else this.deadlineHead = call.next;
+      if (call.next) call.next.prev = call.prev;
+      else this.deadlineTail = call.prev;
+      call.prev = call.next = undefined;
+      call.at = 0;
+    }
     conn.inflight -= 1;
     this.inflightTotal -= 1;
     if (this.inflightTotal === 0) this.drained?.();
@@ -726,8 +782,12 @@ export class SidecarServer {
     const every = Math.max(10, Math.min(1000, Math.floor(this.callTimeoutMs / 4)));
     this.sweep = setInterval(() => {
       const now = Date.now();
-      for (const d of this.deadlines) if (d.at <= now) d.expire();
-      if (this.deadlines.size === 0) {
+      for (let c = this.deadlineHead; c !== undefined; ) {
+        const next = c.next; // expire() unlinks c
+        if (c.at <= now) c.expire();
+        c = next;
+      }
+      if (this.deadlineHead === undefined) {
         clearInterval(this.sweep);
         this.sweep = undefined;
       }
@@ -818,8 +878,11 @@ export class SidecarServer {
     return { manager: h };
   }
 
-  /** Validates synchronously (a bad request throws before any work), then runs the pipeline. */
-  private invoke(conn: Connection, req: Request, arrival: Arrival): Promise<Answer> {
+  /**
+   * Validates synchronously (a bad request throws before any work), then runs the pipeline and
+   * answers through the call (one promise hop; the common answer is written from precomputed parts).
+   */
+  private invoke(conn: Connection, req: Request, arrival: Arrival, call: Call): undefined {
     const mh = handleField(req, 'manager')!;
     const m = this.manager(conn, req);
     const hook = str(req, 'hook')!;
@@ -895,27 +958,58 @@ export class SidecarServer {
     const options = extensions
       ? { globalContext, contextTable: previous ?? null, extensions }
       : { globalContext, contextTable: previous ?? null };
-    return m.manager.invoke(hook, payload as never, options).then((result) => {
-      const answer: Answer = {
-        id: req.id,
-        rc: RC.OK,
-        result: resultEnvelope(result, payloadType, arrival.encoding),
-      };
-      if (conn.closed || !conn.handles.has(mh)) return answer;
+    m.manager.invoke(hook, payload as never, options).then(
+      (result) => this.invoked(call, mh, m.manager, hook, payloadType, globalContext, result),
+      (e: unknown) => call.fail(e),
+    );
+    return undefined;
+  }
+
+  /** An invoke's pipeline finished: hand out its handles and answer. */
+  private invoked(
+    call: Call,
+    mh: number,
+    manager: PluginManager,
+    hook: string,
+    payloadType: number,
+    globalContext: GlobalContext,
+    result: PipelineResult<unknown>,
+  ): void {
+    if (call.answered) return; // timed out: the client never learns handles, so none are made
+    const { conn, req } = call;
+    let contextTable: number | undefined;
+    let background: number | undefined;
+    if (!conn.closed && conn.handles.has(mh)) {
       if (result.contextTable instanceof ContextTable) {
-        const h = nextHandle();
-        conn.handles.set(h, { kind: 'context_table', table: result.contextTable, manager: mh });
-        answer.context_table = h;
+        contextTable = nextHandle();
+        conn.handles.set(contextTable, { kind: 'context_table', table: result.contextTable, manager: mh });
       }
-      if (runsInBackground(m.manager, hook)) {
-        const h = nextHandle();
-        conn.handles.set(h, { kind: 'background', work: result.background, manager: mh });
-        answer.background = h;
+      if (runsInBackground(manager, hook)) {
+        background = nextHandle();
+        conn.handles.set(background, { kind: 'background', work: result.background, manager: mh });
       }
-      if (req.context !== undefined && req.context !== null)
-        answer.context = { state: globalContext.state, metadata: globalContext.metadata };
-      return answer;
-    });
+    }
+    const context =
+      req.context !== undefined && req.context !== null
+        ? { state: globalContext.state, metadata: globalContext.metadata }
+        : undefined;
+    if (call.encoding === 'msgpack') {
+      let frame: Buffer | undefined;
+      try {
+        frame = invokeAnswerFrame(req.id, result, payloadType, { contextTable, background, context });
+      } catch {
+        frame = undefined; // the answer map below reports what cannot be encoded (-5)
+      }
+      if (frame !== undefined && frame.length - FRAME_HEADER_BYTES <= this.maxFrameBytes) {
+        call.doneFrame(frame);
+        return;
+      }
+    }
+    const answer: Answer = { result: resultEnvelope(result, payloadType, call.encoding) };
+    if (contextTable !== undefined) answer.context_table = contextTable;
+    if (background !== undefined) answer.background = background;
+    if (context !== undefined) answer.context = context;
+    call.done(answer);
   }
 }
 
@@ -940,15 +1034,14 @@ function configured(m: PluginManager): Array<{ name: string; hooks: string[] }> 
 
 /** `free_context_tables` / `free_backgrounds` on any request: handles the client is done with. */
 function releaseListed(conn: Connection, req: Request): void {
-  for (const [key, kind] of [
-    ['free_context_tables', 'context_table'],
-    ['free_backgrounds', 'background'],
-  ] as const) {
-    const list = req[key];
-    if (!Array.isArray(list)) continue;
-    for (const h of list) {
-      if (typeof h === 'number' && conn.handles.get(h)?.kind === kind) conn.handles.delete(h);
-    }
+  releaseAll(conn, req.free_context_tables, 'context_table');
+  releaseAll(conn, req.free_backgrounds, 'background');
+}
+
+function releaseAll(conn: Connection, list: unknown, kind: 'context_table' | 'background'): void {
+  if (!Array.isArray(list)) return;
+  for (const h of list) {
+    if (typeof h === 'number' && conn.handles.get(h)?.kind === kind) conn.handles.delete(h);
   }
 }
 

@@ -199,13 +199,25 @@ export function jsonSizeBound(bytes: number, encoding: Encoding): number {
 /** What a FrameReader found in the byte stream. */
 export type FrameEvent = { kind: 'frame'; body: Uint8Array } | { kind: 'oversize'; length: number };
 
+/** Receives what a FrameReader finds, as it finds it (no event objects). */
+export interface FrameSink {
+  /** A complete frame body: a view of the received bytes, valid as long as the caller keeps it. */
+  frame(body: Uint8Array): void;
+  /** A frame whose length exceeds the limit: reported once, its body skipped. */
+  oversize(length: number): void;
+}
+
 /**
- * Splits a byte stream into frames. An oversize frame is reported once and its body skipped, so the
- * stream stays in sync and later frames are read normally.
+ * Splits a byte stream into frames. Frames are cut out of the received chunk itself; bytes are
+ * copied only for a frame that spans chunks, once, when all of it has arrived. An oversize frame
+ * is reported once and its body skipped, so the stream stays in sync and later frames are read
+ * normally.
  */
 export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Bytes the held chunks must reach before a frame can complete. */
+  private need = FRAME_HEADER_BYTES;
   private skip = 0;
 
   constructor(private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
@@ -213,45 +225,56 @@ export class FrameReader {
   /** Feed bytes; returns the complete frames (and oversize notices) they finish. */
   push(chunk: Buffer): FrameEvent[] {
     const events: FrameEvent[] = [];
+    this.feed(chunk, {
+      frame: (body) => events.push({ kind: 'frame', body }),
+      oversize: (length) => events.push({ kind: 'oversize', length }),
+    });
+    return events;
+  }
+
+  /** Feed bytes; the frames (and oversize notices) they finish go to `sink`, in order. */
+  feed(chunk: Buffer, sink: FrameSink): void {
     if (this.skip > 0) {
       const n = Math.min(this.skip, chunk.length);
       this.skip -= n;
       chunk = chunk.subarray(n);
-      if (chunk.length === 0) return events;
+      if (chunk.length === 0) return;
     }
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    if (this.buffered > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      if (this.buffered < this.need) return;
+      chunk = Buffer.concat(this.chunks, this.buffered);
+      this.chunks = [];
+      this.buffered = 0;
+    }
     let off = 0;
-    while (buf.length - off >= FRAME_HEADER_BYTES) {
-      const len = buf.readUInt32BE(off);
+    while (chunk.length - off >= FRAME_HEADER_BYTES) {
+      const len = chunk.readUInt32BE(off);
       if (len > this.maxFrameBytes) {
-        events.push({ kind: 'oversize', length: len });
-        const available = buf.length - off - FRAME_HEADER_BYTES;
+        sink.oversize(len);
+        const available = chunk.length - off - FRAME_HEADER_BYTES;
         if (available >= len) {
           off += FRAME_HEADER_BYTES + len;
           continue;
         }
         this.skip = len - available;
-        off = buf.length;
+        off = chunk.length;
         break;
       }
-      if (buf.length - off - FRAME_HEADER_BYTES < len) break;
-      events.push({
-        kind: 'frame',
-        body: buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len),
-      });
+      if (chunk.length - off - FRAME_HEADER_BYTES < len) break;
+      sink.frame(chunk.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len));
       off += FRAME_HEADER_BYTES + len;
     }
-    if (off >= buf.length) {
-      this.chunks = [];
-      this.buffered = 0;
+    if (off < chunk.length) {
+      const rest = chunk.subarray(off);
+      this.chunks = [rest];
+      this.buffered = rest.length;
+      this.need =
+        rest.length >= FRAME_HEADER_BYTES ? FRAME_HEADER_BYTES + rest.readUInt32BE(0) : FRAME_HEADER_BYTES;
     } else {
-      buf = buf.subarray(off);
-      this.chunks = [buf];
-      this.buffered = buf.length;
+      this.need = FRAME_HEADER_BYTES;
     }
-    return events;
   }
 
   /** Bytes held for an incomplete frame. */
