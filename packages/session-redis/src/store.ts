@@ -328,7 +328,9 @@ export class RedisSessionStore implements SessionStore {
     const labels = Object.freeze(out);
     // Copies: a reply's buffers may be views of a whole socket read, which must not be kept alive.
     state.last =
-      bytes <= REMEMBER_MAX_BYTES ? { raw: (reply as Buffer[]).map((m) => new Uint8Array(m)), labels } : undefined;
+      bytes <= REMEMBER_MAX_BYTES
+        ? { raw: (reply as Buffer[]).map((m) => new Uint8Array(m)), labels }
+        : undefined;
     return labels;
   }
 

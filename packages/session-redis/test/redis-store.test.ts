@@ -145,7 +145,7 @@ describe('RedisSessionStore on a real redis-server', () => {
     expect(await s.load(sid)).toEqual(['from-rust']);
   });
 
-  it('reuses a hot session\'s decoded labels only while its members are byte for byte the same', async () => {
+  it("reuses a hot session's decoded labels only while its members are byte for byte the same", async () => {
     const s = store();
     const sid = 'decodedcache0001';
     const key = s.key(sid);
