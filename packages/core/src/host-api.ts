@@ -88,3 +88,13 @@ export {
   type PayloadBounds,
   type PayloadMeasure,
 } from './payload/bounds.js';
+
+// Arrays with holes (`length = 2 ** 32 - 1` costs its maker nothing): iterate what an array holds,
+// and find a sparse array before an encoder walks every index of it.
+export {
+  DIRECT_SCAN_MAX,
+  describeSparse,
+  findSparse,
+  forEachHeld,
+  type SparseArray,
+} from './payload/holes.js';

@@ -8,7 +8,14 @@
  * gateway's. Calls of one instance are serialized, so one hung plugin holds at most one thread,
  * and the host refuses more in-process native plugins than the pool has threads.
  */
-import { CpexError, type Extensions, type PluginContext, type PluginResult } from '@cpex/core/host';
+import {
+  CpexError,
+  describeSparse,
+  type Extensions,
+  findSparse,
+  type PluginContext,
+  type PluginResult,
+} from '@cpex/core/host';
 import type { Decoder, Encoder } from '@msgpack/msgpack';
 import { koffi, type NativeLibrary, STATUS } from './abi.js';
 import { decodeResult, encodeMsgpack, makeDecoder, makeEncoder, requestObject, type Where } from './wire.js';
@@ -263,8 +270,19 @@ export function encodeRequest(
   maxDepth: number,
 ): Uint8Array {
   try {
-    return encodeMsgpack(requestObject(hook, pluginName, payloadType, payload, context, extensions), encoder);
+    const request = requestObject(hook, pluginName, payloadType, payload, context, extensions);
+    // The encoder visits every index of an array: one with holes is refused before it does.
+    const sparse = findSparse(request);
+    if (sparse) {
+      throw new CpexError(
+        'CPEX_ERR_INVALID_PAYLOAD',
+        `native plugin "${where.plugin}" on ${hook}: the request holds ${describeSparse(sparse)} at ${sparse.path}`,
+        { ...where, path: sparse.path },
+      );
+    }
+    return encodeMsgpack(request, encoder);
   } catch (e) {
+    if (e instanceof CpexError) throw e;
     if (/too deep/i.test((e as Error).message)) {
       throw new CpexError(
         'CPEX_ERR_PAYLOAD_TOO_DEEP',

@@ -6,7 +6,8 @@
 import type { PluginContext } from '@cpex/core';
 import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import { decodeResult, makeDecoder, resultFromWire } from '../src/wire.js';
+import { encodeRequest } from '../src/in-process.js';
+import { decodeResult, makeDecoder, makeEncoder, resultFromWire } from '../src/wire.js';
 
 const where = { plugin: 'lib', hook: 'tool_pre_invoke' };
 const context = (): PluginContext =>
@@ -69,5 +70,47 @@ describe('native wire: depth', () => {
     const bytes = encode({ continue_processing: true, modified_payload: { a: [[[1]]] } });
     const r = decodeResult(bytes, makeDecoder(1 << 20), 128, context(), where);
     expect(r).toEqual({ continueProcessing: true, modifiedPayload: { a: [[[1]]] } });
+  });
+});
+
+describe('native wire: arrays with holes (issue 11: nothing hostile can hang the engine)', () => {
+  it('a request holding a 2**32-1 long sparse array is CPEX_ERR_INVALID_PAYLOAD before the encoder walks it', () => {
+    const rows: unknown[] = [];
+    rows.length = 2 ** 32 - 1;
+    rows[7] = 'x';
+    let err: unknown;
+    try {
+      encodeRequest(
+        'tool_pre_invoke',
+        'lib',
+        0,
+        { name: 't', args: { rows } },
+        context(),
+        undefined,
+        where,
+        makeEncoder(128),
+        128,
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'CPEX_ERR_INVALID_PAYLOAD', path: 'payload.args.rows' });
+    expect((err as Error).message).toContain('sparse array (length 4294967295, 1 element held)');
+  });
+
+  it('a short array with holes is encoded as MessagePack encodes it (holes are nil)', () => {
+    const rows = Object.assign(new Array(3), { 0: 1, 2: 3 });
+    const bytes = encodeRequest(
+      'tool_pre_invoke',
+      'lib',
+      0,
+      { rows },
+      context(),
+      undefined,
+      where,
+      makeEncoder(128),
+      128,
+    );
+    expect(bytes.byteLength).toBeGreaterThan(0);
   });
 });

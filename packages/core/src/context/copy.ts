@@ -1,4 +1,5 @@
 /** Copying helpers for plain data (JSON-like objects and arrays). */
+import { forEachHeld } from '../payload/holes.js';
 
 /**
  * Deep copy of plain objects and arrays (cycles and shared references preserved); other values are
@@ -14,7 +15,10 @@ export function copyPlain(v: unknown, seen: Map<object, unknown> = new Map()): u
       const out: unknown[] = [];
       seen.set(x, out);
       jobs.push(() => {
-        for (const e of x) out.push(copyOf(e));
+        forEachHeld(x as unknown[], (e, i) => {
+          out[i] = copyOf(e);
+        });
+        out.length = x.length; // holes stay holes, at no cost
       });
       return out;
     }

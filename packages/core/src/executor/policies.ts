@@ -5,6 +5,7 @@
  * ignored.
  */
 import { setOwn } from '../context/copy.js';
+import { pushElementPairs } from '../extensions/equality.js';
 
 export type PolicyOutcome =
   | { accepted: true; payload: unknown; dropped: string[] }
@@ -72,7 +73,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     seen.set(ox, oy);
     if (Array.isArray(ox)) {
       if (!Array.isArray(oy) || ox.length !== oy.length) return false;
-      for (let i = 0; i < ox.length; i++) stack.push(ox[i], oy[i]);
+      pushElementPairs(stack, ox as unknown as unknown[], oy as unknown as unknown[]);
       continue;
     }
     if (Array.isArray(oy)) return false;

@@ -26,6 +26,7 @@
  */
 import { types } from 'node:util';
 import { CpexError } from '../errors/cpex-error.js';
+import { forEachHeld } from '../payload/holes.js';
 
 /** Read through a view's `get` trap: the object the view was made for. Module-private. */
 const VIEW_SOURCE: unique symbol = Symbol('cpex.readonly-view');
@@ -309,10 +310,11 @@ export function unwrapViews<T>(value: T): T {
   for (let obj = stack.pop(); obj !== undefined; obj = stack.pop()) {
     if (Object.isFrozen(obj)) continue;
     if (Array.isArray(obj)) {
-      for (let i = 0; i < obj.length; i++) {
-        const s = swap(obj[i]);
-        if (s !== undefined) obj[i] = s;
-      }
+      const arr = obj as unknown[];
+      forEachHeld(arr, (v, i) => {
+        const s = swap(v);
+        if (s !== undefined) arr[i] = s;
+      });
       continue;
     }
     if (types.isMap(obj) || types.isSet(obj)) {

@@ -2,6 +2,7 @@
  * Structural equality for extension data. `null`, `undefined` and a missing key are the same
  * (Python dumps `None` as `null`, Rust omits it); MonotonicSets compare as case-insensitive sets.
  */
+import { forEachHeld } from '../payload/holes.js';
 import { MonotonicSet } from './monotonic-set.js';
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -38,7 +39,7 @@ export function dataEqual(a: unknown, b: unknown): boolean {
     }
     if (Array.isArray(x)) {
       if (!Array.isArray(y) || x.length !== y.length) return false;
-      for (let i = 0; i < x.length; i++) stack.push(x[i], y[i]);
+      pushElementPairs(stack, x, y);
       continue;
     }
     if (isPlainObject(x) && isPlainObject(y)) {
@@ -60,7 +61,7 @@ export function deepFreeze<T>(value: T): T {
     if (typeof v !== 'object' || v === null || Object.isFrozen(v)) continue;
     if (Array.isArray(v)) {
       Object.freeze(v);
-      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+      forEachHeld(v as unknown[], (x) => stack.push(x));
       continue;
     }
     const proto = Object.getPrototypeOf(v);
@@ -70,4 +71,15 @@ export function deepFreeze<T>(value: T): T {
     for (const k in obj) stack.push(obj[k]);
   }
   return value;
+}
+
+/**
+ * Push each index pair of two equal-length arrays onto a pair walker's stack: every index either
+ * array holds (a hole pairs with undefined), at a cost bounded by what they hold (payload/holes.ts).
+ */
+export function pushElementPairs(stack: unknown[], x: readonly unknown[], y: readonly unknown[]): void {
+  forEachHeld(x, (v, i) => stack.push(v, y[i]));
+  forEachHeld(y, (v, i) => {
+    if (!(i in x)) stack.push(undefined, v);
+  });
 }

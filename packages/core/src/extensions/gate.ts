@@ -12,6 +12,7 @@
 import type { z } from 'zod';
 import type { CapabilityName, CompiledCapabilities } from './capabilities.js';
 import { setOwn } from '../context/copy.js';
+import { describeSparse, findSparse, forEachHeld } from '../payload/holes.js';
 import { dataEqual, deepFreeze, isPlainObject } from './equality.js';
 import { MonotonicSet, toLabelSet } from './monotonic-set.js';
 import { CandidateConstraintExtensionSchema, CustomExtensionSchema, DelegationHopSchema } from './schemas.js';
@@ -148,9 +149,12 @@ function cloneData<T>(v: T): T {
   const copyOf = (x: unknown): unknown => {
     if (typeof x !== 'object' || x === null) return x;
     if (Array.isArray(x)) {
-      const out: unknown[] = new Array(x.length);
+      const out: unknown[] = [];
       jobs.push(() => {
-        for (let i = 0; i < x.length; i++) out[i] = copyOf(x[i]);
+        forEachHeld(x as unknown[], (y, i) => {
+          out[i] = copyOf(y);
+        });
+        out.length = x.length;
       });
       return out;
     }
@@ -233,6 +237,9 @@ function merge(
     const policy = SLOT_POLICIES[slot as ExtensionSlot] as (typeof SLOT_POLICIES)[ExtensionSlot] | undefined;
     if (!policy) refuse(slot, 'unknown extension slot');
     if (r === c[slot] || r === v[slot]) continue;
+    // Extension data is JSON data: an array with holes is refused before anything walks it.
+    const sparse = findSparse(r);
+    if (sparse) refuse(sparse.path === '' ? slot : `${slot}.${sparse.path}`, describeSparse(sparse));
     switch (slot as ExtensionSlot) {
       case 'security': {
         const out = mergeSecurity(c.security as Obj | undefined, v.security as Obj | undefined, r, has);

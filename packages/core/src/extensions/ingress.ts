@@ -10,6 +10,7 @@
  */
 import { CpexError } from '../errors/cpex-error.js';
 import { summarizeZodError } from '../errors/issue-path.js';
+import { describeSparse, findSparse } from '../payload/holes.js';
 import { ExtensionsSchema } from './schemas.js';
 import type { Extensions } from './types.js';
 
@@ -47,6 +48,16 @@ export function ingressExtensions(value: unknown, where?: string): Extensions | 
   if (hit !== undefined) return hit;
   let out: Extensions;
   try {
+    // Holes first: the schemas would visit every index of `length = 2 ** 32 - 1` one by one.
+    const sparse = findSparse(value);
+    if (sparse) {
+      const path = sparse.path === '' ? 'extensions' : `extensions.${sparse.path}`;
+      return new CpexError(
+        'CPEX_ERR_INVALID_PAYLOAD',
+        `invalid extensions${where ? ` for ${where}` : ''} at ${path}: ${describeSparse(sparse)}`,
+        { ...(where ? { hook: where } : {}), path },
+      );
+    }
     const parsed = ExtensionsSchema.safeParse(value);
     if (!parsed.success) {
       const { path, message } = summarizeZodError(parsed.error, 'extensions');

@@ -125,7 +125,10 @@ function scribble(x: unknown): void {
   attempt(() => (o as unknown as Uint8Array).fill?.(7 as never));
   attempt(() => (o as unknown as Uint8Array).subarray?.(0).fill(7 as never));
   attempt(() => (o as unknown as DataView).setUint8?.(0, 7));
-  attempt(() => new Uint8Array(o as unknown as ArrayBuffer).fill(7));
+  // Only on an ArrayBuffer: on an array-like, `new Uint8Array(o)` reads `o.length` elements, and a
+  // generated `length` key of 752,493,432 made this test's own plugin loop for minutes (session 5
+  // diagnosis; not an engine hang — the engine's class, arrays with holes, is in sparse-arrays.test.ts).
+  if (o instanceof ArrayBuffer) attempt(() => new Uint8Array(o as unknown as ArrayBuffer).fill(7));
   attempt(() => Map.prototype.set.call(o, 'k', 1));
   attempt(() => Set.prototype.add.call(o, 'k'));
   attempt(() => Date.prototype.setTime.call(o, 0));
@@ -261,14 +264,11 @@ describe('read-only payload views leak nothing through reflection (issue 11 item
           expect(JSON.stringify(readBack)).toBe(before);
         },
       ),
-      // A fixed seed: some random seeds make this property run for minutes (seen at the end of
-      // session 4, not yet diagnosed: a generated payload × operation sequence that hangs either
-      // the view code or this test's walkers). Until that is found, CI runs one known seed.
-      { numRuns: 300, seed: 20261207 },
+      { numRuns: 300 },
     );
-    // 300 runs through the real executor are CPU-bound: a loaded 2-core CI machine needs more than
-    // the project's 20 s default (one clean-clone run timed out at 20 s while another ran).
-  }, 300_000);
+    // 300 runs through the real executor are CPU-bound (~0.4 s idle): a loaded 2-core CI machine
+    // needs more than the project's 20 s default (one clean-clone run timed out at 20 s).
+  }, 120_000);
 
   it.each([
     [
