@@ -42,6 +42,12 @@ export interface Outcome {
  * stored on a long-lived field keeps that invocation's whole graph reachable until a full GC).
  */
 export interface OutcomeSink {
+  /**
+   * True when `outcome` is done with the Outcome once it returns (a serial phase): its calls may
+   * then reuse one PluginCall per invocation. A sink that keeps outcomes (concurrent's first deny)
+   * says false.
+   */
+  readonly consumesOutcome: boolean;
   outcome(o: Outcome, inv: Invocation): void;
 }
 
@@ -54,36 +60,22 @@ const ABANDONED = Symbol('cpex.abandoned');
 const NATIVE_THEN = Promise.prototype.then;
 
 /**
- * The two callbacks a native promise settles a call through, reused by the calls of one
- * invocation: a promise calls back at most once, so once it has, its listener is free for the
- * invocation's next call (a serial phase has one call in flight: its calls share one pair of
- * closures instead of allocating a pair each). A listener is free only once its promise has
- * called back: a call that settled another way (its deadline, an abandon) keeps it busy until its
- * promise settles (the late callback then finds its call already settled), and a call that finds
- * the listener busy (that case, or calls in flight together in the concurrent phase) gets
- * closures of its own.
- */
-export class SettleListener {
-  /** The call whose promise these callbacks belong to; undefined: free. */
-  call: PluginCall | undefined = undefined;
-  depth = 0;
-  readonly fulfil = (v: unknown): void => {
-    const c = this.call!;
-    this.call = undefined;
-    c.adopt(v, this.depth);
-  };
-  readonly reject = (e: unknown): void => {
-    const c = this.call!;
-    this.call = undefined;
-    c.settle(undefined, e);
-  };
-}
-
-/**
- * An async plugin call in flight: one object per call, timed by the manager's watchdog, and once
- * settled it is also the call's Outcome (no second object).
+ * An async plugin call in flight, timed by the manager's watchdog; once settled it is also the
+ * call's Outcome (no second object). A native promise settles it through its own two callbacks.
+ *
+ * Reuse: the calls of a serial phase (whose sink consumes each outcome before the next call
+ * starts) reuse one PluginCall per invocation, callbacks included, once it is free: settled AND
+ * its thenable has called back (`bound` false). A promise calls back at most once, so a free
+ * call has nothing left that could reach it. A call that settled another way (its deadline, an
+ * abandon) stays bound until its promise settles — the late callback then finds it settled — and
+ * the next call gets a new object. Concurrent and fire_and_forget calls are never reused.
  */
 export class PluginCall implements Deadline, Outcome {
+  inv: Invocation;
+  reg: Registration;
+  ctx: CallContext;
+  t0: number;
+  sink: OutcomeSink;
   deadline = 0;
   prev: Deadline | undefined = undefined;
   next: Deadline | undefined = undefined;
@@ -96,14 +88,44 @@ export class PluginCall implements Deadline, Outcome {
   result: PluginResult | undefined = undefined;
   failure: Failure | undefined = undefined;
   abandoned: boolean | undefined = undefined;
+  /** A thenable's callbacks are outstanding: it has not called back yet. */
+  bound = false;
+  /** How deep the thenable listened to is nested (MAX_THENABLE_DEPTH). */
+  depth = 0;
+  readonly #fulfil = (v: unknown): void => {
+    this.bound = false;
+    this.adopt(v, this.depth);
+  };
+  readonly #reject = (e: unknown): void => {
+    this.bound = false;
+    this.settle(undefined, e);
+  };
 
-  constructor(
-    readonly inv: Invocation,
-    readonly reg: Registration,
-    readonly ctx: CallContext,
-    readonly t0: number,
-    readonly sink: OutcomeSink,
-  ) {}
+  constructor(inv: Invocation, reg: Registration, ctx: CallContext, t0: number, sink: OutcomeSink) {
+    this.inv = inv;
+    this.reg = reg;
+    this.ctx = ctx;
+    this.t0 = t0;
+    this.sink = sink;
+  }
+
+  /** Free: settled, and no thenable can call back into it any more. */
+  get free(): boolean {
+    return this.done && !this.bound;
+  }
+
+  /** Start the next call of the same invocation on this (free) object. */
+  reuse(reg: Registration, ctx: CallContext, t0: number, sink: OutcomeSink): void {
+    this.reg = reg;
+    this.ctx = ctx;
+    this.t0 = t0;
+    this.sink = sink;
+    this.done = false;
+    this.starting = true;
+    this.result = undefined;
+    this.failure = undefined;
+    this.abandoned = undefined;
+  }
 
   // Derived, not stored: every field is 8 bytes on each call in flight.
   get spanMs(): number {
@@ -129,44 +151,20 @@ export class PluginCall implements Deadline, Outcome {
 
   /** Listen to a thenable (`then` already read once), adopting nested thenables. */
   listen(then: PromiseLike<unknown>['then'], target: unknown, depth: number): void {
+    this.bound = true;
+    this.depth = depth;
     if (then === NATIVE_THEN) {
       // The engine's own then calls at most one of the two, at most once: no guard needed.
-      const l = this.inv.freeListener();
       try {
-        if (l !== undefined) {
-          l.call = this;
-          l.depth = depth;
-          then.call(target, l.fulfil, l.reject);
-        } else listenOwn(this, then, target, depth);
+        then.call(target, this.#fulfil, this.#reject);
       } catch (e) {
         // not a promise after all (the native then refuses any other receiver)
-        if (l !== undefined) l.call = undefined;
+        this.bound = false;
         this.settle(undefined, e);
       }
       return;
     }
-    let called = false;
-    try {
-      then.call(
-        target,
-        (v) => {
-          if (called) return;
-          called = true;
-          this.adopt(v, depth);
-        },
-        (e) => {
-          if (called) return;
-          called = true;
-          this.settle(undefined, e);
-        },
-      );
-    } catch (e) {
-      // A hostile then(): what it threw is the call's failure, unless it already settled the call.
-      if (!called) {
-        called = true;
-        this.settle(undefined, e);
-      }
-    }
+    listenGuarded(this, then, target, depth);
   }
 
   /** A thenable fulfilled with `v`: a further thenable is followed (bounded), anything else settles. */
@@ -199,21 +197,40 @@ export class PluginCall implements Deadline, Outcome {
 }
 
 /**
- * A native promise's callbacks of the call's own (the invocation's listener is taken). A function
- * of its own: closures capturing `call` and `depth` in listen() would allocate their context on
- * every call, taken branch or not.
+ * A foreign thenable's callbacks, guarded: it may call both, or twice, or call back and then
+ * throw. (A function of its own, so listen() allocates no closure context on the native path.)
  */
-function listenOwn(
+function listenGuarded(
   call: PluginCall,
   then: PromiseLike<unknown>['then'],
   target: unknown,
   depth: number,
 ): void {
-  then.call(
-    target,
-    (v) => call.adopt(v, depth),
-    (e) => call.settle(undefined, e),
-  );
+  let called = false;
+  try {
+    then.call(
+      target,
+      (v) => {
+        if (called) return;
+        called = true;
+        call.bound = false;
+        call.adopt(v, depth);
+      },
+      (e) => {
+        if (called) return;
+        called = true;
+        call.bound = false;
+        call.settle(undefined, e);
+      },
+    );
+  } catch (e) {
+    // A hostile then(): what it threw is the call's failure, unless it already settled the call.
+    if (!called) {
+      called = true;
+      call.bound = false;
+      call.settle(undefined, e);
+    }
+  }
 }
 
 /**
@@ -263,7 +280,12 @@ export function callPlugin(
   }
   if (typeof then !== 'function') return outcomeOf(inv, reg, phase, ctx, t0, undefined, then.error);
   reg.async = true;
-  const call = new PluginCall(inv, reg, ctx, t0, sink);
+  let call = inv.spareCall;
+  if (sink.consumesOutcome && call !== undefined && call.free) call.reuse(reg, ctx, t0, sink);
+  else {
+    call = new PluginCall(inv, reg, ctx, t0, sink);
+    if (sink.consumesOutcome) inv.spareCall = call;
+  }
   inv.engine.watchdog.track(call);
   call.listen(then, r, 0);
   call.starting = false;

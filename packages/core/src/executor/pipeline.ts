@@ -38,7 +38,7 @@ import {
   type PluginViolation,
   type ResolvedSettings,
 } from '../types.js';
-import { type Outcome, type PluginCall, SettleListener } from './call.js';
+import type { Outcome, PluginCall } from './call.js';
 import { matchesConditions } from './conditions.js';
 import type { BackgroundRun, BackgroundTracker } from './phases/fire-and-forget.js';
 import { PHASE_RUNNERS } from './phases/index.js';
@@ -156,8 +156,8 @@ export class Invocation implements CallerGlobal {
   cursor = 0;
   /** The serial call in flight. */
   current: PluginCall | undefined;
-  /** The native-promise callbacks this invocation's calls share (call.ts SettleListener); made on the first async call. */
-  listener: SettleListener | undefined;
+  /** The PluginCall the serial calls of this invocation reuse once it is free (call.ts). */
+  spareCall: PluginCall | undefined;
   /**
    * Set by the concurrent runner while it has calls in flight. An object, never a closure: a
    * per-invocation closure stored here kept each invocation's graph alive until a full GC.
@@ -345,13 +345,6 @@ export class Invocation implements CallerGlobal {
   /** The caller's GlobalContext (the merge target); made, with the table's request id, when the caller gave none. */
   callerGlobal(): GlobalContext {
     return (this.#gc ??= { requestId: this.#table.requestId, state: {}, metadata: {} });
-  }
-
-  /** The invocation's listener if no call holds it (made on first use), else undefined. */
-  freeListener(): SettleListener | undefined {
-    const l = this.listener;
-    if (l === undefined) return (this.listener = new SettleListener());
-    return l.call === undefined ? l : undefined;
   }
 
   /** The payload as `reg` sees it: a cached read-only view for protected (in-process) plugins. */

@@ -31,6 +31,8 @@ class ConcurrentRun implements OutcomeSink, CallerAbortListener {
   #done = false;
   launching = true;
   #firstDeny: Outcome | undefined;
+  /** The first deny is kept until the phase ends: outcomes are not consumed at once. */
+  readonly consumesOutcome = false;
 
   constructor(inv: Invocation, eligible: Registration[]) {
     this.#inv = inv;

@@ -63,6 +63,7 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink {
   #inflight = 0;
   #waiting: Promise<PluginErrorRecord[]> | undefined;
   #resolve: ((e: PluginErrorRecord[]) => void) | undefined;
+  readonly consumesOutcome = false;
 
   constructor(inv: Invocation, eligible: Registration[]) {
     this.#inv = inv;

@@ -13,6 +13,8 @@ import type { PhaseRunner } from './runner.js';
 export function serialRun(phase: Phase, apply: (inv: Invocation, o: Outcome) => void): PhaseRunner['run'] {
   // An async call's outcome: apply it (unless abandoned), then continue where the phase left off.
   const sink: OutcomeSink = {
+    // apply() is done with the outcome when it returns: the next call may reuse its PluginCall.
+    consumesOutcome: true,
     outcome(o, inv) {
       if (!o.abandoned && inv.abortError === undefined) apply(inv, o);
       inv.resume();
