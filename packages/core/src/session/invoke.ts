@@ -13,7 +13,7 @@ import { summarizeZodError } from '../errors/issue-path.js';
 import { StoredLabelsSchema } from '../extensions/schemas.js';
 import type { Extensions } from '../extensions/types.js';
 import type { InvokeOptions, Logger, PipelineResult, PluginViolation } from '../types.js';
-import type { ResolvedSession } from './resolve.js';
+import { type ResolvedSession, rememberSession } from './resolve.js';
 import { DEFAULT_SESSION_MAX_LABELS, type SessionStore, SessionStoreError } from './store.js';
 
 /** `pluginName` of the `errors[]` records the session store adds (never a plugin). */
@@ -82,7 +82,16 @@ function checkLabels(
  * is frozen when it is remembered (as it would be when a plugin first sees it without a session),
  * so what was hydrated from it cannot go stale.
  */
-const hydratedFor = new WeakMap<Extensions, { stored: readonly string[]; start: Extensions }>();
+const hydratedFor = new WeakMap<Extensions, Hydrated>();
+
+interface Hydrated {
+  /** The stored labels this was built from. */
+  readonly stored: readonly string[];
+  /** The extensions the pipeline starts from. */
+  readonly start: Extensions;
+  /** Their `security.labels`. */
+  readonly labels: MonotonicSet;
+}
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
@@ -91,17 +100,25 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** `ext` with the session's stored labels added to `security.labels` (`ext` itself when none are new). */
-function hydrate(ext: Extensions, stored: readonly string[], max: number): Extensions {
+function hydrate(
+  ext: Extensions,
+  stored: readonly string[],
+  max: number,
+  session: ResolvedSession,
+): Hydrated {
   const hit = hydratedFor.get(ext);
   const known = hit !== undefined && (hit.stored === stored || sameList(hit.stored, stored));
   checkLabels('load', stored, stored.length, max, known);
-  if (known) return hit.start;
+  if (known) return hit;
   const given = toLabelSet(ext.security?.labels) ?? MonotonicSet.EMPTY;
-  const hydrated = given.union(stored);
-  const start = hydrated === given ? ext : { ...ext, security: { ...ext.security, labels: hydrated } };
+  const labels = given.union(stored);
+  const start = labels === given ? ext : { ...ext, security: { ...ext.security, labels } };
   // A frozen list (a store's remembered answer) is kept as is; anything else is copied.
-  hydratedFor.set(deepFreeze(ext), { stored: Object.isFrozen(stored) ? stored : [...stored], start });
-  return start;
+  const entry: Hydrated = { stored: Object.isFrozen(stored) ? stored : [...stored], start, labels };
+  hydratedFor.set(deepFreeze(ext), entry);
+  // Frozen now: the next invoke with this object resolves its session with one lookup.
+  rememberSession(ext, session);
+  return entry;
 }
 
 /**
@@ -121,10 +138,18 @@ export async function invokeWithSession<P>(
   const max = store.maxLabels ?? DEFAULT_SESSION_MAX_LABELS;
   let stored: readonly string[];
   let start: Extensions;
+  let hydrated: MonotonicSet;
   try {
     stored = await store.load(session.id);
     if (!Array.isArray(stored)) checkLabels('load', stored, 0, max);
-    start = stored.length === 0 ? ext : hydrate(ext, stored, max);
+    if (stored.length === 0) {
+      start = ext;
+      hydrated = toLabelSet(ext.security?.labels) ?? MonotonicSet.EMPTY;
+    } else {
+      const h = hydrate(ext, stored, max, session);
+      start = h.start;
+      hydrated = h.labels;
+    }
   } catch (e) {
     const err = asStoreError('load', e);
     logger.error(`session store load failed, ${hook} halted: ${err.message}`, {
@@ -137,7 +162,6 @@ export async function invokeWithSession<P>(
     result.violation = storeViolation(hook, err, session);
     return finish(hook, result, options);
   }
-  const hydrated = toLabelSet(start.security?.labels) ?? MonotonicSet.EMPTY;
   let runOptions = options;
   if (start !== ext || options.violationsAsExceptions) {
     // Spread, then assign: measured against `{ ...options, extensions, violationsAsExceptions: false }`
@@ -152,8 +176,8 @@ export async function invokeWithSession<P>(
   const final = result.modifiedExtensions
     ? (toLabelSet(result.modifiedExtensions.security?.labels) ?? hydrated)
     : hydrated;
-  const grown = final === hydrated ? [] : final.missingFrom(hydrated);
-  if (grown.length > 0) {
+  const grown = final === hydrated ? undefined : final.missingFrom(hydrated);
+  if (grown !== undefined && grown.length > 0) {
     try {
       checkLabels('append', grown, stored.length + grown.length, max);
       await store.append(session.id, grown);

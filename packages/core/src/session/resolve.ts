@@ -37,8 +37,41 @@ function nonEmpty(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
 }
 
+/**
+ * Sessions resolved for extensions objects whose every field the resolver reads is frozen (so the
+ * answer cannot change): a caller that reuses its extensions object — and the session path freezes
+ * the objects it hydrates — resolves with one WeakMap lookup instead of a string join and a Map hit.
+ */
+const frozenSessions = new WeakMap<object, ResolvedSession>();
+
+const frozenOrAbsent = (v: unknown): boolean => v == null || Object.isFrozen(v);
+
+/**
+ * Remember `session` as what `ext` resolves to, when nothing the resolver reads can change: `ext`,
+ * `agent`, `security`, `security.subject`, its `claims` and both workloads are frozen or absent.
+ */
+export function rememberSession(ext: Extensions, session: ResolvedSession): void {
+  const sec = ext.security;
+  const subject = sec?.subject;
+  if (
+    Object.isFrozen(ext) &&
+    frozenOrAbsent(ext.agent) &&
+    frozenOrAbsent(sec) &&
+    frozenOrAbsent(subject) &&
+    frozenOrAbsent(subject?.claims) &&
+    frozenOrAbsent(sec?.caller_workload) &&
+    frozenOrAbsent(sec?.this_workload)
+  ) {
+    frozenSessions.set(ext, { id: session.id, source: session.source });
+  }
+}
+
 /** The request's session, or undefined when it has none (no authenticated subject id). */
 export function resolveSession(ext: Extensions | null | undefined): ResolvedSession | undefined {
+  if (ext != null && typeof ext === 'object') {
+    const known = frozenSessions.get(ext);
+    if (known !== undefined) return { id: known.id, source: known.source }; // the caller's own copy
+  }
   const sec = ext?.security;
   const subject = sec?.subject?.id;
   // Every tier needs the subject (Rust: the agent and claim tiers fall through without one, and

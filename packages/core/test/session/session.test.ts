@@ -14,6 +14,7 @@ import {
   type SessionStore,
   withLabels,
 } from '../../src/index.js';
+import { rememberSession } from '../../src/session/resolve.js';
 import { newManager } from '../executor/helpers.js';
 
 const alice = (more: Partial<Extensions> = {}): Extensions => ({
@@ -72,6 +73,27 @@ describe('resolveSession (Rust cpex aed0f15 session_resolver)', () => {
       http: { request_headers: { 'X-CPEX-Session-Id': 'sess-bob-stolen' } },
     };
     expect(resolveSession(withHeader)).toEqual(resolveSession({ security: { subject: { id: 'alice' } } }));
+  });
+
+  it('remembers the session of an extensions object only while nothing it reads can change', () => {
+    const frozen = Object.freeze({
+      agent: Object.freeze({ session_id: 'kept' }),
+      security: Object.freeze({ subject: Object.freeze({ id: 'alice' }) }),
+    }) as Extensions;
+    const s = resolveSession(frozen)!;
+    rememberSession(frozen, s);
+    const again = resolveSession(frozen);
+    expect(again).toEqual({ id: s.id, source: 'agent' });
+    expect(again?.id).toBe(resolveSession(alice({ agent: { session_id: 'kept' } }))?.id);
+    expect(again).not.toBe(resolveSession(frozen)); // each caller gets its own copy
+    again!.id = 'tampered';
+    expect(resolveSession(frozen)).toEqual(s); // …which cannot change what is remembered
+    // A subject that is still mutable (frozen outer object only) is never remembered.
+    const subject = { id: 'bob' };
+    const half = Object.freeze({ security: Object.freeze({ subject }) }) as Extensions;
+    rememberSession(half, resolveSession(half)!);
+    subject.id = 'carol';
+    expect(resolveSession(half)).toEqual(resolveSession({ security: { subject: { id: 'carol' } } }));
   });
 
   it('keeps the same client session id of two subjects apart', () => {
@@ -286,6 +308,7 @@ describe('invoke with a session store', () => {
     expect([...(r3.modifiedExtensions?.security?.labels ?? [])].sort()).toEqual(['PII', 'internal']);
     expect(Object.isFrozen(ext.security)).toBe(true);
     expect(ext.security?.labels).toBeUndefined(); // the caller's object itself is never hydrated
+    expect(resolveSession(ext)?.id).toBe(sid); // resolved again from the (now frozen) object
   });
 
   it('violationsAsExceptions throws PluginViolationError for a store failure, after appending on a deny', async () => {
