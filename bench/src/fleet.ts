@@ -1,8 +1,10 @@
 /**
  * `pnpm bench --only fleet`: what a fleet adds to an invoke.
- * - session labels on Redis (loopback redis-server started here on a free port): an invoke whose
- *   session is loaded (one round trip), and one whose labels grow (load + MULTI SADD/EXPIRE),
- *   each next to a bare GET round trip on the same kind of connection, in the same run;
+ * - session labels on Redis (a loopback redis-server on a free port, from
+ *   @cpex/session-redis/testing): an invoke whose session is loaded (one round trip; with the
+ *   default TTL refresh interval, and with the TTL slid on every load as Rust does), and one whose
+ *   labels grow (load + MULTI SADD/EXPIRE), each next to a bare GET round trip through a client
+ *   with the store's connection options, in the same run;
  * - a store configured but a request without a session vs no store at all (should be free);
  * - route resolution on a 10,000-route table: warm cache and cache misses, vs routing off;
  * - the reload swap (one assignment) and the whole reload (read, validate, diff, initialize).
@@ -37,7 +39,16 @@ export async function benchFleet({ quick = false } = {}): Promise<boolean> {
     const plain = new PluginManager({ logger: quiet });
     const withStore = new PluginManager({ logger: quiet, sessionStore: store });
     managers.push(plain, withStore);
-    for (const m of [plain, withStore]) {
+    // Rust cpex's exact behaviour: the TTL slides on every load (one EVALSHA per load).
+    const exactStore = new RedisSessionStore({
+      endpoint: redis.url,
+      ttlSeconds: 3600,
+      ttlRefreshIntervalMs: 0,
+    });
+    await exactStore.ready();
+    const exact = new PluginManager({ logger: quiet, sessionStore: exactStore });
+    managers.push(exact);
+    for (const m of [plain, withStore, exact]) {
       m.registerHook(
         'tool_pre_invoke',
         (p: { name: string }, _c, ext) =>
@@ -67,6 +78,16 @@ export async function benchFleet({ quick = false } = {}): Promise<boolean> {
       ...load,
       baselineName: 'bare GET',
       target: { ratio: 1.5, on: 'p50', text: '≤ 1.5× GET (p50)' },
+    });
+    const everyLoad = await compare(
+      () => exact.invoke('tool_pre_invoke', payload, { extensions: session }),
+      () => raw.getBuffer(getKey),
+      opts,
+    );
+    rows.push({
+      name: 'same, TTL slid on every load (ttlRefreshIntervalMs: 0, one EVALSHA, as Rust)',
+      ...everyLoad,
+      baselineName: 'bare GET',
     });
     const grow = await compare(
       () =>
@@ -201,6 +222,7 @@ export async function benchFleet({ quick = false } = {}): Promise<boolean> {
     );
     raw.disconnect();
     await store.close();
+    await exactStore.close();
     ok &&= true;
     return ok;
   } finally {
