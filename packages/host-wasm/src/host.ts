@@ -3,9 +3,11 @@
  * cpex:plugin world, sandboxed by our own deny-by-default WASI, in worker threads (default) or
  * in-thread (`isolation: none`).
  */
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BroadcastChannel } from 'node:worker_threads';
 import {
   attachHost,
   ConfigError,
@@ -26,7 +28,8 @@ import {
   parseSandboxPolicy,
 } from './policy.js';
 import { IN_THREAD_CAPABILITIES, WasmPlugin, WORKER_CAPABILITIES, type WorkerRunner } from './plugin.js';
-import type { WorkerAnswer, WorkerTask } from './worker.js';
+import type { GuestSpec } from './runtime.js';
+import type { WarmMessage, WorkerAnswer, WorkerData, WorkerTask } from './worker.js';
 
 export const WASM_KINDS = ['wasm://'] as const;
 
@@ -98,13 +101,40 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
   let disposed = false;
   let seq = 0;
   const loads = new Map<string, Promise<LoadedComponent>>();
-  const drops = new Set<Promise<unknown>>();
-  let warming: Promise<void> = Promise.resolve();
+  // Warm state per thread (worker.ts): every live plugin's spec, announced on a channel that a
+  // starting thread reads before it takes calls.
+  const channelName = `cpex-wasm-${process.pid}-${randomUUID()}`;
+  let channel: BroadcastChannel | undefined;
+  const live = new Map<string, GuestSpec>();
+  const waiting = new Map<string, { threads: Set<number>; done: () => void }>();
+  const warmTimeoutMs = options.startAllowanceMs ?? 30_000;
+
+  const getChannel = () => {
+    if (!channel) {
+      const c = new BroadcastChannel(channelName);
+      (c as unknown as { unref?: () => void }).unref?.();
+      c.onmessage = (ev: unknown) => {
+        const m = (ev as { data: WarmMessage }).data;
+        if ('hello' in m) {
+          c.postMessage({ specs: [...live.values()], to: m.hello } satisfies WarmMessage);
+        } else if ('warmed' in m) {
+          const w = waiting.get(m.warmed);
+          if (w) {
+            w.threads.add(m.thread);
+            if (w.threads.size >= threads) w.done();
+          }
+        }
+      };
+      channel = c;
+    }
+    return channel;
+  };
 
   const getPool = () => {
     if (disposed) throw new CpexError('CPEX_ERR_SHUT_DOWN', 'the WASM host is disposed');
     if (!pool) {
       const w = workerFile();
+      getChannel();
       // Every thread up front: a call must not wait for a thread to start.
       pool = new Piscina({
         filename: w.filename,
@@ -113,6 +143,10 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
         maxThreads: threads,
         idleTimeout: Number.POSITIVE_INFINITY,
         concurrentTasksPerWorker: 1,
+        // An idle thread must keep its event loop running (the warm-state channel): the default
+        // synchronous Atomics.wait between tasks would block it until the next call.
+        atomics: 'async',
+        workerData: { channel: channelName, helloTimeoutMs: warmTimeoutMs } satisfies WorkerData,
       });
     }
     return pool;
@@ -122,26 +156,28 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
       return (await getPool().run(task satisfies WorkerTask, { signal })) as WorkerAnswer;
     },
     warm(spec) {
-      // One plugin's warm-up at a time: its tasks must hold every thread together (a barrier), so
-      // each thread instantiates the guest once. Interleaved batches of two plugins would each
-      // hold half the threads, time out, and leave threads cold: a cold thread's first call then
-      // instantiates first, which reorders concurrent calls (timing-fragile results).
-      const run = async () => {
-        const p = getPool();
-        const barrier = new SharedArrayBuffer(4);
-        await Promise.all(
-          Array.from({ length: threads }, () => p.run({ warm: spec, barrier, threads }).catch(() => {})),
-        );
-      };
-      const next = warming.then(run, run);
-      warming = next.catch(() => {});
-      return next;
+      // Announce the plugin: every running thread instantiates it when idle and says so; a thread
+      // that starts later (a replacement after a timeout) instantiates it before taking calls.
+      // initialize() waits for one answer per thread, bounded by startAllowanceMs (a thread busy
+      // with a long call answers after it; should a call reach it first, that call instantiates
+      // the guest, and the time it takes does not count against the call's limit).
+      getPool();
+      live.set(spec.key, spec);
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(finish, warmTimeoutMs);
+        function finish() {
+          clearTimeout(timer);
+          waiting.delete(spec.key);
+          resolve();
+        }
+        waiting.set(spec.key, { threads: new Set(), done: finish });
+        getChannel().postMessage({ warm: spec } satisfies WarmMessage);
+      });
     },
     drop(key) {
-      if (!pool || disposed) return;
-      const p = pool.run({ drop: key }).catch(() => {});
-      drops.add(p);
-      void p.finally(() => drops.delete(p));
+      live.delete(key);
+      waiting.get(key)?.done();
+      if (channel && !disposed) channel.postMessage({ drop: key } satisfies WarmMessage);
     },
   };
 
@@ -219,10 +255,11 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
       if (disposed) return;
       disposed = true;
       await Promise.allSettled([...plugins].map((p) => p.shutdown()));
-      await Promise.allSettled([...drops]);
       const p = pool;
       pool = undefined;
       if (p) await p.destroy();
+      channel?.close();
+      channel = undefined;
     },
   };
 }

@@ -28,6 +28,7 @@ import {
 } from './mapping.js';
 import type { Isolation, SandboxPolicy } from './policy.js';
 import {
+  CALL_RETURNED,
   type GuestFailure,
   GuestInstance,
   type GuestSpec,
@@ -317,19 +318,17 @@ export class WasmPlugin implements PluginInstance {
     let timedOut = false;
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // The limit counts from the moment the guest runs, not while a fresh worker instantiates it
+    // (that has its own, generous backstop). A limit expiring after the guest has returned (its
+    // answer queued behind a busy event loop) does not stop the call.
+    const started = new SharedArrayBuffer(4);
+    const flag = new Int32Array(started);
     const expire = () => {
+      if (Atomics.load(flag, 0) === CALL_RETURNED) return;
       timedOut = true;
       ctl.abort();
     };
-    // The limit counts from the moment the guest runs, not while a fresh worker instantiates it
-    // (that has its own, generous backstop).
-    const started = new SharedArrayBuffer(4);
-    const waited = (Atomics as unknown as WaitAsync).waitAsync(
-      new Int32Array(started),
-      0,
-      0,
-      this.s.startAllowanceMs,
-    );
+    const waited = (Atomics as unknown as WaitAsync).waitAsync(flag, 0, 0, this.s.startAllowanceMs);
     const startTimer = () => {
       if (!settled && timer === undefined) timer = setTimeout(expire, ms);
     };
@@ -344,6 +343,11 @@ export class WasmPlugin implements PluginInstance {
     try {
       const answer = await this.s.workers().run({ spec: this.spec!, args, started }, ctl.signal);
       for (const line of answer.logs) this.log(line);
+      if (answer.cold)
+        this.s.logger.debug(
+          `plugin "${this.s.entry.name}" (${hook}): a worker thread instantiated the guest on a call (it was not warmed ahead)`,
+          { plugin: this.s.entry.name, cold: true },
+        );
       if (!answer.ok) this.trap(hook, answer.failure);
       return answer.result;
     } catch (e) {

@@ -3,9 +3,10 @@
  * an instance budget. Used in-thread (`isolation: none`) and inside the worker threads. Imports
  * nothing from @cpex/core at run time (the worker loads it without the package graph).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
 import { capMemory } from './binary.js';
 import type { SandboxPolicy } from './policy.js';
 import { buildImports, GuestExit, type LogStream } from './wasi.js';
@@ -22,6 +23,10 @@ export interface GuestSpec {
   /** Keep this many bytes of guest stderr per call for trap messages. */
   stderrTailBytes?: number;
 }
+
+/** Values of a worker task's `started` flag (worker.ts). */
+export const CALL_STARTED = 1;
+export const CALL_RETURNED = 2;
 
 export interface LogLine {
   stream: LogStream;
@@ -43,13 +48,82 @@ type Instantiate = (
   instantiateCore?: (m: WebAssembly.Module, i?: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
 ) => Promise<{ handleHook: (...args: unknown[]) => unknown }>;
 
-const glueCache = new Map<string, Promise<Instantiate>>();
+interface Glue {
+  instantiate: Instantiate;
+  /** Writes the V8 code cache of the glue (once per process, when it has none or it was rejected). */
+  saveCodeCache(): void;
+}
+
+const glueCache = new Map<string, Promise<Glue>>();
 const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
 
-function glue(jsFile: string): Promise<Instantiate> {
+/** The V8 code cache of a glue file, next to it in the content-addressed cache directory. */
+export const codeCacheFile = (jsFile: string) => `${jsFile}.v8cache`;
+
+/**
+ * The jco glue (an ES module with one `export function instantiate` and one `export const _util`,
+ * no static imports: `instantiation: 'async'`) as a classic script, so that V8 can use a code
+ * cache for it: parsing and compiling ~1 MB of glue is most of a cached load, and compiling its
+ * lowering/lifting functions on first use is most of a thread's first call. Returns undefined
+ * when the text is not of that shape (then the glue is imported as a module).
+ */
+export function glueAsScript(source: string): string | undefined {
+  const exportsSeen = source.match(/^export\s/gm) ?? [];
+  if (exportsSeen.length !== 2) return undefined;
+  if (!/^export function instantiate\(/m.test(source) || !/^export const _util = /m.test(source))
+    return undefined;
+  if (/^import\s/m.test(source)) return undefined;
+  const body = source
+    .replace(/^export function instantiate\(/m, 'function instantiate(')
+    .replace(/^export const _util = /m, 'const _util = ')
+    .replace(/\bimport\.meta\.url\b/g, '__cpexGlueUrl')
+    .replace(/\bawait import\(/g, 'await __cpexGlueImport(');
+  if (/\bimport\.meta\b|[^.\w]import\(/.test(body)) return undefined;
+  return `(function (__cpexGlueUrl, __cpexGlueImport) {"use strict";\n${body}\nreturn instantiate;\n})`;
+}
+
+async function loadGlue(jsFile: string): Promise<Glue> {
+  const source = readFileSync(jsFile, 'utf8');
+  const wrapped = glueAsScript(source);
+  if (!wrapped) {
+    const m = (await import(pathToFileURL(jsFile).href)) as { instantiate: Instantiate };
+    return { instantiate: m.instantiate, saveCodeCache() {} };
+  }
+  const cacheFile = codeCacheFile(jsFile);
+  let cachedData: Buffer | undefined;
+  try {
+    if (existsSync(cacheFile)) cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new Script(wrapped, { filename: jsFile, ...(cachedData ? { cachedData } : {}) });
+  const url = pathToFileURL(jsFile).href;
+  const factory = script.runInThisContext() as (
+    url: string,
+    load: (specifier: string) => Promise<unknown>,
+  ) => Instantiate;
+  let saved = cachedData !== undefined && !script.cachedDataRejected;
+  return {
+    instantiate: factory(url, (specifier) => import(specifier)),
+    saveCodeCache() {
+      if (saved) return;
+      saved = true;
+      try {
+        const tmp = `${cacheFile}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        // a read-only cache directory: the glue still works, only slower to load
+      }
+    },
+  };
+}
+
+function glue(jsFile: string): Promise<Glue> {
   let g = glueCache.get(jsFile);
   if (!g) {
-    g = import(pathToFileURL(jsFile).href).then((m: { instantiate: Instantiate }) => m.instantiate);
+    g = loadGlue(jsFile);
+    g.catch(() => glueCache.delete(jsFile));
     glueCache.set(jsFile, g);
   }
   return g;
@@ -84,6 +158,7 @@ export class GuestInstance {
   private exports: { handleHook: (...args: unknown[]) => unknown } | undefined;
   private logs: LogLine[] = [];
   private stderrTail = '';
+  private saveCodeCache: (() => void) | undefined;
 
   private constructor(
     readonly spec: GuestSpec,
@@ -106,7 +181,9 @@ export class GuestInstance {
   };
 
   private async instantiate(): Promise<void> {
-    const instantiate = await glue(this.spec.jsFile);
+    const g = await glue(this.spec.jsFile);
+    this.saveCodeCache = g.saveCodeCache;
+    const instantiate = g.instantiate;
     const imports = buildImports({
       policy: this.spec.policy,
       sink: this.sink,
@@ -154,7 +231,13 @@ export class GuestInstance {
     if (!this.exports) await this.instantiate();
     this.stderrTail = '';
     try {
-      return this.exports!.handleHook(...args);
+      const result = await this.exports!.handleHook(...args);
+      // After the first call the glue's lowering/lifting functions are compiled: cache them too.
+      if (this.saveCodeCache) {
+        this.saveCodeCache();
+        this.saveCodeCache = undefined;
+      }
+      return result;
     } catch (e) {
       this.exports = undefined;
       throw failure(e instanceof GuestExit ? 'exit' : 'trap', e, this.stderrTail);

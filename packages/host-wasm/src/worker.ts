@@ -2,19 +2,59 @@
  * The piscina worker: keeps one guest per plugin key and runs handle-hook calls. A timed-out
  * call gets this whole thread terminated by the host (V8 interrupts wasm loops), and piscina
  * starts a fresh one; the guests re-instantiate from the on-disk cache.
+ *
+ * Warm state is per thread: the host announces every live plugin on a BroadcastChannel (named in
+ * `workerData.channel`). A thread starting up asks for the list and instantiates every guest
+ * BEFORE piscina marks it ready (the default export is a promise), so no call ever lands on a
+ * cold thread, a replacement included; a running thread instantiates a newly announced plugin as
+ * soon as it is idle, and answers `warmed` so initialize() can wait for it. A plugin's `drop`
+ * reaches every thread.
  */
-import { type GuestSpec, GuestInstance, isGuestFailure, type LogLine } from './runtime.js';
+import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
+import {
+  CALL_RETURNED,
+  CALL_STARTED,
+  type GuestSpec,
+  GuestInstance,
+  isGuestFailure,
+  type LogLine,
+} from './runtime.js';
 
 export interface WorkerTask {
   spec: GuestSpec;
   args: [string, unknown, unknown, unknown];
-  /** Set to 1 (and notified) when the guest is instantiated and the call starts: the host's time limit counts from there. */
+  /**
+   * Set to 1 (and notified) when the guest is instantiated and the call starts: the host's time
+   * limit counts from there. Set to 2 when the call has returned: a limit that expires while the
+   * answer is on its way (a loaded machine) no longer stops it.
+   */
   started?: SharedArrayBuffer;
 }
 
+/** `cold`: this thread had to instantiate the guest for this call (it was not warmed ahead). */
 export type WorkerAnswer =
-  | { ok: true; result: unknown; logs: LogLine[] }
-  | { ok: false; failure: { kind: string; message: string; stderr: string }; logs: LogLine[] };
+  | { ok: true; result: unknown; logs: LogLine[]; cold?: true }
+  | {
+      ok: false;
+      failure: { kind: string; message: string; stderr: string };
+      logs: LogLine[];
+      cold?: true;
+    };
+
+/** Messages on the host's warm-state channel. */
+export type WarmMessage =
+  | { hello: number }
+  | { specs: GuestSpec[]; to: number }
+  | { warm: GuestSpec }
+  | { warmed: string; thread: number }
+  | { drop: string };
+
+/** What the host passes as piscina's `workerData`. */
+export interface WorkerData {
+  channel: string;
+  /** How long a starting thread waits for the host's list of plugins (ms). */
+  helloTimeoutMs: number;
+}
 
 const guests = new Map<string, Promise<GuestInstance>>();
 
@@ -28,46 +68,57 @@ function guestFor(spec: GuestSpec): Promise<GuestInstance> {
   return g;
 }
 
-export default async function run(
-  task: WorkerTask | { drop: string } | { warm: GuestSpec; barrier: SharedArrayBuffer; threads: number },
-): Promise<WorkerAnswer | null> {
-  if ('drop' in task) {
-    guests.delete(task.drop);
-    return null;
-  }
-  if ('warm' in task) {
-    // Instantiate ahead so the first call on this thread does not pay for it.
-    await guestFor(task.warm).catch(() => {});
-    // A barrier: each warm-up task holds its thread until all of them run, so every thread of
-    // the pool gets one (bounded to 10 s: threads still starting up, or one busy with a long
-    // call, do not hold up initialize() for longer).
-    const count = new Int32Array(task.barrier);
-    Atomics.add(count, 0, 1);
-    Atomics.notify(count, 0);
-    const deadline = Date.now() + 10_000;
-    for (
-      let seen = Atomics.load(count, 0);
-      seen < task.threads && Date.now() < deadline;
-      seen = Atomics.load(count, 0)
-    ) {
-      Atomics.wait(count, 0, seen, Math.max(1, deadline - Date.now()));
-    }
-    return null;
-  }
+async function run(task: WorkerTask): Promise<WorkerAnswer> {
   let guest: GuestInstance | undefined;
+  const flag = task.started ? new Int32Array(task.started) : undefined;
+  const cold = guests.has(task.spec.key) ? {} : { cold: true as const };
   try {
     guest = await guestFor(task.spec);
-    if (task.started) {
-      const flag = new Int32Array(task.started);
-      Atomics.store(flag, 0, 1);
+    if (flag) {
+      Atomics.store(flag, 0, CALL_STARTED);
       Atomics.notify(flag, 0);
     }
     const result = await guest.call(task.args);
-    return { ok: true, result, logs: guest.takeLogs() };
+    if (flag) Atomics.store(flag, 0, CALL_RETURNED);
+    return { ok: true, result, logs: guest.takeLogs(), ...cold };
   } catch (e) {
+    if (flag) Atomics.store(flag, 0, CALL_RETURNED);
     const failure = isGuestFailure(e)
       ? e
       : { kind: 'trap', message: e instanceof Error ? e.message : String(e), stderr: '' };
-    return { ok: false, failure, logs: guest?.takeLogs() ?? [] };
+    return { ok: false, failure, logs: guest?.takeLogs() ?? [], ...cold };
   }
 }
+
+/** Joins the host's channel, instantiates every announced plugin, then hands piscina `run`. */
+async function start(): Promise<typeof run> {
+  const data = workerData as WorkerData | undefined;
+  if (!data?.channel) return run;
+  const channel = new BroadcastChannel(data.channel);
+  (channel as unknown as { unref?: () => void }).unref?.();
+  const warm = (spec: GuestSpec) =>
+    guestFor(spec).then(
+      () => channel.postMessage({ warmed: spec.key, thread: threadId } satisfies WarmMessage),
+      () => {},
+    );
+  let initial: (specs: GuestSpec[]) => void = () => {};
+  const listed = new Promise<GuestSpec[]>((resolve) => {
+    initial = resolve;
+    setTimeout(() => resolve([]), data.helloTimeoutMs).unref();
+  });
+  channel.onmessage = (ev: unknown) => {
+    const m = (ev as { data: WarmMessage }).data;
+    if ('specs' in m) {
+      if (m.to === threadId) initial(m.specs);
+    } else if ('warm' in m) {
+      void warm(m.warm);
+    } else if ('drop' in m) {
+      guests.delete(m.drop);
+    }
+  };
+  channel.postMessage({ hello: threadId } satisfies WarmMessage);
+  await Promise.all((await listed).map(warm));
+  return run;
+}
+
+export default start();
