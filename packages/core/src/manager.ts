@@ -19,24 +19,23 @@ import {
 import type { RawConfig } from './config/schema.js';
 import { CpexError, describeCause } from './errors/cpex-error.js';
 import { ingressExtensions } from './extensions/ingress.js';
-import { BackgroundTracker } from './executor/phases/fire-and-forget.js';
-import { emptyResult, type Engine, Invocation } from './executor/pipeline.js';
+import { emptyResult, Invocation } from './executor/pipeline.js';
 import { PayloadAcceptor } from './executor/results.js';
 import type { Registration } from './executor/registration.js';
 import { type RequestMeta, RouteTable } from './executor/routing.js';
-import { Watchdog } from './executor/watchdog.js';
 import { type CustomHookOptions, type HookDefinition, HookRegistry } from './hooks/registry.js';
 import type { PayloadOf } from './hooks/types.js';
 import { discoverHooks, pluginToInstance } from './host/in-process.js';
 import { type ActiveLineup, buildActiveLineup, EMPTY_LINEUP } from './manager/active-lineup.js';
 import { ConfigState } from './manager/config-state.js';
+import { ManagerEngine } from './manager/engine.js';
 import { assertUniqueNames, entryFromCode } from './manager/entries.js';
 import { FactoryResolver } from './manager/factories.js';
 import { describeRegistration, type LineupEntry, lineupRows } from './manager/introspect.js';
 import { Lifecycle, type LifecycleState } from './manager/lifecycle.js';
 import { consoleLogger } from './manager/logger.js';
 import { configHash } from './reload/hash.js';
-import { type Generation, type ReloadResult, type ReloadSource, Reloader } from './reload/reloader.js';
+import { type ReloadResult, type ReloadSource, Reloader } from './reload/reloader.js';
 import { type ConfigWatch, type WatchConfigOptions, watchConfigFile } from './reload/watch.js';
 import { invokeWithSession } from './session/invoke.js';
 import { resolveSession } from './session/resolve.js';
@@ -114,15 +113,8 @@ export class PluginManager {
   readonly #activations = new Set<Promise<void>>();
   /** A registration made after initialize() that failed to load: invokes fail closed until it is disposed. */
   readonly #activationFailures: Array<{ error: unknown; added: PendingPlugin[] }> = [];
-  readonly #engine: Engine;
-  #invocations = 0;
-  /** Invocations in flight, and who waits for them to reach zero (shutdown). */
-  #inflight = 0;
-  readonly #idleWaiters: Array<() => void> = [];
-  /** Invocations of the current active lineup (hot reload retires a lineup once its generation drains). */
-  #gen: Generation = { inflight: 0 };
-  /** Set while a session invoke starts on the generation it reserved before its store round trip. */
-  #startGen: Generation | undefined;
+  /** The executor's view of this manager, with the counters of invocations in flight (manager/engine.ts). */
+  readonly #engine: ManagerEngine;
   readonly #reloader: Reloader;
   /** Config watches started by watchConfig(); shutdown() closes them. */
   readonly #watches = new Set<ConfigWatch>();
@@ -132,38 +124,13 @@ export class PluginManager {
     this.#env = options.env ?? process.env;
     this.#sessionStore = options.sessionStore;
     this.#cfg = new ConfigState(options, this.#env);
-    const cfg = this.#cfg;
-    this.#engine = {
-      owner: this,
-      get settings() {
-        return cfg.settings;
-      },
-      watchdog: new Watchdog(),
-      logger: this.#logger,
-      policies: cfg.policies,
-      accept: new PayloadAcceptor(this.hooks),
-      background: new BackgroundTracker(),
-      nextInvocationId: () => ++this.#invocations,
-      invocationStarted: () => {
-        this.#inflight++;
-        const g = this.#startGen ?? this.#gen;
-        g.inflight++;
-        return g;
-      },
-      invocationFinished: (token) => {
-        const g = token as Generation;
-        if (--g.inflight === 0) g.onDrained?.();
-        if (--this.#inflight === 0 && this.#idleWaiters.length > 0) {
-          for (const w of this.#idleWaiters.splice(0)) w();
-        }
-      },
-      onDisabled: (reg, reason) => {
-        this.#disabledNames.add(reg.name);
-        this.#logger.warn(`plugin ${reg.name} disabled after an error (on_error: disable): ${reason}`, {
-          plugin: reg.name,
-        });
-      },
-    };
+    this.#engine = new ManagerEngine(
+      this,
+      this.#cfg,
+      this.#logger,
+      new PayloadAcceptor(this.hooks),
+      this.#disabledNames,
+    );
     for (const h of options.hosts ?? []) this.registerHost(h);
     this.#reloader = new Reloader({
       logger: this.#logger,
@@ -192,9 +159,10 @@ export class PluginManager {
       },
       nextOrder: () => ++this.#order,
       swap: (next) => {
-        const old = this.#gen;
+        const engine = this.#engine;
+        const old = engine.gen;
         this.#active = next;
-        this.#gen = { inflight: 0 };
+        engine.gen = { inflight: 0, onDrained: undefined };
         return old;
       },
     });
@@ -589,7 +557,7 @@ export class PluginManager {
         const l = lineup;
         // Reserve a place in this lineup's generation across the store round trip (hot reload
         // retires a lineup only when every invocation that took it has finished).
-        const gen = this.#gen;
+        const gen = this.#engine.gen;
         gen.inflight++;
         let reserved = true;
         const release = () => {
@@ -605,13 +573,13 @@ export class PluginManager {
           (o) => {
             const late = this.#life.invokeError(hook);
             if (late !== undefined) throw late;
-            this.#startGen = gen;
+            this.#engine.startGen = gen;
             try {
               return new Invocation(this.#engine, l, hook, payload, o).run() as Promise<
                 PipelineResult<PayloadOf<H>>
               >;
             } finally {
-              this.#startGen = undefined;
+              this.#engine.startGen = undefined;
               release();
             }
           },
@@ -688,7 +656,8 @@ export class PluginManager {
     // their plugins' timeouts), then background work drains, then plugins shut down.
     this.#life.to('shutting_down');
     await Promise.allSettled([...this.#activations]);
-    if (this.#inflight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    const engine = this.#engine;
+    if (engine.inflight > 0) await new Promise<void>((resolve) => engine.idleWaiters.push(resolve));
     for (const w of this.#watches) w.close();
     await this.drain();
     await this.#reloader.drains();
