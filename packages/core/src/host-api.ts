@@ -73,6 +73,16 @@ export { createNodeModuleFactory, parseNodeKind, NODE_MODULE_SCHEME } from './ho
 
 // One registration body for `registerXHost(manager, options)` functions.
 export { attachHost, type HostRegistrar } from './host/register.js';
+// The host packages (which kinds each serves, its register export), and registering the installed
+// ones a config needs (the `cpex` CLI and `cpex serve` do).
+export {
+  HOST_PACKAGES,
+  hostPackageFor,
+  registerNeededHosts,
+  type DisposableHost,
+  type HostPackage,
+  type RegisterNeededHostsOptions,
+} from './host/packages.js';
 
 // The process supervisor for out-of-process hosts (python workers, native `isolation: process`):
 // own process group, exit from the process, whole-tree kill, lifeline fd, /proc sweep.

@@ -25,6 +25,7 @@ import {
   type GlobalContext,
   ingressExtensions,
   type Logger,
+  registerNeededHosts,
   PAYLOAD_TYPE_CMF_MESSAGE,
   PAYLOAD_TYPE_GENERIC,
   PAYLOAD_TYPE_IDENTITY,
@@ -164,18 +165,6 @@ type Op = (
   arrival: Arrival,
   call: Call,
 ) => Answer | Promise<Answer> | undefined;
-
-/** Host packages a config's kinds may need (registered on demand when installed). */
-const HOSTS: ReadonlyArray<{ pkg: string; register: string; needs(kind: string): boolean }> = [
-  {
-    pkg: '@cpex/host-python',
-    register: 'registerPythonHost',
-    needs: (k) =>
-      k.startsWith('python://') || k === 'isolated_venv' || /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$/.test(k),
-  },
-  { pkg: '@cpex/host-wasm', register: 'registerWasmHost', needs: (k) => k.startsWith('wasm://') },
-  { pkg: '@cpex/host-native', register: 'registerNativeHost', needs: (k) => k.startsWith('native://') },
-];
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -824,27 +813,13 @@ export class SidecarServer {
   private async createManaged(yaml: string, baseDir: string, file?: string): Promise<ManagedManager> {
     const manager = new PluginManager({ logger: this.logger, env: this.env });
     await manager.loadConfigText(yaml, { baseDir, ...(file ? { file } : {}) });
-    const hosts: ManagedManager['hosts'] = [];
     const kinds = manager.config?.entries.map((e) => e.kind) ?? [];
-    for (const host of HOSTS) {
-      if (!kinds.some((k) => host.needs(k))) continue;
-      let mod: Record<string, unknown>;
-      try {
-        mod = (await import(host.pkg)) as Record<string, unknown>;
-      } catch {
-        continue; // initialize() reports CPEX_ERR_UNKNOWN_KIND naming the package
-      }
-      const register = mod[host.register];
-      if (typeof register !== 'function') continue;
-      const opts =
-        host.pkg === '@cpex/host-python' && this.env.CPEX_PYTHON ? { python: this.env.CPEX_PYTHON } : {};
-      const made = await (register as (m: PluginManager, o: Record<string, unknown>) => unknown)(
-        manager,
-        opts,
-      );
-      if (made && typeof (made as { dispose?: unknown }).dispose === 'function')
-        hosts.push(made as { dispose(): Promise<void> });
-    }
+    // The installed hosts the kinds need (resolved from here: they are optional peers of @cpex/ffi).
+    const hosts = await registerNeededHosts(manager, kinds, {
+      importer: (pkg) => import(pkg),
+      options: (pkg) =>
+        pkg === '@cpex/host-python' && this.env.CPEX_PYTHON ? { python: this.env.CPEX_PYTHON } : {},
+    });
     return { manager, hosts, shared: false };
   }
 

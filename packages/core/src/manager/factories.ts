@@ -6,17 +6,17 @@
  */
 import { CpexError, describeCause } from '../errors/cpex-error.js';
 import { createNodeModuleFactory } from '../host/node-module.js';
+import { DOTTED_KIND_RE, hostPackageFor, hostPackageHint } from '../host/packages.js';
 import type { Logger, PluginFactory, PluginHost } from '../types.js';
 import { bounded } from './registrations.js';
 
 const SCHEME_RE = /^([a-z][a-z0-9+.-]*):\/\//i;
-const DOTTED_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
-const HOST_PACKAGES: Record<string, string> = {
-  'python://': '@cpex/host-python (registerPythonHost(manager))',
-  'wasm://': '@cpex/host-wasm (registerWasmHost(manager))',
-  'native://': '@cpex/host-native (registerNativeHost(manager))',
-  isolated_venv: '@cpex/host-python (registerPythonHost(manager))',
-};
+
+/** The host package to install for a kind nothing serves, as the error names it. */
+function installHint(kind: string): string | undefined {
+  const p = hostPackageFor(kind);
+  return p === undefined ? undefined : hostPackageHint(p);
+}
 
 export class FactoryResolver {
   readonly #factories = new Map<string, PluginFactory>();
@@ -53,7 +53,7 @@ export class FactoryResolver {
         this.#factories.set('node://', nf);
         return nf;
       }
-      const pkg = HOST_PACKAGES[key];
+      const pkg = installHint(kind);
       throw new CpexError(
         'CPEX_ERR_UNKNOWN_KIND',
         pkg
@@ -61,14 +61,14 @@ export class FactoryResolver {
           : `no factory is registered for the scheme ${key} (kind ${kind})`,
       );
     }
-    if (DOTTED_RE.test(kind)) {
+    if (DOTTED_KIND_RE.test(kind)) {
       if (this.#dotted) return this.#dotted;
       throw new CpexError(
         'CPEX_ERR_UNKNOWN_KIND',
         `kind ${kind} looks like a Python class path; install @cpex/host-python and call registerPythonHost(manager)`,
       );
     }
-    const pkg = HOST_PACKAGES[kind];
+    const pkg = installHint(kind);
     throw new CpexError(
       'CPEX_ERR_UNKNOWN_KIND',
       pkg

@@ -24,6 +24,9 @@ describe('@cpex/core/host', () => {
       'pluginToInstance',
       'HOOK_METHODS',
       'attachHost',
+      'HOST_PACKAGES',
+      'hostPackageFor',
+      'registerNeededHosts',
     ]) {
       expect(host, name).toHaveProperty(name);
     }
@@ -73,5 +76,56 @@ describe('@cpex/core/host', () => {
     const kinds: string[] = [];
     host.attachHost({ registerFactory: (k: string) => kinds.push(k) }, h);
     expect(kinds).toEqual(['a://', 'b://']);
+  });
+
+  it('hostPackageFor names the package serving a kind, as the install errors of the manager do', async () => {
+    const pkg = (kind: string) => host.hostPackageFor(kind)?.pkg;
+    expect(pkg('python://mod.Class')).toBe('@cpex/host-python');
+    expect(pkg('PYTHON://mod.Class')).toBe('@cpex/host-python');
+    expect(pkg('isolated_venv')).toBe('@cpex/host-python');
+    expect(pkg('pkg.module.Class')).toBe('@cpex/host-python');
+    expect(pkg('wasm://x.wasm')).toBe('@cpex/host-wasm');
+    expect(pkg('native://lib.so')).toBe('@cpex/host-native');
+    expect(pkg('node://./p.mjs')).toBeUndefined();
+    expect(pkg('my-kind')).toBeUndefined();
+    const { PluginManager } = await import('@cpex/core');
+    const m = new PluginManager();
+    await m.loadConfigText('plugins:\n  - {name: w, kind: "wasm://w.wasm", hooks: [tool_pre_invoke]}\n');
+    await expect(m.initialize()).rejects.toThrow(/install @cpex\/host-wasm \(registerWasmHost\(manager\)\)/);
+  });
+
+  it('registerNeededHosts registers, in table order, the installed packages the kinds need', async () => {
+    const imported: string[] = [];
+    const registered: Array<[string, unknown]> = [];
+    const warnings: string[] = [];
+    const disposable = { dispose: async () => {} };
+    const manager = { registerFactory() {} };
+    const hosts = await host.registerNeededHosts(
+      manager,
+      ['native://a.so', 'node://./p.mjs', 'pkg.mod.Class', 'wasm://w.wasm', 'native://b.so'],
+      {
+        importer: async (pkg) => {
+          imported.push(pkg);
+          if (pkg === '@cpex/host-wasm') throw new Error('not installed');
+          if (pkg === '@cpex/host-native') return {};
+          return {
+            registerPythonHost: (m: unknown, o: unknown) => {
+              expect(m).toBe(manager);
+              registered.push([pkg, o]);
+              return disposable;
+            },
+          };
+        },
+        options: (pkg) => ({ for: pkg }),
+        warn: (message) => warnings.push(message),
+      },
+    );
+    expect(imported).toEqual(['@cpex/host-python', '@cpex/host-wasm', '@cpex/host-native']);
+    expect(registered).toEqual([['@cpex/host-python', { for: '@cpex/host-python' }]]);
+    expect(hosts).toEqual([disposable]);
+    expect(warnings).toEqual(['@cpex/host-native is installed but has no registerNativeHost() export']);
+    expect(
+      await host.registerNeededHosts(manager, ['node://./p.mjs'], { importer: async () => ({}) }),
+    ).toEqual([]);
   });
 });
