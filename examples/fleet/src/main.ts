@@ -3,32 +3,20 @@
  * request of that session lands on gateway B and is denied there. Starts a throwaway redis-server
  * on a free localhost port unless REDIS_URL is set.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { RedisServer } from '@cpex/session-redis/testing';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-let redis: ChildProcess | undefined;
+// A throwaway redis-server on a free port, answering PING before the gateways start.
+let redis: RedisServer | undefined;
 let url = process.env.REDIS_URL;
 if (!url) {
-  const port = await freePort();
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', ''], {
-    stdio: 'ignore',
-  });
-  url = `redis://127.0.0.1:${port}`;
-  await new Promise((r) => setTimeout(r, 300));
+  redis = await RedisServer.start();
+  url = redis.url;
 }
 
 function gateway(name: string) {
@@ -60,5 +48,5 @@ try {
 } finally {
   for (const g of [a, b]) g.proc.stdin!.end();
   await Promise.all([a, b].map((g) => new Promise((r) => g.proc.once('exit', r))));
-  redis?.kill('SIGTERM');
+  await redis?.stop();
 }
