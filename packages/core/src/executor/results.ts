@@ -256,13 +256,13 @@ export function isFailure(x: Edits | Failure): x is Failure {
  * The shapes a hook accepts as a modified payload: for a built-in hook its request payload or its
  * result model (Python cpex accepts either: a plugin may return a changed request, or the hook's
  * result object — e.g. `HttpAuthCheckPermissionResultPayload` — which drives `_decision_plugin`);
- * for a custom hook defined with schemas, either schema; for any other hook, any value. A value is
- * checked once per distinct object (cached by identity, per hook), so a plugin returning the same
- * object again costs a WeakMap lookup.
+ * for a custom hook defined with schemas, either schema; for any other hook, any value. Every
+ * returned value is checked, also one the plugin returned before: a plugin owns the objects it
+ * returns and may have changed them since (an identity cache here accepted a payload mutated into
+ * an invalid shape).
  */
 export class PayloadAcceptor {
   readonly #hooks: HookRegistryReader;
-  readonly #ok = new WeakMap<object, string>();
 
   constructor(hooks: HookRegistryReader) {
     this.#hooks = hooks;
@@ -280,12 +280,10 @@ export class PayloadAcceptor {
     const a = def.payloadSchema;
     const b = def.resultSchema;
     if (a === undefined && b === undefined) return undefined;
-    const obj = typeof value === 'object' && value !== null ? value : undefined;
-    if (obj !== undefined && this.#ok.get(obj) === hook) return undefined;
     const ra = a?.safeParse(value);
-    if (ra?.success) return this.#accept(obj, hook);
+    if (ra?.success) return undefined;
     const rb = b === a ? undefined : b?.safeParse(value);
-    if (rb?.success) return this.#accept(obj, hook);
+    if (rb?.success) return undefined;
     // Only on the refusal path: was there a shape to keep?
     if (a !== undefined && !a.safeParse(input).success) return undefined;
     const issue = (rb ?? ra)?.error?.issues[0];
@@ -293,10 +291,5 @@ export class PayloadAcceptor {
     const shapes =
       b !== undefined && b !== a ? 'neither its request payload nor its result model' : 'not its payload';
     return `modified payload for hook ${hook} is ${shapes}${where}: ${issue?.message ?? 'does not match'}`;
-  }
-
-  #accept(obj: object | undefined, hook: string): undefined {
-    if (obj !== undefined) this.#ok.set(obj, hook);
-    return undefined;
   }
 }

@@ -5,12 +5,13 @@
  * value: labels given as a string or a mixed list do not become an empty set.
  *
  * Cost: once per distinct extensions object (cached by identity, a WeakMap lookup afterwards),
- * never per invoke. Extensions are values: the object a caller passes is frozen when a plugin
- * first sees it, and what was validated is what plugins get.
+ * never per invoke. Extensions are values: the object a caller passes is deep-frozen when it is
+ * validated, so what was validated is what plugins get, on every later invoke too.
  */
 import { CpexError } from '../errors/cpex-error.js';
 import { summarizeZodError } from '../errors/issue-path.js';
 import { describeSparse, findSparse } from '../payload/holes.js';
+import { deepFreeze } from './equality.js';
 import { ExtensionsSchema } from './schemas.js';
 import type { Extensions } from './types.js';
 
@@ -79,7 +80,11 @@ export function ingressExtensions(value: unknown, where?: string): Extensions | 
       { ...(where ? { hook: where } : {}), path: 'extensions', cause: e },
     );
   }
+  // Cached by identity, so the caller's object must not change behind the cache: it is frozen
+  // (deeply) now, also when labels were converted and plugins get the converted copy. A caller
+  // that mutates it later gets a TypeError, never a stale or unvalidated value.
+  deepFreeze(value);
   validated.set(value, out);
-  if (out !== value) validated.set(out, out);
+  if (out !== value) validated.set(deepFreeze(out), out);
   return out;
 }
