@@ -41,7 +41,6 @@ import {
 import type { Outcome, PluginCall } from './call.js';
 import { matchesConditions } from './conditions.js';
 import type { BackgroundRun, BackgroundTracker } from './phases/fire-and-forget.js';
-import { PHASE_RUNNERS } from './phases/index.js';
 import { readonlyView } from './readonly.js';
 import type { Lineup, Registration } from './registration.js';
 import { type Failure, isFailure, type PayloadAcceptor, planEdits } from './results.js';
@@ -256,7 +255,7 @@ export class Invocation implements CallerGlobal {
       while (this.#phase < steps.length) {
         if (this.abortError !== undefined) break;
         const step = steps[this.#phase]!;
-        const runner = PHASE_RUNNERS[step.phase];
+        const runner = step.runner;
         if ((!this.halted || runner.afterHalt) && runner.run(this, step.regs)) return;
         this.#phase++;
       }

@@ -4,6 +4,7 @@
  */
 import type { TableKey } from '../context/context-table.js';
 import type { CompiledCapabilities } from '../extensions/gate.js';
+import { PHASE_RUNNERS, type PhaseRunner } from './phases/index.js';
 import {
   PHASES,
   type Handler,
@@ -69,6 +70,12 @@ export interface Lineup {
 export interface PhaseStep {
   readonly phase: Phase;
   readonly regs: readonly Registration[];
+  /**
+   * The phase's runner (PHASE_RUNNERS[phase]), resolved once here: the executor reads a named
+   * field of one hidden class instead of a keyed lookup by phase name, which went polymorphic
+   * (and deoptimized) as soon as lineups with different phases ran in one process.
+   */
+  readonly runner: PhaseRunner;
 }
 
 export function comparePriority(a: Registration, b: Registration): number {
@@ -95,6 +102,8 @@ export function makeLineup(hook: string, ordered: readonly Registration[]): Line
   const phases = Object.fromEntries(
     PHASES.map((p) => [p, ordered.filter((r) => r.phase === p)]),
   ) as PhaseTable<Registration[]>;
-  const steps = PHASES.filter((p) => phases[p].length > 0).map((phase) => ({ phase, regs: phases[phase] }));
+  const steps = PHASES.filter((p) => phases[p].length > 0).map(
+    (phase): PhaseStep => ({ phase, regs: phases[phase], runner: PHASE_RUNNERS[phase] }),
+  );
   return { hook, ordered, phases, hasFireAndForget: phases.fire_and_forget.length > 0, steps };
 }

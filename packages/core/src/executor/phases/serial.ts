@@ -9,17 +9,28 @@ import type { Registration } from '../registration.js';
 import type { Phase } from '../../types.js';
 import type { PhaseRunner } from './runner.js';
 
+/**
+ * The sink of a serial phase's async calls: apply the outcome (unless abandoned), then continue
+ * where the phase left off. A class, so the three serial phases' sinks share one hidden class.
+ */
+class SerialSink implements OutcomeSink {
+  /** apply() is done with the outcome when it returns: the next call may reuse its PluginCall. */
+  readonly consumesOutcome = true;
+  readonly #apply: (inv: Invocation, o: Outcome) => void;
+
+  constructor(apply: (inv: Invocation, o: Outcome) => void) {
+    this.#apply = apply;
+  }
+
+  outcome(o: Outcome, inv: Invocation): void {
+    if (!o.abandoned && inv.abortError === undefined) this.#apply(inv, o);
+    inv.resume();
+  }
+}
+
 /** The `run` of a serial phase whose rule is `apply` (one sink per phase, shared by every call). */
 export function serialRun(phase: Phase, apply: (inv: Invocation, o: Outcome) => void): PhaseRunner['run'] {
-  // An async call's outcome: apply it (unless abandoned), then continue where the phase left off.
-  const sink: OutcomeSink = {
-    // apply() is done with the outcome when it returns: the next call may reuse its PluginCall.
-    consumesOutcome: true,
-    outcome(o, inv) {
-      if (!o.abandoned && inv.abortError === undefined) apply(inv, o);
-      inv.resume();
-    },
-  };
+  const sink = new SerialSink(apply);
   return (inv: Invocation, regs: readonly Registration[]): boolean => {
     while (inv.cursor < regs.length) {
       if (inv.halted || inv.abortError !== undefined) break;
