@@ -62,6 +62,8 @@ export function invokeAnswerFrame(
   payloadType: number,
   parts: InvokeAnswerParts,
 ): Buffer | undefined {
+  // Built before the frame starts: its nested documents are encoded frames of their own.
+  const envelope = plain(result) ? undefined : resultEnvelope(result, payloadType, 'msgpack');
   if (!frameBegin(4)) return undefined;
   try {
     let size = 3;
@@ -72,14 +74,14 @@ export function invokeAnswerFrame(
     frameRaw(KEY_ID);
     frameNumber(id);
     frameRaw(RC_OK_RESULT);
-    if (plain(result)) {
+    if (envelope === undefined) {
       frameRaw(ENVELOPE_START);
       frameRaw(result.continueProcessing ? TRUE : FALSE);
       frameRaw(KEY_PAYLOAD_TYPE);
       frameNumber(payloadType);
       frameRaw(UNMODIFIED_END);
     } else {
-      frameValue(resultEnvelope(result, payloadType, 'msgpack'));
+      frameValue(envelope);
     }
     if (parts.contextTable !== undefined) {
       frameRaw(KEY_CONTEXT_TABLE);

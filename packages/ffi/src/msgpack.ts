@@ -91,9 +91,16 @@ export function fastDecode(bytes: Uint8Array): unknown {
   }
 }
 
-function need(n: number): void {
+/** Reserve the next `n` input bytes; returns where they start. */
+function take(n: number): number {
   if (pos + n > end) throw GIVE_UP;
+  pos += n;
+  return pos - n;
 }
+
+const u8 = (): number => src[take(1)]!;
+const u16 = (): number => src.readUInt16BE(take(2));
+const u32 = (): number => src.readUInt32BE(take(4));
 
 function value(depth: number): unknown {
   if (pos >= end) throw GIVE_UP;
@@ -103,7 +110,6 @@ function value(depth: number): unknown {
   if (b >= 0xa0 && b <= 0xbf) return string(b & 0x1f);
   if (b <= 0x8f) return map(b & 0x0f, depth);
   if (b <= 0x9f) return array(b & 0x0f, depth);
-  let n: number;
   switch (b) {
     case 0xc0:
       return null;
@@ -112,103 +118,60 @@ function value(depth: number): unknown {
     case 0xc3:
       return true;
     case 0xc4:
-      need(1);
-      return bin(src[pos++]!);
+      return bin(u8());
     case 0xc5:
-      need(2);
-      n = src.readUInt16BE(pos);
-      pos += 2;
-      return bin(n);
+      return bin(u16());
     case 0xc6:
-      need(4);
-      n = src.readUInt32BE(pos);
-      pos += 4;
-      return bin(n);
+      return bin(u32());
     case 0xca:
-      need(4);
-      pos += 4;
-      return src.readFloatBE(pos - 4);
+      return src.readFloatBE(take(4));
     case 0xcb:
-      need(8);
-      pos += 8;
-      return src.readDoubleBE(pos - 8);
+      return src.readDoubleBE(take(8));
     case 0xcc:
-      need(1);
-      return src[pos++]!;
+      return u8();
     case 0xcd:
-      need(2);
-      pos += 2;
-      return src.readUInt16BE(pos - 2);
+      return u16();
     case 0xce:
-      need(4);
-      pos += 4;
-      return src.readUInt32BE(pos - 4);
-    case 0xcf: {
-      need(8);
-      const hi = src.readUInt32BE(pos);
-      if (hi > 0x1f_ffff) throw GIVE_UP; // beyond 2^53: @msgpack/msgpack's rounding applies
-      const lo = src.readUInt32BE(pos + 4);
-      pos += 8;
-      return hi * 0x1_0000_0000 + lo;
-    }
+      return u32();
+    case 0xcf:
+    case 0xd3:
+      return int64(b === 0xd3);
     case 0xd0:
-      need(1);
-      pos += 1;
-      return src.readInt8(pos - 1);
+      return src.readInt8(take(1));
     case 0xd1:
-      need(2);
-      pos += 2;
-      return src.readInt16BE(pos - 2);
+      return src.readInt16BE(take(2));
     case 0xd2:
-      need(4);
-      pos += 4;
-      return src.readInt32BE(pos - 4);
-    case 0xd3: {
-      need(8);
-      const hi = src.readInt32BE(pos);
-      if (hi > 0x1f_ffff || hi < -0x20_0000) throw GIVE_UP;
-      const lo = src.readUInt32BE(pos + 4);
-      const v = hi * 0x1_0000_0000 + lo;
-      if (!Number.isSafeInteger(v)) throw GIVE_UP;
-      pos += 8;
-      return v;
-    }
+      return src.readInt32BE(take(4));
     case 0xd9:
-      need(1);
-      return string(src[pos++]!);
+      return string(u8());
     case 0xda:
-      need(2);
-      pos += 2;
-      return string(src.readUInt16BE(pos - 2));
+      return string(u16());
     case 0xdb:
-      need(4);
-      pos += 4;
-      return string(src.readUInt32BE(pos - 4));
+      return string(u32());
     case 0xdc:
-      need(2);
-      pos += 2;
-      return array(src.readUInt16BE(pos - 2), depth);
+      return array(u16(), depth);
     case 0xdd:
-      need(4);
-      pos += 4;
-      return array(src.readUInt32BE(pos - 4), depth);
+      return array(u32(), depth);
     case 0xde:
-      need(2);
-      pos += 2;
-      return map(src.readUInt16BE(pos - 2), depth);
+      return map(u16(), depth);
     case 0xdf:
-      need(4);
-      pos += 4;
-      return map(src.readUInt32BE(pos - 4), depth);
+      return map(u32(), depth);
     default:
       throw GIVE_UP; // 0xc1 (never used) and the extension types
   }
 }
 
+/** A 64-bit integer within ±(2^53 − 1); beyond, @msgpack/msgpack's rounding applies (give up). */
+function int64(signed: boolean): number {
+  const at = take(8);
+  const hi = signed ? src.readInt32BE(at) : src.readUInt32BE(at);
+  const v = hi * 0x1_0000_0000 + src.readUInt32BE(at + 4);
+  if (!Number.isSafeInteger(v)) throw GIVE_UP;
+  return v;
+}
+
 function string(n: number): string {
-  const start = pos;
-  need(n);
-  pos += n;
+  const start = take(n);
   if (n <= KEY_MAX) return shortString(start, n);
   return longString(start, pos);
 }
@@ -244,9 +207,8 @@ function longString(start: number, stop: number): string {
 }
 
 function bin(n: number): Uint8Array {
-  need(n);
-  pos += n;
-  return orig.subarray(pos - n, pos);
+  const at = take(n);
+  return orig.subarray(at, at + n);
 }
 
 function array(n: number, depth: number): unknown[] {
@@ -266,18 +228,10 @@ function map(n: number, depth: number): Record<string, unknown> {
     const b = src[pos++]!;
     let k: string;
     if (b >= 0xa0 && b <= 0xbf) k = string(b & 0x1f);
-    else if (b === 0xd9) {
-      need(1);
-      k = string(src[pos++]!);
-    } else if (b === 0xda) {
-      need(2);
-      pos += 2;
-      k = string(src.readUInt16BE(pos - 2));
-    } else if (b === 0xdb) {
-      need(4);
-      pos += 4;
-      k = string(src.readUInt32BE(pos - 4));
-    } else throw GIVE_UP; // number keys and others: @msgpack/msgpack's key rules
+    else if (b === 0xd9) k = string(u8());
+    else if (b === 0xda) k = string(u16());
+    else if (b === 0xdb) k = string(u32());
+    else throw GIVE_UP; // number keys and others: @msgpack/msgpack's key rules
     if (k === '__proto__') throw GIVE_UP; // @msgpack/msgpack refuses it, with its message
     out[k] = value(depth + 1);
   }
@@ -409,36 +363,14 @@ function encodeValue(v: unknown, depth: number): void {
   if (depth >= MAX_FAST_DEPTH) throw GIVE_UP;
   if (Array.isArray(v)) {
     const n = v.length;
-    room(5);
-    if (n < 16) out[wpos++] = 0x90 + n;
-    else if (n < 0x10000) {
-      out[wpos] = 0xdc;
-      out.writeUInt16BE(n, wpos + 1);
-      wpos += 3;
-    } else {
-      out[wpos] = 0xdd;
-      out.writeUInt32BE(n, wpos + 1);
-      wpos += 5;
-    }
+    lengthHeader(n, 0x90, 16, 0, 0xdc, 0xdd);
     for (let i = 0; i < n; i++) encodeValue(v[i], depth + 1);
     return;
   }
   if (v instanceof Uint8Array) {
     const n = v.byteLength;
-    room(5 + n);
-    if (n < 0x100) {
-      out[wpos] = 0xc4;
-      out[wpos + 1] = n;
-      wpos += 2;
-    } else if (n < 0x10000) {
-      out[wpos] = 0xc5;
-      out.writeUInt16BE(n, wpos + 1);
-      wpos += 3;
-    } else {
-      out[wpos] = 0xc6;
-      out.writeUInt32BE(n, wpos + 1);
-      wpos += 5;
-    }
+    lengthHeader(n, 0, 0, 0xc4, 0xc5, 0xc6);
+    room(n);
     out.set(v, wpos);
     wpos += n;
     return;
@@ -449,17 +381,7 @@ function encodeValue(v: unknown, depth: number): void {
   const keys = Object.keys(obj);
   let size = 0;
   for (let i = 0; i < keys.length; i++) if (obj[keys[i]!] !== undefined) size++;
-  room(5);
-  if (size < 16) out[wpos++] = 0x80 + size;
-  else if (size < 0x10000) {
-    out[wpos] = 0xde;
-    out.writeUInt16BE(size, wpos + 1);
-    wpos += 3;
-  } else {
-    out[wpos] = 0xdf;
-    out.writeUInt32BE(size, wpos + 1);
-    wpos += 5;
-  }
+  lengthHeader(size, 0x80, 16, 0, 0xde, 0xdf);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const item = obj[k];
@@ -469,55 +391,46 @@ function encodeValue(v: unknown, depth: number): void {
   }
 }
 
+/** Write a type byte and reserve `size` bytes after it; returns where they start. */
+function tag(type: number, size: number): number {
+  out[wpos] = type;
+  const at = wpos + 1;
+  wpos = at + size;
+  return at;
+}
+
+/**
+ * A length header: the fix form `fix + n` below `fixMax` (0: none), else the 8-bit form when
+ * there is one (`t8` ≠ 0), else the 16- or 32-bit form.
+ */
+function lengthHeader(n: number, fix: number, fixMax: number, t8: number, t16: number, t32: number): void {
+  room(5);
+  if (n < fixMax) out[wpos++] = fix + n;
+  else if (t8 !== 0 && n < 0x100) out[tag(t8, 1)] = n;
+  else if (n < 0x10000) out.writeUInt16BE(n, tag(t16, 2));
+  else out.writeUInt32BE(n, tag(t32, 4));
+}
+
 function encodeNumber(v: number): void {
   room(9);
-  if (Number.isSafeInteger(v)) {
-    if (v >= 0) {
-      if (v < 0x80) out[wpos++] = v;
-      else if (v < 0x100) {
-        out[wpos] = 0xcc;
-        out[wpos + 1] = v;
-        wpos += 2;
-      } else if (v < 0x10000) {
-        out[wpos] = 0xcd;
-        out.writeUInt16BE(v, wpos + 1);
-        wpos += 3;
-      } else if (v < 0x1_0000_0000) {
-        out[wpos] = 0xce;
-        out.writeUInt32BE(v, wpos + 1);
-        wpos += 5;
-      } else {
-        out[wpos] = 0xcf;
-        out.writeUInt32BE(Math.floor(v / 0x1_0000_0000), wpos + 1);
-        out.writeUInt32BE(v >>> 0, wpos + 5);
-        wpos += 9;
-      }
-      return;
-    }
-    if (v >= -0x20) out[wpos++] = 0xe0 | (v + 0x20);
-    else if (v >= -0x80) {
-      out[wpos] = 0xd0;
-      out.writeInt8(v, wpos + 1);
-      wpos += 2;
-    } else if (v >= -0x8000) {
-      out[wpos] = 0xd1;
-      out.writeInt16BE(v, wpos + 1);
-      wpos += 3;
-    } else if (v >= -0x8000_0000) {
-      out[wpos] = 0xd2;
-      out.writeInt32BE(v, wpos + 1);
-      wpos += 5;
-    } else {
-      out[wpos] = 0xd3;
-      out.writeInt32BE(Math.floor(v / 0x1_0000_0000), wpos + 1);
-      out.writeUInt32BE(v >>> 0, wpos + 5);
-      wpos += 9;
-    }
-    return;
-  }
-  out[wpos] = 0xcb;
-  out.writeDoubleBE(v, wpos + 1);
-  wpos += 9;
+  if (!Number.isSafeInteger(v)) out.writeDoubleBE(v, tag(0xcb, 8));
+  else if (v >= 0) {
+    if (v < 0x80) out[wpos++] = v;
+    else if (v < 0x100) out[tag(0xcc, 1)] = v;
+    else if (v < 0x10000) out.writeUInt16BE(v, tag(0xcd, 2));
+    else if (v < 0x1_0000_0000) out.writeUInt32BE(v, tag(0xce, 4));
+    else write64(tag(0xcf, 8), v);
+  } else if (v >= -0x20) out[wpos++] = 0xe0 | (v + 0x20);
+  else if (v >= -0x80) out.writeInt8(v, tag(0xd0, 1));
+  else if (v >= -0x8000) out.writeInt16BE(v, tag(0xd1, 2));
+  else if (v >= -0x8000_0000) out.writeInt32BE(v, tag(0xd2, 4));
+  else write64(tag(0xd3, 8), v);
+}
+
+/** A safe integer as 64-bit big-endian two's complement (the high word floored, as @msgpack/msgpack). */
+function write64(at: number, v: number): void {
+  out.writeInt32BE(Math.floor(v / 0x1_0000_0000) | 0, at);
+  out.writeUInt32BE(v >>> 0, at + 4);
 }
 
 function encodeString(s: string): void {
@@ -541,20 +454,7 @@ function encodeString(s: string): void {
   const ascii = bytes === n;
   // A lone surrogate: @msgpack/msgpack's own encoders disagree on it; keep its bytes.
   if (!ascii && !(s as string & { isWellFormed(): boolean }).isWellFormed()) throw GIVE_UP;
-  room(5 + bytes);
-  if (bytes < 32) out[wpos++] = 0xa0 + bytes;
-  else if (bytes < 0x100) {
-    out[wpos] = 0xd9;
-    out[wpos + 1] = bytes;
-    wpos += 2;
-  } else if (bytes < 0x10000) {
-    out[wpos] = 0xda;
-    out.writeUInt16BE(bytes, wpos + 1);
-    wpos += 3;
-  } else {
-    out[wpos] = 0xdb;
-    out.writeUInt32BE(bytes, wpos + 1);
-    wpos += 5;
-  }
+  lengthHeader(bytes, 0xa0, 32, 0xd9, 0xda, 0xdb);
+  room(bytes);
   wpos += out.write(s, wpos, bytes, ascii ? 'latin1' : 'utf8');
 }
