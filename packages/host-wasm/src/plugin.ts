@@ -52,7 +52,12 @@ export const IN_THREAD_CAPABILITIES: HostCapabilities = Object.freeze({
 /** What the plugin needs from the host's worker pool. */
 export interface WorkerRunner {
   run(
-    task: { spec: GuestSpec; args: [string, unknown, unknown, unknown]; started?: SharedArrayBuffer },
+    task: {
+      key: string;
+      spec?: GuestSpec;
+      args: [string, unknown, unknown, unknown];
+      started?: SharedArrayBuffer;
+    },
     signal: AbortSignal,
   ): Promise<WorkerAnswer>;
   drop(key: string): void;
@@ -341,7 +346,13 @@ export class WasmPlugin implements PluginInstance {
       : (context.signal.addEventListener('abort', onAbort), true);
     if (!watching) ctl.abort();
     try {
-      const answer = await this.s.workers().run({ spec: this.spec!, args, started }, ctl.signal);
+      let answer = await this.s.workers().run({ key: this.spec!.key, args, started }, ctl.signal);
+      // A thread that has not heard of this plugin yet (its announcement still on the way).
+      if ('needSpec' in answer)
+        answer = await this.s
+          .workers()
+          .run({ key: this.spec!.key, spec: this.spec!, args, started }, ctl.signal);
+      if ('needSpec' in answer) throw new Error('the worker thread did not take the plugin spec');
       for (const line of answer.logs) this.log(line);
       if (answer.cold)
         this.s.logger.debug(
