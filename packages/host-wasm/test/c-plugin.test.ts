@@ -7,21 +7,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PluginManager } from '@cpex/core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createWasmHost, type WasmHost } from '../src/index.js';
-import { CACHE_DIR, rustFixtures, scratchDir } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { rustFixtures, scratchDir } from './fixtures.js';
+import { gc, HOOK, tracked } from './harness.js';
 
 const fx = rustFixtures();
-const HOOK = 'tool_pre_invoke';
-const gc = () => ({ requestId: `r-${Math.random()}`, state: {}, metadata: {} });
-
-const hosts: WasmHost[] = [];
-const managers: PluginManager[] = [];
-afterAll(async () => {
-  for (const m of managers) await m.shutdown();
-  for (const h of hosts) await h.dispose();
-});
+const t = tracked();
 
 interface Logged {
   level: string;
@@ -37,13 +28,7 @@ async function managerWith(
   const log = (level: string) => (text: string, fields?: Record<string, unknown>) =>
     logged.push({ level, text, ...(fields ? { fields } : {}) });
   const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-  const host = createWasmHost({ cacheDir: `${CACHE_DIR}/transpiled`, isolation, logger });
-  hosts.push(host);
-  const manager = new PluginManager({ hosts: [host] });
-  managers.push(manager);
-  await manager.loadConfigText(JSON.stringify({ plugins }), { baseDir: CACHE_DIR });
-  await manager.initialize();
-  return manager;
+  return t.manager(t.host({ isolation, logger }), plugins);
 }
 
 const entry = (name: string, file: string, config: Record<string, unknown>, extra = {}) => ({

@@ -4,21 +4,14 @@
  * the warm-state channel is there to prevent, a thread replaced after a timeout included.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { PluginManager } from '@cpex/core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createWasmHost, loadComponent, type WasmHost } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { loadComponent } from '../src/index.js';
 import { codeCacheFile, glueAsScript } from '../src/runtime.js';
-import { CACHE_DIR, rustFixtures, scratchDir } from './fixtures.js';
+import { rustFixtures, scratchDir } from './fixtures.js';
+import { gc, HOOK, tracked } from './harness.js';
 
 const fx = rustFixtures();
-const HOOK = 'tool_pre_invoke';
-const gc = () => ({ requestId: `r-${Math.random()}`, state: {}, metadata: {} });
-const hosts: WasmHost[] = [];
-const managers: PluginManager[] = [];
-afterAll(async () => {
-  for (const m of managers) await m.shutdown();
-  for (const h of hosts) await h.dispose();
-});
+const t = tracked();
 
 describe('warm state per worker thread', () => {
   it('no call lands on a cold thread, not even after a timeout replaced a thread', async () => {
@@ -31,10 +24,7 @@ describe('warm state per worker thread', () => {
       warn() {},
       error() {},
     };
-    const host = createWasmHost({ cacheDir: `${CACHE_DIR}/transpiled`, workers: 2, logger });
-    hosts.push(host);
-    const manager = new PluginManager({ hosts: [host] });
-    managers.push(manager);
+    const host = t.host({ workers: 2, logger });
     const probe = (name: string, config: Record<string, unknown>, extra = {}) => ({
       name,
       kind: `wasm://${fx.probe}`,
@@ -43,16 +33,11 @@ describe('warm state per worker thread', () => {
       ...extra,
       config,
     });
-    await manager.loadConfigText(
-      JSON.stringify({
-        plugins: [
-          probe('a', { metadata: { a: 1 } }, { mode: 'concurrent', priority: 1 }),
-          probe('b', { metadata: { b: 1 } }, { mode: 'concurrent', priority: 2 }),
-          probe('c', { metadata: { c: 1 } }, { mode: 'concurrent', priority: 3 }),
-        ],
-      }),
-    );
-    await manager.initialize();
+    const manager = await t.manager(host, [
+      probe('a', { metadata: { a: 1 } }, { mode: 'concurrent', priority: 1 }),
+      probe('b', { metadata: { b: 1 } }, { mode: 'concurrent', priority: 2 }),
+      probe('c', { metadata: { c: 1 } }, { mode: 'concurrent', priority: 3 }),
+    ]);
     const round = async () => {
       const rs = await Promise.all(
         Array.from({ length: 4 }, () =>
@@ -64,16 +49,9 @@ describe('warm state per worker thread', () => {
     await round();
     // A timeout terminates a thread; piscina starts a replacement, which warms a, b and c
     // before it takes a call.
-    const spin = new PluginManager({ hosts: [host] });
-    managers.push(spin);
-    await spin.loadConfigText(
-      JSON.stringify({
-        plugins: [
-          probe('spin', { spin: true, sandbox_policy: { resources: { max_execution_time_ms: 200 } } }),
-        ],
-      }),
-    );
-    await spin.initialize();
+    const spin = await t.manager(host, [
+      probe('spin', { spin: true, sandbox_policy: { resources: { max_execution_time_ms: 200 } } }),
+    ]);
     const stopped = await spin.invoke(HOOK, { name: 't', args: {} }, { globalContext: gc() });
     expect(stopped.errors[0]?.code).toBe('plugin_timeout');
     for (let i = 0; i < 3; i++) await round();
@@ -96,14 +74,9 @@ describe('the glue as a script with a V8 code cache', () => {
   it('the first call writes the code cache beside the glue (later loads read it)', async () => {
     const dir = scratchDir('codecache');
     const run = async () => {
-      const host = createWasmHost({ cacheDir: dir, isolation: 'none' });
-      hosts.push(host);
-      const m = new PluginManager({ hosts: [host] });
-      managers.push(m);
-      await m.loadConfigText(
-        JSON.stringify({ plugins: [{ name: 'n', kind: `wasm://${fx.noop}`, hooks: [HOOK] }] }),
-      );
-      await m.initialize();
+      const m = await t.manager(t.host({ cacheDir: dir, isolation: 'none' }), [
+        { name: 'n', kind: `wasm://${fx.noop}`, hooks: [HOOK] },
+      ]);
       const r = await m.invoke(HOOK, { name: 't', args: {} }, { globalContext: gc() });
       expect(r.errors).toEqual([]);
       return (await loadComponent(fx.noop, dir, 'n')).jsFile;
