@@ -421,9 +421,17 @@ export class Connection {
     this.write(out);
   }
 
-  /** Write one finished frame; frames finished in the same tick leave in one write. */
+  /**
+   * Write one finished frame. While other calls of the connection are in flight, frames finished
+   * in the same tick leave in one write (corked until the next tick); the only answer due is
+   * written at once (no batching to wait for).
+   */
   write(frame: Buffer): void {
     if (this.closed) return;
+    if (!this.corked && this.inflight === 0) {
+      this.out.write(frame);
+      return;
+    }
     const socket = this.out as Writable & { cork?: () => void; uncork?: () => void };
     if (!this.corked && socket.cork) {
       this.corked = true;
