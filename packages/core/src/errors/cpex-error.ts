@@ -103,10 +103,15 @@ export function isCpexError(e: unknown): e is CpexError {
   return e instanceof CpexError;
 }
 
+/** Longest text `describeCause` returns; longer texts end in `…`. */
+export const MAX_CAUSE_CHARS = 2_000;
+
 /**
  * A short, safe text for any thrown value (for error records and logs). Never throws: a revoked
  * Proxy, a Proxy whose traps throw, or an object whose toString/Symbol.toPrimitive/toJSON throws
- * is described by its type instead.
+ * is described by its type instead. Bounded: at most MAX_CAUSE_CHARS characters, at a cost
+ * bounded by that too (a thrown 10 MB object or an array of length 2 ** 32 - 1 is not serialized
+ * whole). Plain data reads as its JSON.
  */
 export function describeCause(e: unknown): string {
   try {
@@ -114,24 +119,109 @@ export function describeCause(e: unknown): string {
       const name = e.name;
       const message = e.message;
       if (typeof name === 'string' && typeof message === 'string')
-        return name && name !== 'Error' ? `${name}: ${message}` : message;
+        return clip(name && name !== 'Error' ? `${name}: ${message}` : message);
     }
   } catch {
     return uninspectable(e);
   }
-  if (typeof e === 'string') return e;
+  if (typeof e === 'string') return clip(e);
   if (typeof e === 'symbol' || typeof e === 'bigint' || typeof e === 'number' || typeof e === 'boolean')
     return String(e);
   if (e === undefined || e === null) return String(e);
   try {
-    const j = JSON.stringify(e);
-    if (typeof j === 'string') return j;
+    const out: string[] = [];
+    const budget = { left: MAX_CAUSE_CHARS + 1 };
+    if (writeJson(e, '', out, budget, new Set(), 0)) {
+      const j = out.join('');
+      return budget.left > 0 ? j : `${j.slice(0, MAX_CAUSE_CHARS)}…`;
+    }
   } catch {}
   try {
     const s = String(e);
-    if (typeof s === 'string') return s;
+    if (typeof s === 'string') return clip(s);
   } catch {}
   return uninspectable(e);
+}
+
+function clip(s: string): string {
+  return s.length > MAX_CAUSE_CHARS ? `${s.slice(0, MAX_CAUSE_CHARS)}…` : s;
+}
+
+/**
+ * JSON.stringify's output for `v`, written into `out` until `budget` runs out (then it stops:
+ * the caller marks the cut). Arrays are read up to the budget only, so their length costs
+ * nothing. A cycle reads as "[Circular]". False when JSON.stringify would give undefined.
+ */
+function writeJson(
+  v: unknown,
+  key: string,
+  out: string[],
+  budget: { left: number },
+  path: Set<object>,
+  depth: number,
+): boolean {
+  const put = (s: string) => {
+    out.push(s.length > budget.left ? s.slice(0, budget.left) : s);
+    budget.left -= s.length;
+  };
+  if (v !== null && typeof v === 'object') {
+    const toJSON = (v as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') v = toJSON.call(v, key);
+  }
+  switch (typeof v) {
+    case 'string':
+      put(JSON.stringify(v.length > budget.left ? v.slice(0, Math.max(budget.left, 0)) : v));
+      return true;
+    case 'number':
+      put(Number.isFinite(v) ? String(v) : 'null');
+      return true;
+    case 'boolean':
+      put(String(v));
+      return true;
+    case 'bigint':
+      throw new TypeError('BigInt'); // as JSON.stringify: describe by String() instead
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return false;
+  }
+  if (v === null) {
+    put('null');
+    return true;
+  }
+  const o = v as object;
+  if (path.has(o) || depth > 64) {
+    put(path.has(o) ? '"[Circular]"' : '"…"');
+    return true;
+  }
+  path.add(o);
+  if (Array.isArray(o)) {
+    put('[');
+    for (let i = 0; i < o.length && budget.left > 0; i++) {
+      if (i > 0) put(',');
+      if (!writeJson(o[i], String(i), out, budget, path, depth + 1)) put('null');
+    }
+    put(']');
+  } else {
+    put('{');
+    let first = true;
+    for (const k in o) {
+      if (budget.left <= 0) break;
+      if (!Object.hasOwn(o, k)) continue;
+      const mark = out.length;
+      const left = budget.left;
+      if (!first) put(',');
+      put(`${JSON.stringify(k)}:`);
+      if (writeJson((o as Record<string, unknown>)[k], k, out, budget, path, depth + 1)) first = false;
+      else {
+        out.length = mark; // skipped member (undefined, function, symbol)
+        budget.left = left;
+      }
+    }
+    put('}');
+  }
+  path.delete(o);
+  return true;
 }
 
 function uninspectable(e: unknown): string {

@@ -157,7 +157,9 @@ export function readResult(r: unknown): PluginResult | string {
     if (md !== undefined && md !== null && (typeof md !== 'object' || Array.isArray(md)))
       return 'metadata must be an object';
     const rd = x.retryDelayMs;
-    if (rd !== undefined && !(typeof rd === 'number' && rd >= 0)) return 'retryDelayMs must be a number >= 0';
+    // Finite and bounded: Infinity or 1e300 would reach a gateway's setTimeout, which overflows to 1 ms.
+    if (rd !== undefined && !(typeof rd === 'number' && rd >= 0 && rd <= Number.MAX_SAFE_INTEGER))
+      return 'retryDelayMs must be a finite number of milliseconds, 0 to 2^53-1';
     const me = x.modifiedExtensions;
     if (me !== undefined && me !== null && typeof me !== 'object')
       return 'modifiedExtensions must be an object';
