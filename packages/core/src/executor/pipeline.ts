@@ -115,7 +115,6 @@ function afterCaller(bg: BackgroundRun): void {
   SETTLED.then(() => SETTLED.then(() => bg.start()));
 }
 
-
 export class Invocation implements CallerGlobal {
   readonly engine: Engine;
   readonly hook: string;
