@@ -72,10 +72,10 @@ const NATIVE_THEN = Promise.prototype.then;
  */
 export class PluginCall implements Deadline, Outcome {
   inv: Invocation;
-  reg: Registration;
-  ctx: CallContext;
-  t0: number;
-  sink: OutcomeSink;
+  reg!: Registration;
+  ctx!: CallContext;
+  t0!: number;
+  sink!: OutcomeSink;
   deadline = 0;
   prev: Deadline | undefined = undefined;
   next: Deadline | undefined = undefined;
@@ -103,10 +103,8 @@ export class PluginCall implements Deadline, Outcome {
 
   constructor(inv: Invocation, reg: Registration, ctx: CallContext, t0: number, sink: OutcomeSink) {
     this.inv = inv;
-    this.reg = reg;
-    this.ctx = ctx;
-    this.t0 = t0;
-    this.sink = sink;
+    // Every field is already defined (class fields, in order): reuse() only assigns, one hidden class.
+    this.reuse(reg, ctx, t0, sink);
   }
 
   /** Free: settled, and no thenable can call back into it any more. */
@@ -114,7 +112,7 @@ export class PluginCall implements Deadline, Outcome {
     return this.done && !this.bound;
   }
 
-  /** Start the next call of the same invocation on this (free) object. */
+  /** Start a call on this object: a new one, or the next call of the same invocation on a free one. */
   reuse(reg: Registration, ctx: CallContext, t0: number, sink: OutcomeSink): void {
     this.reg = reg;
     this.ctx = ctx;
