@@ -142,7 +142,10 @@ try {
 // Size budgets (STYLE 18): the engine and the author SDK stay small. Bytes of built JS (without maps).
 // core grew this wave by the session store, hot reload, the process supervisor, payload bounds and
 // route explanations (~340 KB); the budget leaves ~15% headroom, so the next growth is a decision.
-const BUDGETS = { core: 400_000, sdk: 60_000 };
+// Session 5 decided one (402 KB, most of it comments): the bounded walkers for arrays with holes,
+// the bounded describeCause, the one host-package table (moved from the CLI and the sidecar), and
+// the executor's reusable per-invocation objects. 440 KB again leaves ~10% headroom.
+const BUDGETS = { core: 440_000, sdk: 60_000 };
 function jsBytes(dir) {
   let n = 0;
   for (const f of readdirSync(dir, { withFileTypes: true })) {
