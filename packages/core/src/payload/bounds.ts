@@ -5,7 +5,7 @@
  * every host's wire, the sidecar). Never on the in-process hot path (ARCHITECTURE §3).
  */
 import { CpexError } from '../errors/cpex-error.js';
-import { describeSparse, heldCount, isHoleBomb } from './holes.js';
+import { describeSparse, tooSparse } from './holes.js';
 
 /** Default `plugin_settings.max_payload_depth` (serde_json's recursion limit). */
 export const DEFAULT_MAX_PAYLOAD_DEPTH = 128;
@@ -203,14 +203,16 @@ function walk(
       });
     }
     if (stack.length >= maxDepth) throw tooDeep(where, maxDepth);
-    if (Array.isArray(node) && isHoleBomb(node)) {
-      // Short arrays with holes are measured as JSON encodes them (each hole is null); a long one
-      // is refused before the index walk below (and any encoder) visits every index of it.
-      const held = heldCount(node);
+    // Short arrays with holes are measured as JSON encodes them (each hole is null); a long one
+    // is refused before the index walk below (and any encoder) visits every index of it.
+    const sparse = Array.isArray(node) ? tooSparse(node) : undefined;
+    if (sparse) {
       throw new CpexError(
         'CPEX_ERR_INVALID_PAYLOAD',
-        `${where}: the payload contains ${describeSparse({ path: '', length: node.length, held })}`,
-        { details: { where } },
+        `${where}: the payload contains ${describeSparse(sparse)}`,
+        {
+          details: { where },
+        },
       );
     }
     onPath.add(node);

@@ -39,17 +39,10 @@ export function forEachHeld<T>(arr: readonly T[], fn: (value: T, index: number) 
 
 /** How many elements `arr` holds (its length minus its holes), at the cost of `forEachHeld`. */
 export function heldCount(arr: readonly unknown[]): number {
-  const n = arr.length;
-  if (n <= DIRECT_SCAN_MAX) {
-    let held = 0;
-    for (let i = 0; i < n; i++) if (i in arr) held++;
-    return held;
-  }
   let held = 0;
-  for (const k of Object.keys(arr)) {
-    const i = indexOf(k);
-    if (i >= 0 && i < n) held++;
-  }
+  forEachHeld(arr, () => {
+    held++;
+  });
   return held;
 }
 
@@ -61,11 +54,13 @@ export interface SparseArray {
 }
 
 /**
- * True when `arr` is longer than DIRECT_SCAN_MAX and has holes: what validation refuses.
- * O(what it holds).
+ * The record of `arr` at `path` when it is longer than DIRECT_SCAN_MAX and has holes (what
+ * validation refuses), else undefined. O(what it holds).
  */
-export function isHoleBomb(arr: readonly unknown[]): boolean {
-  return arr.length > DIRECT_SCAN_MAX && heldCount(arr) !== arr.length;
+export function tooSparse(arr: readonly unknown[], path = ''): SparseArray | undefined {
+  if (arr.length <= DIRECT_SCAN_MAX) return undefined;
+  const held = heldCount(arr);
+  return held === arr.length ? undefined : { path, length: arr.length, held };
 }
 
 /**
@@ -84,10 +79,8 @@ export function findSparse(value: unknown): SparseArray | undefined {
     seen.add(node);
     const at = (k: string | number) => (path === '' ? String(k) : `${path}.${k}`);
     if (Array.isArray(node)) {
-      if (node.length > DIRECT_SCAN_MAX) {
-        const held = heldCount(node);
-        if (held !== node.length) return { path, length: node.length, held };
-      }
+      const sparse = tooSparse(node, path);
+      if (sparse) return sparse;
       forEachHeld(node as unknown[], (v, i) => {
         if (v !== null && typeof v === 'object') stack.push([v, at(i)]);
       });

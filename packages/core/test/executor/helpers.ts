@@ -121,6 +121,22 @@ export function spin(ms: number): void {
   }
 }
 
+/** The longest an array can be. */
+export const MAX_ARRAY_LENGTH = 2 ** 32 - 1;
+
+/**
+ * An array of the maximum length that holds only `held` (at indices 3, 4, ...): free to make, and
+ * minutes for any walker that visits every index.
+ */
+export function holeBomb(...held: unknown[]): unknown[] {
+  const a: unknown[] = [];
+  a.length = MAX_ARRAY_LENGTH;
+  held.forEach((v, i) => {
+    a[3 + i] = v;
+  });
+  return a;
+}
+
 /** A caller GlobalContext. */
 export function gctx(requestId: string, extra: Partial<GlobalContext> = {}): GlobalContext {
   return { requestId, state: {}, metadata: {}, ...extra };

@@ -17,19 +17,7 @@ import { dataEqual, deepFreeze } from '../../src/extensions/equality.js';
 import { ingressExtensions } from '../../src/extensions/ingress.js';
 import { checkPayloadBounds, serializePayloadJson } from '../../src/payload/bounds.js';
 import { DIRECT_SCAN_MAX, findSparse, forEachHeld, heldCount } from '../../src/payload/holes.js';
-import { gctx, newManager, run } from './helpers.js';
-
-const MAX_LENGTH = 2 ** 32 - 1;
-
-/** An array of the maximum length holding `held` (at indices 3, 4, ...). */
-function holeBomb(...held: unknown[]): unknown[] {
-  const a: unknown[] = [];
-  a.length = MAX_LENGTH;
-  held.forEach((v, i) => {
-    a[3 + i] = v;
-  });
-  return a;
-}
+import { gctx, holeBomb, MAX_ARRAY_LENGTH as MAX_LENGTH, newManager, run } from './helpers.js';
 
 describe('payload/holes: iteration bounded by what an array holds', () => {
   it('forEachHeld visits held elements in index order, skipping holes, small or huge', () => {
