@@ -4,9 +4,11 @@
 //   pnpm bench --only ffi
 //
 // The Go half is TestBench in packages/ffi/go (needs Go: /usr/local/go/bin or PATH). Latency is
-// one call at a time (1 KB payload); throughput is 16 goroutines. Targets (issue 14): sidecar p50
-// <= 2x echo p50, sidecar throughput >= 1/2 echo throughput. Cross-process latency on this machine
-// is often bimodal: when the histogram has two clear peaks, both are printed.
+// one call at a time (1 KB payload); throughput is 16 goroutines. Both modes get the same warm-up
+// (a throughput pass) before the timed rounds, which alternate echo and sidecar; a figure is the
+// median over the rounds. Targets (issue 14): sidecar p50 <= 2x echo p50, sidecar throughput >=
+// 1/2 echo throughput. Cross-process latency on this machine is often bimodal: when the histogram
+// has two clear peaks, both are printed.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -137,7 +139,7 @@ export async function benchFfi(): Promise<boolean> {
         CPEX_BENCH_SIDECAR: sidecarSock,
         CPEX_BENCH_ECHO: echoSock,
         CPEX_BENCH_N: String(n),
-        CPEX_BENCH_ROUNDS: quick ? '1' : '3',
+        CPEX_BENCH_ROUNDS: quick ? '1' : '5',
       },
     });
     if (r.status !== 0) {
@@ -190,22 +192,35 @@ export async function benchFfi(): Promise<boolean> {
     await manager.shutdown();
 
     const p50Ratio = q(s, 0.5) / q(e, 0.5);
-    const tputRatio = tput('sidecar') / tput('echo');
+    // Throughput is judged round by round: each round's sidecar figure against the echo figure
+    // measured just before it (the load on a shared machine drifts between rounds, and a pair
+    // sees the same load); the median of those ratios is the figure. The ratio of the two
+    // medians is printed beside it.
+    const paired = pool('sidecar')
+      .map((x, i) => x.throughput / pool('echo')[i]!.throughput)
+      .sort((a, b) => a - b);
+    const tputRatio = paired[Math.floor(paired.length / 2)]!;
+    const ratioOfMedians = tput('sidecar') / tput('echo');
     const p50Ok = p50Ratio <= 2;
     const tputOk = tputRatio >= 0.5;
     const row = (name: string, l: number[], t: number, note: string) =>
       `| ${name} | ${fmt(q(l, 0.5))} | ${fmt(q(l, 0.99))} | ${Math.round(t).toLocaleString('en-US')} | ${note} |`;
     console.log(
       [
-        `\n## ffi sidecar: Go → cpex serve (1 KB payload, ${fromSource ? 'from source (tsx)' : 'built packages'}, ${rounds.length / 2} round(s) of ${n} calls)\n`,
-        '| path | p50 µs | p99 µs | calls/s (16 goroutines; in-process: 16 in flight) | |',
+        `\n## ffi sidecar: Go → cpex serve (1 KB payload, ${fromSource ? 'from source (tsx)' : 'built packages'}, ${rounds.length / 2} round(s) of ${n} sequential and ${n * 4} concurrent calls per mode, after a warm-up)\n`,
+        '| path | p50 µs | p99 µs | calls/s (16 goroutines, median of the rounds; in-process: 16 in flight) | |',
         '|---|---|---|---|---|',
         row('Go → Node echo server (same frames, same socket kind)', e, tput('echo'), modes(e)),
         row('Go → cpex serve → PluginManager.invoke', s, tput('sidecar'), modes(s)),
         row('in-process PluginManager.invoke (same config)', inproc, inprocTput, ''),
         '',
         `sidecar/echo p50: ${p50Ratio.toFixed(2)}x (target <= 2x) ${p50Ok ? 'PASS' : 'FAIL'}`,
-        `sidecar/echo throughput: ${tputRatio.toFixed(2)} (target >= 0.5) ${tputOk ? 'PASS' : 'FAIL'}`,
+        `sidecar/echo throughput: ${tputRatio.toFixed(2)} (median of the per-round ratios; target >= 0.5) ${tputOk ? 'PASS' : 'FAIL'}`,
+        `  per round (echo/sidecar calls/s): ${pool('echo')
+          .map((x, i) => `${Math.round(x.throughput)}/${Math.round(pool('sidecar')[i]!.throughput)}`)
+          .join(
+            ', ',
+          )}; ratios (sorted) ${paired.map((r) => r.toFixed(2)).join(', ')}; ratio of the medians ${ratioOfMedians.toFixed(2)}`,
         'Absolute figures are noisy on this shared 2-core machine; the ratios are measured in the same run.',
       ].join('\n'),
     );
