@@ -47,6 +47,12 @@ export const MESSAGE_PROBE_HOOKS = [
 /** Hooks whose Python payload class has an `args` field (the probe's `trail`/`set_args` target). */
 const ARGS_HOOKS = new Set(['tool_pre_invoke', 'prompt_pre_fetch']);
 
+/**
+ * Hooks whose Python payload coerces a dict `result` into `StructuredData` (not a dict), so
+ * probe.py's `trail` leaves their payload alone.
+ */
+const STRUCTURED_RESULT_HOOKS = new Set(['prompt_post_fetch']);
+
 const IN_PROCESS: HostCapabilities = {
   supportsTimeouts: 'cooperative',
   isolated: false,
@@ -139,7 +145,7 @@ async function probeHandle(
       const args: Rec = { ...((p.args as Rec | undefined) ?? {}) };
       args.trail = truthy(args.trail) ? `${String(args.trail)}>${name}` : name;
       modified = { ...p, args };
-    } else if (isRec(p.result)) {
+    } else if (isRec(p.result) && !STRUCTURED_RESULT_HOOKS.has(hook)) {
       const res: Rec = { ...p.result };
       res.trail = truthy(res.trail) ? `${String(res.trail)}>${name}` : name;
       modified = { ...p, result: res };

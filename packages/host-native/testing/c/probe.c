@@ -432,7 +432,8 @@ CPEX_EXPORT int32_t cpex_plugin_invoke(void *state, const uint8_t *request, size
         const mp_val *res = mp_get(payload, "result");
         const char *field = NULL;
         if (is_args_hook(hook) || (args && args->t == MP_MAP)) field = "args";
-        else if (res && res->t == MP_MAP) field = "result";
+        /* Python coerces prompt_post_fetch's dict result to StructuredData: probe.py's trail skips it. */
+        else if (res && res->t == MP_MAP && strcmp(hook, "prompt_post_fetch") != 0) field = "result";
         if (field) {
             modified = mp_clone(payload);
             mp_val *f = mp_get(modified, field);
