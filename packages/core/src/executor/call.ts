@@ -11,7 +11,7 @@
 import { CpexError } from '../errors/cpex-error.js';
 import { abortContext, type CallContext, commitContext } from '../context/call-context.js';
 import { pluginEndChannel, pluginStartChannel, type PluginOutcome } from '../tracing/channels.js';
-import type { Phase, PluginResult } from '../types.js';
+import type { Handler, Phase, PluginResult } from '../types.js';
 import type { Invocation } from './pipeline.js';
 import type { Registration } from './registration.js';
 import {
@@ -66,7 +66,8 @@ const NATIVE_THEN = Promise.prototype.then;
  * Reuse: the calls of a serial phase (whose sink consumes each outcome before the next call
  * starts) reuse one PluginCall per invocation, callbacks included, once it is free: settled AND
  * its thenable has called back (`bound` false). A promise calls back at most once, so a free
- * call has nothing left that could reach it. A call that settled another way (its deadline, an
+ * call has nothing left that could reach it. When the invocation finishes, a free spare call goes
+ * to the engine's pool (`Engine.calls`, bounded) for the next invocation. A call that settled another way (its deadline, an
  * abandon) stays bound until its promise settles — the late callback then finds it settled — and
  * the next call gets a new object. Concurrent and fire_and_forget calls are never reused.
  */
@@ -110,6 +111,17 @@ export class PluginCall implements Deadline, Outcome {
   /** Free: settled, and no thenable can call back into it any more. */
   get free(): boolean {
     return this.done && !this.bound;
+  }
+
+  /**
+   * Back to the engine's pool once its invocation has finished (it is free): drop everything that
+   * would keep that invocation's objects alive while it waits in the pool.
+   */
+  release(): void {
+    this.inv = undefined as unknown as Invocation;
+    this.ctx = undefined as unknown as CallContext;
+    this.result = undefined;
+    this.failure = undefined;
   }
 
   /** Start a call on this object: a new one, or the next call of the same invocation on a free one. */
@@ -232,19 +244,19 @@ function listenGuarded(
 }
 
 /**
- * Call `reg`'s handler for the invocation's hook with `payload`. Returns the Outcome when the call
+ * Call `handler` (`reg`'s handler for the invocation's hook, from the lineup's step) with `payload`. Returns the Outcome when the call
  * settled before returning (a synchronous handler, a throw, a thenable that settled at once), or
  * the PluginCall in flight, which hands its Outcome to `sink` later (never synchronously).
  */
 export function callPlugin(
   inv: Invocation,
   reg: Registration,
+  handler: Handler,
   phase: Phase,
   ctx: CallContext,
   payload: unknown,
   sink: OutcomeSink,
 ): Outcome | PluginCall {
-  const handler = reg.handlers.get(inv.hook)!;
   const view = inv.viewFor(reg, payload);
   const ext = inv.extensionsFor(reg);
   inv.executed++;
@@ -280,7 +292,12 @@ export function callPlugin(
   reg.async = true;
   let call = inv.spareCall;
   if (sink.consumesOutcome && call !== undefined && call.free) call.reuse(reg, ctx, t0, sink);
-  else {
+  else if (sink.consumesOutcome && call === undefined && (call = inv.engine.calls.pop()) !== undefined) {
+    // A free call from a finished invocation (pipeline.ts #finish): its object and callbacks again.
+    call.inv = inv;
+    call.reuse(reg, ctx, t0, sink);
+    inv.spareCall = call;
+  } else {
     call = new PluginCall(inv, reg, ctx, t0, sink);
     if (sink.consumesOutcome) inv.spareCall = call;
   }

@@ -29,6 +29,7 @@ import {
 import {
   type BackgroundWork,
   type GlobalContext,
+  type Handler,
   type InvokeOptions,
   type Logger,
   type Phase,
@@ -42,7 +43,7 @@ import type { Outcome, PluginCall } from './call.js';
 import { matchesConditions } from './conditions.js';
 import type { BackgroundRun, BackgroundTracker } from './phases/fire-and-forget.js';
 import { readonlyView } from './readonly.js';
-import type { Lineup, Registration } from './registration.js';
+import type { Lineup, PhaseStep, Registration } from './registration.js';
 import { type Failure, isFailure, type PayloadAcceptor, planEdits } from './results.js';
 import type { Watchdog } from './watchdog.js';
 
@@ -58,6 +59,8 @@ export interface Engine {
   readonly accept: PayloadAcceptor;
   /** In-flight fire-and-forget work, drained by shutdown(). */
   readonly background: BackgroundTracker;
+  /** Free serial PluginCalls of finished invocations, for the next ones (at most MAX_POOLED_CALLS). */
+  readonly calls: PluginCall[];
   nextInvocationId(): number;
   /**
    * An invocation started / finished (shutdown() waits for in-flight invocations). The token
@@ -70,6 +73,8 @@ export interface Engine {
 }
 
 const DECISION_KEY = '_decision_plugin';
+/** How many free PluginCalls an engine keeps (one per invocation in flight is what reuse needs). */
+const MAX_POOLED_CALLS = 256;
 const DECISION_HOOK = 'http_auth_check_permission';
 
 const EMPTY_BACKGROUND: BackgroundWork = Object.freeze({
@@ -260,7 +265,7 @@ export class Invocation implements CallerGlobal {
         if (this.abortError !== undefined) break;
         const step = steps[this.#phase]!;
         const runner = step.runner;
-        if ((!this.halted || runner.afterHalt) && runner.run(this, step.regs)) return;
+        if ((!this.halted || runner.afterHalt) && runner.run(this, step)) return;
         this.#phase++;
       }
       this.#complete();
@@ -294,6 +299,15 @@ export class Invocation implements CallerGlobal {
   #finish(value: PipelineResult<unknown> | undefined, error: unknown): void {
     if (this.#finished) return;
     this.#finished = true;
+    const spare = this.spareCall;
+    if (spare !== undefined) {
+      this.spareCall = undefined;
+      const pool = this.engine.calls;
+      if (spare.free && pool.length < MAX_POOLED_CALLS) {
+        spare.release();
+        pool.push(spare);
+      }
+    }
     this.#stopAbortListener?.();
     this.engine.invocationFinished(this.#startToken);
     // Every hook:start gets its hook:end: success, halt, violationsAsExceptions, abort or error.
@@ -337,6 +351,25 @@ export class Invocation implements CallerGlobal {
         !this.#useConditions ||
         matchesConditions(reg.conditions, this.hook, this.#original, this.callerGlobal()))
     );
+  }
+
+  /**
+   * The plugins of a parallel phase's step that run in this invocation, with their handlers: the
+   * step's own arrays when all are eligible (the common case: nothing is copied).
+   */
+  eligibleOf(step: PhaseStep): [readonly Registration[], readonly Handler[]] {
+    const regs = step.regs;
+    let i = 0;
+    while (i < regs.length && this.eligible(regs[i]!)) i++;
+    if (i === regs.length) return [regs, step.handlers];
+    const eligible = regs.slice(0, i);
+    const handlers = step.handlers.slice(0, i);
+    for (i++; i < regs.length; i++) {
+      if (!this.eligible(regs[i]!)) continue;
+      eligible.push(regs[i]!);
+      handlers.push(step.handlers[i]!);
+    }
+    return [eligible, handlers];
   }
 
   /** The context of one call of `reg` (it joins the context table; `fresh`: fire_and_forget). */

@@ -76,10 +76,22 @@ export interface PhaseStep {
    * (and deoptimized) as soon as lineups with different phases ran in one process.
    */
   readonly runner: PhaseRunner;
+  /**
+   * The handler of each plugin of `regs` for this lineup's hook, in the same order: resolved once
+   * here, so a call does no Map lookup by hook name.
+   */
+  readonly handlers: readonly Handler[];
 }
 
 export function comparePriority(a: Registration, b: Registration): number {
   return a.entry.priority - b.entry.priority || a.order - b.order;
+}
+
+/** The handler `reg` registered for `hook` (a lineup only lists plugins that have one). */
+export function handlerFor(reg: Registration, hook: string): Handler {
+  const h = reg.handlers.get(hook);
+  if (h === undefined) throw new Error(`plugin ${reg.name} has no handler for ${hook}`);
+  return h;
 }
 
 /** Build the lineup of every hook from the registrations (registration order given). */
@@ -103,7 +115,12 @@ export function makeLineup(hook: string, ordered: readonly Registration[]): Line
     PHASES.map((p) => [p, ordered.filter((r) => r.phase === p)]),
   ) as PhaseTable<Registration[]>;
   const steps = PHASES.filter((p) => phases[p].length > 0).map(
-    (phase): PhaseStep => ({ phase, regs: phases[phase], runner: PHASE_RUNNERS[phase] }),
+    (phase): PhaseStep => ({
+      phase,
+      regs: phases[phase],
+      runner: PHASE_RUNNERS[phase],
+      handlers: phases[phase].map((r) => handlerFor(r, hook)),
+    }),
   );
   return { hook, ordered, phases, hasFireAndForget: phases.fire_and_forget.length > 0, steps };
 }

@@ -27,6 +27,10 @@ type Obj = Record<string, unknown>;
 
 const EMPTY: Extensions = Object.freeze({});
 const viewCache = new WeakMap<object, Map<string, Extensions>>();
+/** The last view handed out, in front of the WeakMap (one object passed to many invokes). */
+let lastExt: Extensions | undefined;
+let lastCaps: CompiledCapabilities | undefined;
+let lastView: Extensions | undefined;
 
 /**
  * The view a plugin holding `caps` sees: hidden slots and fields are absent, labels are a
@@ -40,9 +44,15 @@ export function extensionsView(
   caps: CompiledCapabilities,
 ): Extensions | undefined {
   if (ext == null || typeof ext !== 'object') return ext;
+  if (ext === lastExt && caps === lastCaps) return lastView;
   let byCaps = viewCache.get(ext);
   const cached = byCaps?.get(caps.key);
-  if (cached) return cached;
+  if (cached) {
+    lastExt = ext;
+    lastCaps = caps;
+    lastView = cached;
+    return cached;
+  }
   if (!byCaps) {
     byCaps = new Map();
     viewCache.set(ext, byCaps);
@@ -50,6 +60,9 @@ export function extensionsView(
   deepFreeze(ext);
   const view = buildView(ext, caps.has);
   byCaps.set(caps.key, view);
+  lastExt = ext;
+  lastCaps = caps;
+  lastView = view;
   return view;
 }
 

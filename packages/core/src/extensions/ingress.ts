@@ -16,6 +16,9 @@ import { ExtensionsSchema } from './schemas.js';
 import type { Extensions } from './types.js';
 
 const validated = new WeakMap<object, Extensions>();
+/** The last object validated and what it gave: a gateway that passes one object many times skips the WeakMap. */
+let lastIn: object | undefined;
+let lastOut: Extensions | undefined;
 
 /**
  * The extensions to run with, or the coded error saying what is wrong (never throws). A valid
@@ -45,8 +48,13 @@ export function ingressExtensions(value: unknown, where?: string): Extensions | 
       { ...(where ? { hook: where } : {}), path: 'extensions' },
     );
   }
+  if (value === lastIn) return lastOut!;
   const hit = validated.get(value);
-  if (hit !== undefined) return hit;
+  if (hit !== undefined) {
+    lastIn = value;
+    lastOut = hit;
+    return hit;
+  }
   let out: Extensions;
   try {
     // Holes first: the schemas would visit every index of `length = 2 ** 32 - 1` one by one.
@@ -86,5 +94,7 @@ export function ingressExtensions(value: unknown, where?: string): Extensions | 
   deepFreeze(value);
   validated.set(value, out);
   if (out !== value) validated.set(deepFreeze(out), out);
+  lastIn = value;
+  lastOut = out;
   return out;
 }

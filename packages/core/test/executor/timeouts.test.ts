@@ -180,6 +180,54 @@ describe('cooperative in-thread timeouts (ARCH s3 "In-thread timeouts are cooper
     expect(r.errors).toEqual([expect.objectContaining({ pluginName: 'late', code: 'plugin_timeout' })]);
   });
 
+  it("a timed-out call's late settle never reaches a later invocation (free calls are pooled across invocations: call.ts, pipeline.ts #finish)", async () => {
+    const m = newManager();
+    const releases: Array<(r: { continueProcessing: boolean }) => void> = [];
+    let call = 0;
+    probe(m, new Trail(), 'late', { timeout: 0.02, onError: 'ignore' }, async (p) => {
+      // The first invocation's call never settles in time; later ones answer at once.
+      if (call++ === 0) return new Promise<{ continueProcessing: boolean }>((r) => releases.push(r));
+      return { modifiedPayload: { ...(p as object), late: call } };
+    });
+    probe(m, new Trail(), 'next', { priority: 200 }, async (p) => ({
+      modifiedPayload: { ...(p as object), next: true },
+    }));
+    await m.initialize();
+    const first = await run(m, 'tool_pre_invoke', { q: 0 });
+    expect(first.errors).toEqual([expect.objectContaining({ pluginName: 'late', code: 'plugin_timeout' })]);
+    // Later invocations run while the first one's promise settles (with a deny) behind them.
+    const later = run(m, 'tool_pre_invoke', { q: 1 });
+    releases[0]!({ continueProcessing: false });
+    const again = await Promise.all([later, run(m, 'tool_pre_invoke', { q: 2 })]);
+    expect(again.map((r) => r.continueProcessing)).toEqual([true, true]);
+    expect(again.map((r) => r.errors)).toEqual([[], []]);
+    expect(again.map((r) => r.modifiedPayload)).toEqual([
+      { q: 1, late: 2, next: true },
+      { q: 2, late: 3, next: true },
+    ]);
+  });
+
+  it("interleaved invocations never see each other's calls (pooled calls carry no state across invocations)", async () => {
+    const m = newManager();
+    for (const [i, name] of ['a', 'b', 'c'].entries()) {
+      probe(m, new Trail(), name, { priority: 10 + i }, async (p, ctx) => {
+        await sleep((p as { q: number }).q % 3);
+        ctx.setState('seen', (p as { q: number }).q);
+        return {
+          modifiedPayload: { ...(p as object), [name]: (p as { q: number }).q },
+          metadata: { [name]: (p as { q: number }).q },
+        };
+      });
+    }
+    await m.initialize();
+    const rs = await Promise.all(Array.from({ length: 40 }, (_, q) => run(m, 'tool_pre_invoke', { q })));
+    rs.forEach((r, q) => {
+      expect(r.modifiedPayload).toEqual({ q, a: q, b: q, c: q });
+      expect(r.metadata).toEqual({ a: q, b: q, c: q });
+      expect(r.contextTable?.get('b')?.state).toEqual({ seen: q });
+    });
+  });
+
   it('a synchronous handler cannot be pre-empted: if it overruns, its result is discarded as timed out (ARCH s3 "More decisions")', async () => {
     const m = newManager();
     probe(m, new Trail(), 'busy', { timeout: 0.02, onError: 'ignore' }, (p) => {

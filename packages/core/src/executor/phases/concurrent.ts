@@ -10,7 +10,8 @@ import { CpexError } from '../../errors/cpex-error.js';
 import { abortContext, type CallContext } from '../../context/call-context.js';
 import { callPlugin, type Outcome, type OutcomeSink, PluginCall } from '../call.js';
 import type { CallerAbortListener, Invocation } from '../pipeline.js';
-import type { Registration } from '../registration.js';
+import type { PhaseStep, Registration } from '../registration.js';
+import type { Handler } from '../../types.js';
 import type { PhaseRunner } from './runner.js';
 
 /**
@@ -19,7 +20,8 @@ import type { PhaseRunner } from './runner.js';
  */
 class ConcurrentRun implements OutcomeSink, CallerAbortListener {
   readonly #inv: Invocation;
-  readonly #eligible: Registration[];
+  readonly #eligible: readonly Registration[];
+  readonly #handlers: readonly Handler[];
   readonly #pool: number;
   readonly #shortCircuit: boolean;
   readonly #snapshot: unknown;
@@ -34,9 +36,10 @@ class ConcurrentRun implements OutcomeSink, CallerAbortListener {
   /** The first deny is kept until the phase ends: outcomes are not consumed at once. */
   readonly consumesOutcome = false;
 
-  constructor(inv: Invocation, eligible: Registration[]) {
+  constructor(inv: Invocation, eligible: readonly Registration[], handlers: readonly Handler[]) {
     this.#inv = inv;
     this.#eligible = eligible;
+    this.#handlers = handlers;
     this.#pool = inv.engine.settings.executionPool;
     this.#shortCircuit = inv.engine.settings.shortCircuitOnDeny;
     this.#snapshot = inv.payload;
@@ -111,11 +114,12 @@ class ConcurrentRun implements OutcomeSink, CallerAbortListener {
     const eligible = this.#eligible;
     const pool = this.#pool;
     while (!this.#done && this.#next < eligible.length && (pool === 0 || this.#inflight < pool)) {
-      const reg = eligible[this.#next++]!;
+      const i = this.#next++;
+      const reg = eligible[i]!;
       const ctx = inv.contextFor(reg, 'concurrent', false);
       this.#contexts.push(ctx);
       this.#inflight++;
-      const r = callPlugin(inv, reg, 'concurrent', ctx, this.#snapshot, this);
+      const r = callPlugin(inv, reg, this.#handlers[i]!, 'concurrent', ctx, this.#snapshot, this);
       if (r instanceof PluginCall) this.#calls.push(r);
       else this.outcome(r);
     }
@@ -123,10 +127,10 @@ class ConcurrentRun implements OutcomeSink, CallerAbortListener {
   }
 }
 
-function run(inv: Invocation, regs: readonly Registration[]): boolean {
-  const eligible = regs.filter((r) => inv.eligible(r));
+function run(inv: Invocation, step: PhaseStep): boolean {
+  const [eligible, handlers] = inv.eligibleOf(step);
   if (eligible.length === 0) return false;
-  const c = new ConcurrentRun(inv, eligible);
+  const c = new ConcurrentRun(inv, eligible, handlers);
   inv.abortListener = c;
   c.launch();
   c.launching = false;

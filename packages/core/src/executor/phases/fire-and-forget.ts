@@ -7,10 +7,10 @@
  * its failures are reported by `background.wait()`.
  */
 import type { CallContext } from '../../context/call-context.js';
-import type { BackgroundWork, PluginErrorRecord } from '../../types.js';
+import type { BackgroundWork, Handler, PluginErrorRecord } from '../../types.js';
 import { callPlugin, type Outcome, type OutcomeSink, PluginCall } from '../call.js';
 import type { Invocation } from '../pipeline.js';
-import type { Registration } from '../registration.js';
+import type { PhaseStep, Registration } from '../registration.js';
 import type { PhaseRunner } from './runner.js';
 
 /**
@@ -52,7 +52,8 @@ export class BackgroundTracker {
  */
 export class BackgroundRun implements BackgroundWork, OutcomeSink {
   readonly #inv: Invocation;
-  readonly #eligible: Registration[];
+  readonly #eligible: readonly Registration[];
+  readonly #handlers: readonly Handler[];
   readonly #ctxs: CallContext[];
   /** The final payload itself (no per-invoke copy, ARCHITECTURE s3): see docs/executor.md. */
   readonly #payload: unknown;
@@ -65,9 +66,10 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink {
   #resolve: ((e: PluginErrorRecord[]) => void) | undefined;
   readonly consumesOutcome = false;
 
-  constructor(inv: Invocation, eligible: Registration[]) {
+  constructor(inv: Invocation, eligible: readonly Registration[], handlers: readonly Handler[]) {
     this.#inv = inv;
     this.#eligible = eligible;
+    this.#handlers = handlers;
     this.#ctxs = eligible.map((reg) => inv.contextFor(reg, 'fire_and_forget', true));
     this.#payload = inv.payload;
     this.#pool = inv.engine.settings.executionPool;
@@ -111,17 +113,25 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink {
     while (this.#next < eligible.length && (pool === 0 || this.#inflight < pool)) {
       const i = this.#next++;
       this.#inflight++;
-      const r = callPlugin(this.#inv, eligible[i]!, 'fire_and_forget', this.#ctxs[i]!, this.#payload, this);
+      const r = callPlugin(
+        this.#inv,
+        eligible[i]!,
+        this.#handlers[i]!,
+        'fire_and_forget',
+        this.#ctxs[i]!,
+        this.#payload,
+        this,
+      );
       if (!(r instanceof PluginCall)) this.outcome(r);
     }
   }
 }
 
-function run(inv: Invocation, regs: readonly Registration[]): boolean {
-  const eligible = regs.filter((r) => inv.eligible(r));
+function run(inv: Invocation, step: PhaseStep): boolean {
+  const [eligible, handlers] = inv.eligibleOf(step);
   if (eligible.length === 0) return false;
   // Started by the invocation once the caller has its result.
-  const bg = new BackgroundRun(inv, eligible);
+  const bg = new BackgroundRun(inv, eligible, handlers);
   inv.background = bg;
   inv.startAfterResult = bg;
   return false;

@@ -5,7 +5,7 @@
  */
 import { callPlugin, type Outcome, type OutcomeSink, PluginCall } from '../call.js';
 import type { Invocation } from '../pipeline.js';
-import type { Registration } from '../registration.js';
+import type { PhaseStep } from '../registration.js';
 import type { Phase } from '../../types.js';
 import type { PhaseRunner } from './runner.js';
 
@@ -31,13 +31,15 @@ class SerialSink implements OutcomeSink {
 /** The `run` of a serial phase whose rule is `apply` (one sink per phase, shared by every call). */
 export function serialRun(phase: Phase, apply: (inv: Invocation, o: Outcome) => void): PhaseRunner['run'] {
   const sink = new SerialSink(apply);
-  return (inv: Invocation, regs: readonly Registration[]): boolean => {
+  return (inv: Invocation, step: PhaseStep): boolean => {
+    const regs = step.regs;
     while (inv.cursor < regs.length) {
       if (inv.halted || inv.abortError !== undefined) break;
-      const reg = regs[inv.cursor++]!;
+      const i = inv.cursor++;
+      const reg = regs[i]!;
       if (!inv.eligible(reg)) continue;
       const ctx = inv.contextFor(reg, phase, false);
-      const r = callPlugin(inv, reg, phase, ctx, inv.payload, sink);
+      const r = callPlugin(inv, reg, step.handlers[i]!, phase, ctx, inv.payload, sink);
       if (r instanceof PluginCall) {
         inv.current = r;
         return true;
