@@ -38,13 +38,21 @@ let end = 0;
 /** Deepest container level reached by the current decode (the top map is level 1). */
 let deepest = 0;
 
-/** Map keys up to 16 bytes, by length: the same string object for the same bytes. */
-const KEY_MAX = 16;
-const KEYS_PER_LENGTH = 32;
-const keyCache: Array<Array<{ bytes: Uint8Array; value: string }>> = Array.from(
-  { length: KEY_MAX + 1 },
-  () => [],
-);
+/**
+ * Strings up to KEY_MAX bytes (map keys, mostly) come from a direct-mapped cache: the same string
+ * object for the same bytes, found by a hash of the bytes and one comparison. A slot holds the
+ * last ASCII string that hashed to it.
+ */
+const KEY_MAX = 24;
+const KEY_SLOTS = 1024;
+const slotBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(KEY_SLOTS).fill(undefined);
+const slotValue: string[] = new Array<string>(KEY_SLOTS).fill('');
+
+/** Buffer's latin1 slicer, called directly (what toString('latin1') ends in), where Node has it. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (s: number, e: number) => string })
+  .latin1Slice;
+const latin1 = (start: number, stop: number): string =>
+  latin1Slice !== undefined ? latin1Slice.call(src, start, stop) : src.toString('latin1', start, stop);
 
 let fastDecodedDepth = -1;
 
@@ -56,18 +64,25 @@ export function lastFastDepth(): number {
   return fastDecodedDepth;
 }
 
+/** Makes the object a top-level map is decoded into (instead of `{}`). */
+let topMap: (() => Record<string, unknown>) | undefined;
+
 /**
  * Decode one MessagePack value occupying all of `bytes`, or return {@link NOT_FAST} when the fast
  * path does not cover it (the caller then decodes with @msgpack/msgpack, which also reports any
- * error).
+ * error). `top`, when given, makes the object a top-level map's entries are stored into: a fixed
+ * shape whose known keys are already fields, so storing them changes no hidden class. Its result
+ * must behave as a plain object (the entries as own properties; absent keys may be undefined).
  */
-export function fastDecode(bytes: Uint8Array): unknown {
+export function fastDecode(bytes: Uint8Array, top?: () => Record<string, unknown>): unknown {
   // Not re-entrant by design; the saved state only guards against a caller that nests anyway.
   const prevSrc = src;
   const prevOrig = orig;
   const prevPos = pos;
   const prevEnd = end;
   const prevDeepest = deepest;
+  const prevTop = topMap;
+  topMap = top;
   orig = bytes;
   src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   pos = 0;
@@ -88,6 +103,7 @@ export function fastDecode(bytes: Uint8Array): unknown {
     pos = prevPos;
     end = prevEnd;
     deepest = prevDeepest;
+    topMap = prevTop;
   }
 }
 
@@ -178,30 +194,31 @@ function string(n: number): string {
 
 /** Short strings (keys, mostly): cached by their bytes. */
 function shortString(start: number, n: number): string {
-  const bucket = keyCache[n]!;
-  for (let i = 0; i < bucket.length; i++) {
-    const k = bucket[i]!;
-    const kb = k.bytes;
+  const stop = start + n;
+  let h = n;
+  let high = 0;
+  for (let j = start; j < stop; j++) {
+    const b = src[j]!;
+    high |= b;
+    h = Math.imul(h ^ b, 0x01000193);
+  }
+  const slot = h >>> 22; // the top 10 bits: KEY_SLOTS
+  const kb = slotBytes[slot];
+  if (kb !== undefined && kb.length === n) {
     let j = 0;
     while (j < n && kb[j] === src[start + j]) j++;
-    if (j === n) return k.value;
+    if (j === n) return slotValue[slot]!;
   }
-  let ascii = true;
-  for (let j = start; j < start + n; j++) {
-    if (src[j]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  const value = ascii ? src.toString('latin1', start, start + n) : longString(start, start + n);
-  if (ascii && bucket.length < KEYS_PER_LENGTH)
-    bucket.push({ bytes: Uint8Array.prototype.slice.call(src, start, start + n), value });
+  if (high >= 0x80) return longString(start, stop);
+  const value = latin1(start, stop);
+  slotBytes[slot] = Uint8Array.prototype.slice.call(src, start, stop);
+  slotValue[slot] = value;
   return value;
 }
 
 function longString(start: number, stop: number): string {
-  const view = src.subarray(start, stop);
-  if (isAscii(view)) return src.toString('latin1', start, stop);
+  const view = new Uint8Array(src.buffer, src.byteOffset + start, stop - start);
+  if (isAscii(view)) return latin1(start, stop);
   if (!isUtf8(view)) throw GIVE_UP; // @msgpack/msgpack's replacement rules apply
   return src.toString('utf8', start, stop);
 }
@@ -222,7 +239,7 @@ function array(n: number, depth: number): unknown[] {
 function map(n: number, depth: number): Record<string, unknown> {
   if (depth >= MAX_FAST_DEPTH || n * 2 > end - pos) throw GIVE_UP;
   if (depth >= deepest) deepest = depth + 1;
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = depth === 0 && topMap !== undefined ? topMap() : {};
   for (let i = 0; i < n; i++) {
     if (pos >= end) throw GIVE_UP;
     const b = src[pos++]!;
@@ -289,9 +306,15 @@ export function frameBegin(headerBytes: 0 | 4): boolean {
 
 /** Append bytes that are already MessagePack (a precomputed part of a message). */
 export function frameRaw(bytes: Uint8Array): void {
-  room(bytes.length);
-  out.set(bytes, wpos);
-  wpos += bytes.length;
+  const n = bytes.length;
+  room(n);
+  if (n <= 24) {
+    // a small part: a loop is cheaper than TypedArray#set's call
+    for (let i = 0; i < n; i++) out[wpos + i] = bytes[i]!;
+  } else {
+    out.set(bytes, wpos);
+  }
+  wpos += n;
 }
 
 /** Append a number (@msgpack/msgpack's choice of format). */

@@ -50,6 +50,7 @@ import {
   unpackValue,
 } from './wire.js';
 import { invokeAnswerFrame } from './answer.js';
+import { provenCheck } from './proven.js';
 
 /** Options of {@link SidecarServer}. */
 export interface SidecarOptions {
@@ -150,6 +151,30 @@ class Call {
 }
 
 type Request = Record<string, unknown> & { id: number; op: string };
+
+/**
+ * A request's fields as one fixed shape: the decoder stores a request's entries into this (every
+ * field of docs/ffi/protocol.md is already there), so decoding a request changes no hidden class
+ * and the ops read its fields from one shape. A key it does not name becomes an own property as
+ * on a plain object.
+ */
+class RequestFields {
+  id: unknown = undefined;
+  op: unknown = undefined;
+  manager: unknown = undefined;
+  hook: unknown = undefined;
+  payload_type: unknown = undefined;
+  payload: unknown = undefined;
+  extensions: unknown = undefined;
+  context_table: unknown = undefined;
+  context: unknown = undefined;
+  background: unknown = undefined;
+  yaml: unknown = undefined;
+  base_dir: unknown = undefined;
+  free_context_tables: unknown = undefined;
+  free_backgrounds: unknown = undefined;
+}
+const newRequest = () => new RequestFields() as unknown as Record<string, unknown>;
 type Answer = Record<string, unknown>;
 /** The frame a request came in: its encoding, body size and depth (what payload bounds are judged by). */
 interface Arrival {
@@ -344,12 +369,11 @@ const nextHandle = () => {
 };
 let requestCounter = 0;
 
-/** One client connection: its handles, its in-flight count, and a corked writer. */
+/** One client connection: its handles, its in-flight count, and a writer batching each tick's answers. */
 export class Connection {
   readonly handles = new Map<number, HandleEntry>();
   inflight = 0;
   closed = false;
-  private corked = false;
   private readonly reader: FrameReader;
 
   constructor(
@@ -423,27 +447,31 @@ export class Connection {
 
   /**
    * Write one finished frame. While other calls of the connection are in flight, frames finished
-   * in the same tick leave in one write (corked until the next tick); the only answer due is
-   * written at once (no batching to wait for).
+   * in the same tick are held and leave together in one write at the end of the tick (one buffer:
+   * frames that are neighbours in the encoder's slab are one view of it, others are joined); the
+   * only answer due is written at once (no batching to wait for).
    */
   write(frame: Buffer): void {
     if (this.closed) return;
-    if (!this.corked && this.inflight === 0) {
+    if (this.held.length === 0 && this.inflight === 0) {
       this.out.write(frame);
       return;
     }
-    const socket = this.out as Writable & { cork?: () => void; uncork?: () => void };
-    if (!this.corked && socket.cork) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(this.uncork, socket);
-    }
-    this.out.write(frame);
+    if (this.held.length === 0) process.nextTick(this.flush);
+    this.held.push(frame);
+    this.heldBytes += frame.length;
   }
 
-  private readonly uncork = (socket: { uncork?: () => void }): void => {
-    this.corked = false;
-    socket.uncork?.();
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+
+  private readonly flush = (): void => {
+    const frames = this.held;
+    const bytes = this.heldBytes;
+    this.held = [];
+    this.heldBytes = 0;
+    if (this.closed || frames.length === 0) return;
+    this.out.write(frames.length === 1 ? frames[0]! : joinFrames(frames, bytes));
   };
 
   /** Drop every handle (connection closed): owned managers are shut down. */
@@ -454,6 +482,18 @@ export class Connection {
       if (entry.kind === 'manager' && !entry.m.shared) this.server.track(disposeManaged(entry.m));
     }
   }
+}
+
+/** Frames as one buffer: one view when they lie end to end in the same memory, else a copy. */
+function joinFrames(frames: Buffer[], bytes: number): Buffer {
+  const first = frames[0]!;
+  let next = first.byteOffset + first.length;
+  for (let i = 1; i < frames.length; i++) {
+    const f = frames[i]!;
+    if (f.buffer !== first.buffer || f.byteOffset !== next) return Buffer.concat(frames, bytes);
+    next += f.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, bytes);
 }
 
 async function disposeManaged(m: ManagedManager): Promise<void> {
@@ -665,7 +705,7 @@ export class SidecarServer {
     const arrival: Arrival = { encoding, bytes: body.length, depth: -1 };
     let req: Request;
     try {
-      const msg = decodeBody(body, encoding);
+      const msg = decodeBody(body, encoding, newRequest);
       arrival.depth = lastBodyDepth();
       if (!isPlainObject(msg)) throw bad('a request must be a map');
       const id = msg.id;
@@ -915,7 +955,8 @@ export class SidecarServer {
           ? IdentityPayloadSchema
           : undefined);
     // Plugins get the parsed value: known fields only, as Rust's typed payloads (no defaults added).
-    if (schema !== undefined) {
+    // A value proven to pass and to parse to itself is the parsed value (see proven.ts).
+    if (schema !== undefined && provenCheck(schema)?.(payload) !== true) {
       const parsed = schema.safeParse(payload);
       if (!parsed.success) {
         const { message } = summarizeZodError(parsed.error, 'payload');

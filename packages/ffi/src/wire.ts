@@ -86,9 +86,14 @@ export function encodingOf(body: Uint8Array): Encoding {
 
 /**
  * Decode a frame body in its own encoding. Throws on malformed input, and on a map key `__proto__`
- * anywhere in it (MessagePack's decoder refuses it; JSON is held to the same rule).
+ * anywhere in it (MessagePack's decoder refuses it; JSON is held to the same rule). `top` makes
+ * the object a MessagePack body's top-level map is decoded into on the fast path (see fastDecode).
  */
-export function decodeBody(body: Uint8Array, encoding: Encoding): unknown {
+export function decodeBody(
+  body: Uint8Array,
+  encoding: Encoding,
+  top?: () => Record<string, unknown>,
+): unknown {
   bodyDepth = -1;
   if (encoding === 'json') {
     const value: unknown = JSON.parse(
@@ -97,7 +102,7 @@ export function decodeBody(body: Uint8Array, encoding: Encoding): unknown {
     refuseProtoKeys(value);
     return value;
   }
-  const fast = fastDecode(body);
+  const fast = fastDecode(body, top);
   if (fast === NOT_FAST) return decoder.decode(body);
   bodyDepth = lastFastDepth();
   return fast;

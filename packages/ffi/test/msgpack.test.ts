@@ -174,6 +174,46 @@ describe('fastDecode', () => {
     expect(() => decoder.decode(deep)).not.toThrow();
   });
 
+  it('caches short strings by their bytes: thousands of distinct keys, then the same again', () => {
+    const keys = Array.from({ length: 5000 }, (_, i) =>
+      `k${i.toString(36)}${'é'.repeat(i % 3)}`.slice(0, 24),
+    );
+    for (let round = 0; round < 2; round++)
+      for (let i = 0; i < keys.length; i += 50) {
+        const v = Object.fromEntries(
+          keys.slice(i, i + 50).map((k, j) => [k, keys[(i + j * 7) % keys.length]]),
+        );
+        const bytes = Buffer.from(reference.encode(v));
+        expect(fastDecode(bytes)).toEqual(decoder.decode(bytes));
+      }
+  });
+
+  it('decodes a top-level map into the object `top` makes (nested maps stay plain)', () => {
+    class Fields {
+      id: unknown = undefined;
+      op: unknown = undefined;
+    }
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), (v) => {
+        fc.pre(!hasProtoKey(v));
+        const bytes = Buffer.from(reference.encode(v));
+        const fast = fastDecode(bytes, () => new Fields() as unknown as Record<string, unknown>) as Record<
+          string,
+          unknown
+        >;
+        expect(fast).toBeInstanceOf(Fields);
+        const ref = decoder.decode(bytes) as Record<string, unknown>;
+        for (const [k, x] of Object.entries(ref)) expect(fast[k]).toEqual(x);
+        for (const k of Object.keys(fast)) if (!(k in ref)) expect(fast[k]).toBeUndefined();
+        for (const x of Object.values(fast))
+          if (x !== null && typeof x === 'object' && !Array.isArray(x))
+            expect(Object.getPrototypeOf(x)).toBe(Object.prototype);
+      }),
+    );
+    // not a map at the top: `top` is not used
+    expect(fastDecode(Buffer.from(reference.encode([1])), () => ({ made: true }))).toEqual([1]);
+  });
+
   it('returns bin as a view of the input, as the reference does', () => {
     const bytes = Buffer.from([0xc4, 0x02, 0x07, 0x08]);
     const fast = fastDecode(bytes) as Uint8Array;

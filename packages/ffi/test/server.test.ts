@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SidecarServer } from '../src/server.js';
-import { packValue, RC, unpackValue } from '../src/wire.js';
+import { frame, packValue, RC, unpackValue } from '../src/wire.js';
 import { Client as SocketClient } from './client.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cpex-ffi-'));
@@ -146,5 +146,41 @@ describe('cpex serve (in-process)', () => {
       .poll(async () => ((await b.call({ op: 'stats' })) as Record<string, unknown>).handles)
       .toBe(0);
     b.close();
+  });
+
+  it('answers every request of a pipelined chunk once, MessagePack and JSON mixed, in few writes', async () => {
+    const c = new Client();
+    const { manager } = await c.call({ op: 'load_config', yaml: YAML });
+    await c.call({ op: 'initialize', manager });
+    // Requests in one write: their answers are held per tick and leave joined (neighbours in the
+    // encoder's slab as one view; with JSON answers in between, copied into one buffer).
+    for (const withJson of [false, true]) {
+      const ids: number[] = [];
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 40; i++) {
+        const id = c.id();
+        ids.push(id);
+        // no plugin on custom_hook: the common answer, encoded end to end in the slab
+        const hook = withJson ? 'tool_pre_invoke' : 'custom_hook';
+        const req = { id, op: 'invoke', manager, hook, payload: { name: `n${i}` } };
+        const json = withJson && i % 7 === 3;
+        frames.push(frame(json ? Buffer.from(JSON.stringify(req)) : packValue(req)));
+      }
+      const answers = ids.map((id) => c.expect(id, () => {}));
+      c.bytes(Buffer.concat(frames));
+      const got = await Promise.all(answers);
+      got.forEach((a, i) => {
+        expect(a).toMatchObject({ id: ids[i], rc: RC.OK, result: { continue_processing: true } });
+        if (!withJson) {
+          expect(a.result).toEqual({ continue_processing: true, payload_type: 0, payload_modified: false });
+          return;
+        }
+        const modified = (a.result as Record<string, unknown>).modified_payload;
+        const json = withJson && i % 7 === 3;
+        expect(json ? modified : unpackValue(modified as Uint8Array)).toEqual({ name: `N${i}` });
+      });
+    }
+    expect(c.unmatched).toHaveLength(0);
+    c.close();
   });
 });
