@@ -67,7 +67,12 @@ function entry(name: string, example: string, hooks: string[], more: Rec = {}): 
   };
 }
 
-async function managerFor(dir: string, plugins: Rec[], baseDir = dir): Promise<PluginManager> {
+async function managerFor(
+  dir: string,
+  plugins: Rec[],
+  baseDir = dir,
+  more: Rec = {},
+): Promise<PluginManager> {
   const host = createWasmHost({ cacheDir, workers: 2 });
   hosts.push(host);
   const manager = new PluginManager({ hosts: [host] });
@@ -76,7 +81,7 @@ async function managerFor(dir: string, plugins: Rec[], baseDir = dir): Promise<P
     // Relative kinds resolve against baseDir; point them at the component directory.
     if (baseDir !== dir) p.kind = `wasm://${path.join(dir, String(p.kind).slice(7))}`;
   }
-  await manager.loadConfigText(JSON.stringify({ plugins }), { baseDir });
+  await manager.loadConfigText(JSON.stringify({ ...more, plugins }), { baseDir });
   await manager.initialize();
   return manager;
 }
@@ -458,6 +463,330 @@ describe.each(origins)('$origin', ({ dir, verbatimConfigs }) => {
     // and the plugin keeps serving
     r = await inv(m, 'cmf.tool_pre_invoke', toolCall('fine', { mode: 'none' }), { globalContext: gc() });
     expect(r.continueProcessing).toBe(true);
+  });
+
+  it('config_plugin_demo with its routes and policy groups (test_custom_payload_pipeline): each tool gets its own stack', async () => {
+    const m = await managerFor(
+      dir,
+      [
+        entry('identity-resolver', 'tool-invoke-checker', ['tool_pre_invoke', 'tool_post_invoke']),
+        entry('pii-guard', 'pii-guard', ['tool_pre_invoke'], { priority: 20 }),
+        entry('remote-authz', 'remote-authz', ['tool_pre_invoke'], { priority: 30 }),
+        entry('audit-logger', 'audit-logger-custom', ['tool_pre_invoke', 'tool_post_invoke'], {
+          mode: 'fire_and_forget',
+          priority: 100,
+          on_error: 'ignore',
+        }),
+      ],
+      dir,
+      {
+        plugin_settings: { routing_enabled: true, plugin_timeout: 30 },
+        global: {
+          policies: {
+            all: { plugins: ['identity-resolver'] },
+            pii: { plugins: ['pii-guard'] },
+            external_authz: { plugins: ['remote-authz'] },
+          },
+        },
+        routes: [
+          { tool: 'get_compensation', meta: { tags: ['pii', 'hr'] }, plugins: ['audit-logger'] },
+          { tool: 'list_departments', plugins: ['audit-logger'] },
+          { tool: 'query_external_data', meta: { tags: ['external_authz'] }, plugins: ['audit-logger'] },
+          { tool: '*', plugins: ['audit-logger'] },
+        ],
+      },
+    );
+    // PR #65 names the tool in extensions.meta (make_extensions) and the user in the payload.
+    const call = async (
+      tool: string,
+      user: string,
+      state: Rec = {},
+      table?: unknown,
+      hook = 'tool_pre_invoke',
+    ) => {
+      const r = await inv(
+        m,
+        hook,
+        { name: tool, args: { q: 1 } },
+        {
+          globalContext: gc(state, user),
+          extensions: { meta: { entity_type: 'tool', entity_name: tool } },
+          ...(table ? { contextTable: table } : {}),
+        },
+      );
+      expect(await r.background.wait()).toEqual([]);
+      return r;
+    };
+    // test_identity_resolver_denies_empty_user
+    let r = await call('list_departments', '');
+    expect(r.violation).toMatchObject({ code: 'no_identity', pluginName: 'identity-resolver' });
+    // test_pii_guard_denies_without_clearance
+    r = await call('get_compensation', 'alice');
+    expect(r.violation).toMatchObject({ code: 'pii_access_denied', pluginName: 'pii-guard' });
+    // test_pii_guard_allows_with_clearance, then test_context_table_threads_across_hooks
+    const pre = await call('get_compensation', 'alice', { pii_clearance: true });
+    expect(pre.continueProcessing).toBe(true);
+    expect(pre.violation).toBeNull();
+    const post = await call('get_compensation', 'alice', {}, pre.contextTable, 'tool_post_invoke');
+    expect(post.continueProcessing).toBe(true);
+    expect(post.errors).toEqual([]);
+    // test_remote_authz_allows_user_in_acl / test_remote_authz_denies_user_not_in_acl
+    r = await call('query_external_data', 'alice');
+    expect(r.continueProcessing).toBe(true);
+    r = await call('query_external_data', 'charlie');
+    expect(r.violation).toMatchObject({ code: 'remote_authz_denied', pluginName: 'remote-authz' });
+    // test_non_pii_tool_allowed: no pii tag, so pii-guard does not run (no clearance needed)
+    r = await call('list_departments', 'bob');
+    expect(r.continueProcessing).toBe(true);
+    expect(r.errors).toEqual([]);
+    // test_wildcard_route_allowed
+    r = await call('unknown_tool_xyz', 'bob');
+    expect(r.continueProcessing).toBe(true);
+    expect(r.errors).toEqual([]);
+  });
+
+  it('test_token_delegation_multi_permission_scopes: every required permission becomes a scope, in order', async () => {
+    const m = await managerFor(dir, [entry('token-attenuator', 'token-attenuator', ['token.delegate'])]);
+    const r = await inv(
+      m,
+      'token.delegate',
+      {
+        target_name: 'query_external_data',
+        target_type: 'tool',
+        target_audience: 'https://data-svc.internal/query',
+        required_permissions: ['read:records', 'read:metadata', 'read:audit'],
+      },
+      { globalContext: gc() },
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.modifiedPayload.delegated_token).toMatchObject({
+      audience: 'https://data-svc.internal/query',
+      scopes: ['read:records', 'read:metadata', 'read:audit'],
+    });
+  });
+
+  it('env_sandbox_demo: an allowed name the host does not set is denied, with the error in local state; no env_var passes through', async () => {
+    delete process.env.CPEX_LOG_LEVEL;
+    const m = await managerFor(dir, [
+      entry('env-sandbox-demo', 'env-sandbox-demo', ['cmf.tool_pre_invoke'], {
+        config: policy({ allowed_env: ['CPEX_APP_TOKEN', 'CPEX_LOG_LEVEL'] }),
+      }),
+    ]);
+    // test_var_absent_from_host_is_denied (allowed by the policy, absent on the host)
+    let r = await inv(m, 'cmf.tool_pre_invoke', toolCall('env', { env_var: 'CPEX_LOG_LEVEL' }), {
+      globalContext: gc(),
+    });
+    expect(r.violation).toMatchObject({ code: 'env_access_denied', pluginName: 'env-sandbox-demo' });
+    expect(r.contextTable?.get('env-sandbox-demo')?.state).toMatchObject({
+      env_var: 'CPEX_LOG_LEVEL',
+      env_result: 'denied',
+    });
+    // test_missing_env_var_arg_passes_through: a tool call without env_var, and no tool call at all
+    r = await inv(m, 'cmf.tool_pre_invoke', toolCall('env', {}), { globalContext: gc() });
+    expect(r.continueProcessing).toBe(true);
+    r = await inv(
+      m,
+      'cmf.tool_pre_invoke',
+      { message: { schema_version: '2.0', role: 'assistant', content: [] } },
+      { globalContext: gc() },
+    );
+    expect(r.continueProcessing).toBe(true);
+    expect(r.errors).toEqual([]);
+  });
+
+  it('fs_sandbox_demo and test_sandbox_isolation: /etc/passwd stays out of reach; unknown operations and missing files are denied; no args pass', async () => {
+    const base = scratchDir(`pr65-fs2-${verbatimConfigs ? 'u' : 'o'}`);
+    mkdirSync(path.join(base, 'examples', 'data', 'rules'), { recursive: true });
+    writeFileSync(path.join(base, 'examples', 'data', 'rules', 'policy.yaml'), 'rules: []\n');
+    const fsPlugin = (name: string, grants: Rec[]) =>
+      entry(name, 'fs-sandbox-demo', ['cmf.tool_pre_invoke'], {
+        config: policy({ allowed_filesystem: grants }),
+      });
+    const run = async (grants: Rec[], args: Rec) => {
+      const m = await managerFor(dir, [fsPlugin('fs-sandbox-demo', grants)], base);
+      return inv(m, 'cmf.tool_pre_invoke', toolCall('fs', args), { globalContext: gc() });
+    };
+    // test_plugin_cannot_read_etc_passwd_without_filesystem_policy
+    let r = await run([], { operation: 'read', path: '/etc/passwd' });
+    expect(r.violation).toMatchObject({ code: 'fs_access_denied', pluginName: 'fs-sandbox-demo' });
+    expect(r.contextTable?.get('fs-sandbox-demo')?.state).toMatchObject({ fs_result: 'denied' });
+    // test_plugin_cannot_read_etc_passwd_with_unrelated_filesystem_policy
+    r = await run([{ dir: '/tmp', permission: 'read-only' }], { operation: 'read', path: '/etc/passwd' });
+    expect(r.violation).toMatchObject({ code: 'fs_access_denied' });
+    const rules = [{ dir: 'examples/data/rules', permission: 'read-only' }];
+    // test_read_existing_file_is_allowed / test_read_nonexistent_file_is_denied
+    r = await run(rules, { operation: 'read', path: 'examples/data/rules/policy.yaml' });
+    expect(r.continueProcessing).toBe(true);
+    expect(r.contextTable?.get('fs-sandbox-demo')?.state).toMatchObject({
+      fs_result: 'allowed',
+      fs_detail: 'read 10 bytes',
+    });
+    r = await run(rules, { operation: 'read', path: 'examples/data/rules/missing.yaml' });
+    expect(r.violation).toMatchObject({ code: 'fs_access_denied' });
+    // test_unknown_operation_is_denied
+    r = await run(rules, { operation: 'chmod', path: 'examples/data/rules/policy.yaml' });
+    expect(r.violation).toMatchObject({ code: 'unknown_operation', pluginName: 'fs-sandbox-demo' });
+    // test_missing_args_passes_through
+    r = await run(rules, { operation: 'read' });
+    expect(r.continueProcessing).toBe(true);
+    expect(r.errors).toEqual([]);
+  });
+
+  it('test_sandbox_network: no policy, an unrelated allowlist, a blocked port, scheme, method or host are denied', async () => {
+    const net = (name: string, rules: Rec[], priority: number) =>
+      entry(name, 'net-sandbox-demo', ['cmf.tool_pre_invoke'], {
+        config: policy({ allowed_network: rules }),
+        priority,
+      });
+    const names = ['net-none', 'net-unrelated', 'net-exact', 'net-port-443', 'net-get-only'];
+    const m = await managerFor(dir, [
+      net('net-none', [], 10),
+      net('net-unrelated', [{ host: 'internal.example.com' }], 11),
+      net('net-exact', [{ host: 'example.com' }], 12),
+      net('net-port-443', [{ host: 'example.com', ports: [443] }], 13),
+      net('net-get-only', [{ host: 'example.com', methods: ['GET'] }], 14),
+    ]);
+    const results = async (url: string, method = 'GET') => {
+      const r = await inv(m, 'cmf.tool_pre_invoke', toolCall('http_check', { url, method }), {
+        globalContext: gc(),
+      });
+      expect(r.errors).toEqual([]);
+      return names.map((n) => r.contextTable!.get(n)?.state.http_result);
+    };
+    // test_plugin_cannot_access_network_without_policy / _with_unrelated_allowlist /
+    // test_http_request_allowed_when_host_matches
+    expect(await results('https://example.com/')).toEqual([
+      'denied',
+      'denied',
+      'allowed',
+      'allowed',
+      'allowed',
+    ]);
+    // test_http_request_denied_for_blocked_port (ports [443], request on 8080)
+    expect(await results('https://example.com:8080/')).toEqual([
+      'denied',
+      'denied',
+      'allowed',
+      'denied',
+      'allowed',
+    ]);
+    // test_http_request_denied_for_blocked_scheme (schemes default to https)
+    expect(await results('http://example.com/')).toEqual(['denied', 'denied', 'denied', 'denied', 'denied']);
+    // test_http_request_denied_for_blocked_method
+    expect(await results('https://example.com/', 'POST')).toEqual([
+      'denied',
+      'denied',
+      'allowed',
+      'allowed',
+      'denied',
+    ]);
+    // test_http_request_denied_for_unlisted_host
+    expect(await results('https://other.com/')).toEqual(['denied', 'denied', 'denied', 'denied', 'denied']);
+  });
+
+  it('test_sandbox_resource_limits: a tiny fuel budget, a 200 ms limit and a 5 MiB memory cap each stop the guest', async () => {
+    const limited = (name: string, resources: Rec, priority: number) =>
+      entry(name, 'resource-sandbox-demo', ['cmf.tool_pre_invoke'], {
+        config: policy({ resources }),
+        priority,
+        on_error: 'ignore',
+      });
+    const m = await managerFor(dir, [
+      // test_fuel_limit_traps_plugin
+      limited('resource-sandbox-demo', { max_fuel: 100000, max_execution_time_ms: 10000 }, 10),
+    ]);
+    let r = await inv(m, 'cmf.tool_pre_invoke', toolCall('spin', { mode: 'burn_fuel' }), {
+      globalContext: gc(),
+    });
+    expect(r.errors).toMatchObject([{ pluginName: 'resource-sandbox-demo', code: 'plugin_timeout' }]);
+    // test_epoch_timeout_traps_plugin
+    const m2 = await managerFor(dir, [
+      limited('resource-sandbox-demo', { max_execution_time_ms: 200, max_fuel: 500000000 }, 10),
+    ]);
+    r = await inv(m2, 'cmf.tool_pre_invoke', toolCall('spin', { mode: 'burn_fuel' }), {
+      globalContext: gc(),
+    });
+    expect(r.errors).toMatchObject([{ pluginName: 'resource-sandbox-demo', code: 'plugin_timeout' }]);
+    // test_memory_limit_traps_plugin
+    const m3 = await managerFor(dir, [
+      limited(
+        'resource-sandbox-demo',
+        { max_memory_bytes: 5 * 1024 * 1024, max_execution_time_ms: 10000 },
+        10,
+      ),
+    ]);
+    r = await inv(m3, 'cmf.tool_pre_invoke', toolCall('alloc', { mode: 'alloc_memory' }), {
+      globalContext: gc(),
+    });
+    expect(r.errors).toMatchObject([
+      { pluginName: 'resource-sandbox-demo', errorCode: 'CPEX_ERR_WASM_TRAP' },
+    ]);
+  });
+
+  it('capabilities (test_security_enforcement): a hidden slot is not seen, and an edit the grants do not cover is refused', async () => {
+    const subject = (id: string, roles: string[]) => ({ id, type: 'user', roles });
+    const pii = (who: string, roles: string[]) => ({
+      security: { labels: ['PII'], subject: subject(who, roles) },
+      http: { request_headers: { Authorization: 'Bearer t' } },
+    });
+    const decide = async (plugins: Rec[], extensions: Rec) => {
+      const m = await managerFor(dir, plugins);
+      return inv(m, 'cmf.tool_pre_invoke', toolCall('get_compensation'), { globalContext: gc(), extensions });
+    };
+    // test_pre_filter_strips_ungated_extensions: without read_subject the checker sees no subject
+    let r = await decide(
+      [
+        entry('identity-checker', 'identity-checker', ['cmf.tool_pre_invoke'], {
+          capabilities: ['read_labels'],
+        }),
+      ],
+      pii('bob', ['viewer']),
+    );
+    expect(r.continueProcessing).toBe(true);
+    // read_subject without read_roles: the roles are hidden, so even hr_admin is refused
+    r = await decide(
+      [
+        entry('identity-checker', 'identity-checker', ['cmf.tool_pre_invoke'], {
+          capabilities: ['read_labels', 'read_subject'],
+        }),
+      ],
+      pii('alice', ['hr_admin']),
+    );
+    expect(r.violation).toMatchObject({ code: 'insufficient_role', pluginName: 'identity-checker' });
+    // test_unauthorized_http_write_detected: header-injector without write_headers
+    r = await decide(
+      [
+        entry('header-injector', 'header-injector', ['cmf.tool_pre_invoke'], {
+          capabilities: ['read_headers', 'append_labels'],
+        }),
+      ],
+      pii('alice', ['hr_admin']),
+    );
+    expect(r.continueProcessing).toBe(false);
+    expect(r.violation).toMatchObject({ code: 'extension_violation', pluginName: 'header-injector' });
+    // test_unauthorized_labels_write_detected: header-injector without append_labels
+    r = await decide(
+      [
+        entry('header-injector', 'header-injector', ['cmf.tool_pre_invoke'], {
+          capabilities: ['read_headers', 'write_headers', 'read_labels'],
+        }),
+      ],
+      pii('alice', ['hr_admin']),
+    );
+    expect(r.violation).toMatchObject({ code: 'extension_violation', pluginName: 'header-injector' });
+    // test_authorized_http_write_passes + test_hidden_*_preserved: with both grants the edit lands
+    // and the slots the plugin could not see (the subject) are kept
+    r = await decide(
+      [
+        entry('header-injector', 'header-injector', ['cmf.tool_pre_invoke'], {
+          capabilities: ['read_headers', 'write_headers', 'append_labels'],
+        }),
+      ],
+      pii('alice', ['hr_admin']),
+    );
+    expect(r.errors).toEqual([]);
+    expect([...r.modifiedExtensions.security.labels].sort()).toEqual(['PII', 'PROCESSED']);
+    expect(r.modifiedExtensions.security.subject).toMatchObject({ id: 'alice' });
   });
 
   // Only with the unchanged build (defined, not skipped, so CI never sees a skip).
