@@ -74,7 +74,13 @@ type wireConn struct {
 	nc    net.Conn
 	epoch uint64
 
-	wmu sync.Mutex // one frame written at a time
+	// Writes from concurrent goroutines are combined: the goroutine that finds no write in
+	// progress writes its frame, then every frame queued meanwhile, in one syscall per round;
+	// the others queue their frame and return. A lone caller writes at once.
+	wmu     sync.Mutex // guards writing and queued
+	writing bool
+	queued  []byte // frames waiting for the writer, back to back
+	spare   []byte // the buffer of the last round, reused
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -259,13 +265,42 @@ func (c *wireConn) write(req *request) error {
 	}
 	binary.BigEndian.PutUint32(b, uint32(n))
 	c.wmu.Lock()
-	_, err = c.nc.Write(b)
-	c.wmu.Unlock()
-	if err != nil {
-		c.fail(fmt.Errorf("%w: %v", ErrSidecarDied, err))
-		return fmt.Errorf("%w: %v", ErrSidecarDied, err)
+	if c.writing {
+		// another goroutine is writing: it writes this frame in its next round. If that write
+		// fails, fail() answers this call (ErrSidecarDied) like every other call in flight.
+		c.queued = append(c.queued, b...)
+		c.wmu.Unlock()
+		return nil
 	}
-	return nil
+	c.writing = true
+	c.wmu.Unlock()
+	_, err = c.nc.Write(b)
+	for err == nil {
+		c.wmu.Lock()
+		if len(c.queued) == 0 {
+			break
+		}
+		round := c.queued
+		c.queued = c.spare[:0]
+		c.wmu.Unlock()
+		_, err = c.nc.Write(round)
+		c.wmu.Lock()
+		if cap(round) <= 256<<10 {
+			c.spare = round[:0]
+		}
+		c.wmu.Unlock()
+	}
+	if err == nil {
+		c.writing = false // wmu is held (the loop broke with it)
+		c.wmu.Unlock()
+		return nil
+	}
+	c.wmu.Lock()
+	c.writing = false
+	c.queued = c.queued[:0]
+	c.wmu.Unlock()
+	c.fail(fmt.Errorf("%w: %v", ErrSidecarDied, err))
+	return fmt.Errorf("%w: %v", ErrSidecarDied, err)
 }
 
 // inFlight is the number of calls waiting for an answer (diagnostics and tests).

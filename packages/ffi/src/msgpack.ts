@@ -194,14 +194,13 @@ function string(n: number): string {
 
 /** Short strings (keys, mostly): cached by their bytes. */
 function shortString(start: number, n: number): string {
+  if (n === 0) return '';
   const stop = start + n;
-  let h = n;
-  let high = 0;
-  for (let j = start; j < stop; j++) {
-    const b = src[j]!;
-    high |= b;
-    h = Math.imul(h ^ b, 0x01000193);
-  }
+  // the slot: a hash of the length and three bytes (the comparison below decides)
+  const h = Math.imul(
+    n ^ (src[start]! << 7) ^ (src[stop - 1]! << 14) ^ (src[start + (n >> 1)]! << 21),
+    0x01000193,
+  );
   const slot = h >>> 22; // the top 10 bits: KEY_SLOTS
   const kb = slotBytes[slot];
   if (kb !== undefined && kb.length === n) {
@@ -209,7 +208,7 @@ function shortString(start: number, n: number): string {
     while (j < n && kb[j] === src[start + j]) j++;
     if (j === n) return slotValue[slot]!;
   }
-  if (high >= 0x80) return longString(start, stop);
+  for (let j = start; j < stop; j++) if (src[j]! >= 0x80) return longString(start, stop);
   const value = latin1(start, stop);
   slotBytes[slot] = Uint8Array.prototype.slice.call(src, start, stop);
   slotValue[slot] = value;
