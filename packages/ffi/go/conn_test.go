@@ -55,20 +55,14 @@ func echoFrames(nc net.Conn, hold chan struct{}) {
 	}
 }
 
-// Concurrent callers' frames are combined into fewer writes, every call gets its own answer, and
-// a write that fails fails every call whose frame was waiting for it.
-func TestWritesCombined(t *testing.T) {
-	client, server := net.Pipe()
-	hold := make(chan struct{})
-	go echoFrames(server, hold)
-	cc := &countingConn{Conn: client}
-	conn := newWireConn(cc, 1)
-	defer conn.close()
+const callers = 64
 
-	const callers = 64
+// callConcurrently starts n calls on conn and returns once all are in flight; the channel yields
+// each call's error (nil for an answer with rc 0) and is closed when every call returned.
+func callConcurrently(conn *wireConn, n int) <-chan error {
 	var wg sync.WaitGroup
-	errs := make(chan error, callers)
-	for i := 0; i < callers; i++ {
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -79,14 +73,30 @@ func TestWritesCombined(t *testing.T) {
 			errs <- err
 		}()
 	}
-	// net.Pipe blocks each Write until the server reads: the first caller's write waits here,
-	// and the other callers queue their frames behind it.
-	for conn.inFlight() < callers {
+	for conn.inFlight() < n {
 		runtime.Gosched()
 	}
+	go func() {
+		wg.Wait()
+		close(errs)
+	}()
+	return errs
+}
+
+// Concurrent callers' frames are combined into fewer writes, every call gets its own answer, and
+// a write that fails fails every call whose frame was waiting for it.
+func TestWritesCombined(t *testing.T) {
+	client, server := net.Pipe()
+	hold := make(chan struct{})
+	go echoFrames(server, hold)
+	cc := &countingConn{Conn: client}
+	conn := newWireConn(cc, 1)
+	defer conn.close()
+
+	// net.Pipe blocks each Write until the server reads: the first caller's write waits there,
+	// and the other callers queue their frames behind it.
+	errs := callConcurrently(conn, callers)
 	close(hold)
-	wg.Wait()
-	close(errs)
 	for err := range errs {
 		if err != nil {
 			t.Fatal(err)
@@ -99,22 +109,8 @@ func TestWritesCombined(t *testing.T) {
 	// a broken connection: the writer's failure reaches the callers whose frames it held
 	client2, server2 := net.Pipe()
 	conn2 := newWireConn(client2, 2)
-	var wg2 sync.WaitGroup
-	fails := make(chan error, callers)
-	for i := 0; i < callers; i++ {
-		wg2.Add(1)
-		go func() {
-			defer wg2.Done()
-			_, err := conn2.call(&request{Op: "version"})
-			fails <- err
-		}()
-	}
-	for conn2.inFlight() < callers {
-		runtime.Gosched()
-	}
+	fails := callConcurrently(conn2, callers)
 	_ = server2.Close()
-	wg2.Wait()
-	close(fails)
 	for err := range fails {
 		if !errors.Is(err, ErrSidecarDied) {
 			t.Fatalf("a call on a broken connection returned %v, want ErrSidecarDied", err)
