@@ -21,7 +21,7 @@ import { CpexError, describeCause } from './errors/cpex-error.js';
 import { ingressExtensions } from './extensions/ingress.js';
 import { emptyResult, Invocation } from './executor/pipeline.js';
 import { PayloadAcceptor } from './executor/results.js';
-import type { Registration } from './executor/registration.js';
+import type { Lineup, Registration } from './executor/registration.js';
 import { type RequestMeta, RouteTable } from './executor/routing.js';
 import { type CustomHookOptions, type HookDefinition, HookRegistry } from './hooks/registry.js';
 import type { PayloadOf } from './hooks/types.js';
@@ -106,6 +106,10 @@ export class PluginManager {
    * See manager/active-lineup.ts for the hot-reload seam.
    */
   #active: ActiveLineup = EMPTY_LINEUP;
+  /** The last (active lineup, hook) looked up by invoke, and its lineup (undefined: no plugin). */
+  #lastActive: ActiveLineup | undefined;
+  #lastHook: string | undefined;
+  #lastLineup: Lineup | undefined;
   #order = 0;
   #initializing: Promise<void> | undefined;
   #shutdown: Promise<void> | undefined;
@@ -544,7 +548,15 @@ export class PluginManager {
     }
     // The one read of the active lineup: this invocation runs on it to the end, whatever swaps later.
     const active = this.#active;
-    let lineup = active.hooks.get(hook);
+    // One-entry cache in front of the hook map (a gateway invokes a few hooks over and over).
+    let lineup: Lineup | undefined;
+    if (active === this.#lastActive && hook === this.#lastHook) lineup = this.#lastLineup;
+    else {
+      lineup = active.hooks.get(hook);
+      this.#lastActive = active;
+      this.#lastHook = hook;
+      this.#lastLineup = lineup;
+    }
     if (lineup !== undefined && active.routes !== undefined) {
       lineup = active.routes.select(lineup, hook, options.extensions?.meta as RequestMeta | undefined);
       if (lineup.ordered.length === 0) lineup = undefined;

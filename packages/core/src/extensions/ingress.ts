@@ -27,6 +27,8 @@ let lastOut: Extensions | undefined;
  * @example const ext = ingressExtensions(options.extensions, hook); if (ext instanceof CpexError) throw ext;
  */
 export function ingressExtensions(value: unknown, where?: string): Extensions | CpexError {
+  // Validated (and deep-frozen) already: the object a caller passes to invoke after invoke.
+  if (value === lastIn && value !== undefined) return lastOut!;
   let isArray: boolean;
   try {
     isArray = Array.isArray(value);
@@ -48,7 +50,6 @@ export function ingressExtensions(value: unknown, where?: string): Extensions | 
       { ...(where ? { hook: where } : {}), path: 'extensions' },
     );
   }
-  if (value === lastIn) return lastOut!;
   const hit = validated.get(value);
   if (hit !== undefined) {
     lastIn = value;
