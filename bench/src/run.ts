@@ -43,7 +43,7 @@ if (!only || only === 'core' || only === 'vs-python') {
 if (only === 'vs-rust' || (!only && !quick)) {
   // Rust cpex-core 0.2.2 (bench/rust, built on first use: minutes when cold) and the ts child,
   // interleaved in fresh processes.
-  ok &&= await benchVsRust({ quick, here, ext, nodeArgs });
+  ok &&= await benchVsRust({ quick, here, ext, nodeArgs, sharedProcess: argv.includes('--shared-process') });
 }
 if (only === 'wasm' || (!only && !quick)) {
   // host-wasm vs a bare jco call of the same component (needs the Rust noop fixture).

@@ -5,6 +5,10 @@
  * Each repetition runs the Rust binary (bench/rust) and the ts child (vs-rust-ts) in fresh
  * processes, alternating which goes first: the machine settles in a fast or a slow mode per
  * process, so one process per side per repetition and the median over repetitions is what counts.
+ * By default every workload of a repetition gets a fresh process of its own on both sides (the
+ * same warm-up and sample counts), so no workload runs in a heap or JIT state the previous ones
+ * left (the 1 MB rows fill the old generation before 100 concurrent invokes, for instance);
+ * `--shared-process` runs all workloads of a side in one process per repetition, as before.
  * Prints one table: workload | Rust p50 | ts p50 | ratio, with the spread (min–max over reps).
  */
 import { spawnSync } from 'node:child_process';
@@ -20,6 +24,21 @@ export interface Sample {
 }
 
 const RUST_TOOLCHAIN = '1.96.0';
+
+/** The workloads, in table order; `rust: false` rows are ts-only (a baseline or the sustained loops). */
+export const WORKLOADS: ReadonlyArray<{ name: string; rust: boolean }> = [
+  { name: 'empty async call', rust: false },
+  { name: '0 plugins', rust: true },
+  { name: '1 sequential', rust: true },
+  { name: '5 sequential', rust: true },
+  { name: '20 sequential', rust: true },
+  { name: '5 mixed', rust: true },
+  { name: '1 MB flat, 5 sequential', rust: true },
+  { name: '1 MB nested, 5 sequential', rust: true },
+  { name: '100 concurrent invokes', rust: true },
+  { name: 'sustained 5 sequential', rust: false },
+  { name: 'sustained 5 mixed', rust: false },
+];
 
 function parseLines(out: string, who: string): Sample[] {
   const rows: Sample[] = [];
@@ -113,6 +132,8 @@ export async function benchVsRust(opts: {
   ext: string;
   nodeArgs: string[];
   reps?: number;
+  /** All workloads of a side in one process per repetition (the method before per-workload processes). */
+  sharedProcess?: boolean;
 }): Promise<boolean> {
   const rustDir = path.resolve(opts.here, '..', 'rust');
   const bin = rustBinary(rustDir);
@@ -120,28 +141,39 @@ export async function benchVsRust(opts: {
   const flags = opts.quick ? ['--quick'] : [];
   const ts: Sample[][] = [];
   const rust: Sample[][] = [];
+  // One entry per process to run: undefined = every workload in one process.
+  const groups = opts.sharedProcess ? [undefined] : WORKLOADS;
   for (let i = 0; i < reps; i++) {
-    const runRust = () => {
-      const r = spawnSync(bin, flags, { encoding: 'utf8', maxBuffer: 1 << 24 });
-      if (r.status !== 0) throw new Error(`bench/rust failed: ${r.stderr}`);
-      rust.push(parseLines(r.stdout, 'rust'));
-    };
-    const runTs = () => {
-      const r = spawnSync(
-        process.execPath,
-        [...opts.nodeArgs, path.join(opts.here, `vs-rust-ts${opts.ext}`), ...flags],
-        { encoding: 'utf8', maxBuffer: 1 << 24 },
-      );
-      if (r.status !== 0) throw new Error(`vs-rust-ts failed: ${r.stderr}`);
-      ts.push(parseLines(r.stdout, 'ts'));
-    };
-    if (i % 2 === 0) {
-      runRust();
-      runTs();
-    } else {
-      runTs();
-      runRust();
+    const tsRun: Sample[] = [];
+    const rustRun: Sample[] = [];
+    for (const [k, w] of groups.entries()) {
+      const only = w === undefined ? [] : ['--only', w.name];
+      const runRust = () => {
+        if (w !== undefined && !w.rust) return;
+        const r = spawnSync(bin, [...flags, ...only], { encoding: 'utf8', maxBuffer: 1 << 24 });
+        if (r.status !== 0) throw new Error(`bench/rust failed: ${r.stderr}`);
+        rustRun.push(...parseLines(r.stdout, 'rust'));
+      };
+      const runTs = () => {
+        const r = spawnSync(
+          process.execPath,
+          [...opts.nodeArgs, path.join(opts.here, `vs-rust-ts${opts.ext}`), ...flags, ...only],
+          { encoding: 'utf8', maxBuffer: 1 << 24 },
+        );
+        if (r.status !== 0) throw new Error(`vs-rust-ts failed: ${r.stderr}`);
+        tsRun.push(...parseLines(r.stdout, 'ts'));
+      };
+      // Alternate which side goes first, across repetitions and workloads.
+      if ((i + k) % 2 === 0) {
+        runRust();
+        runTs();
+      } else {
+        runTs();
+        runRust();
+      }
     }
+    rust.push(rustRun);
+    ts.push(tsRun);
     process.stdout.write(`  repetition ${i + 1}/${reps} done\n`);
   }
   const collect = (runs: Sample[][]) => {
@@ -157,7 +189,7 @@ export async function benchVsRust(opts: {
   const spread = (v: number[] | undefined) => (v ? `${f(Math.min(...v))}–${f(Math.max(...v))}` : '');
 
   const lines = [
-    `\n## cpex-ts vs Rust cpex-core 0.2.2 (p50 µs per invoke, median of ${reps} fresh-process repetitions each; spread = min–max)\n`,
+    `\n## cpex-ts vs Rust cpex-core 0.2.2 (p50 µs per invoke, median of ${reps} fresh-process repetitions each${opts.sharedProcess ? ', all workloads of a side in one process' : ', one process per workload'}; spread = min–max)\n`,
     '| workload | Rust p50 | Rust spread | ts p50 | ts spread | ts / Rust |',
     '|---|---|---|---|---|---|',
   ];
