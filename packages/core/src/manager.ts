@@ -11,6 +11,7 @@
  * and runs hooks through the executor (executor/). Managers are independent: no global state.
  */
 import {
+  configData,
   loadConfigFileHashed,
   type NormalizedConfig,
   parseConfigText,
@@ -71,6 +72,15 @@ export type { LineupEntry, LifecycleState, ReloadResult, ReloadSource, ConfigWat
 export type ConfigObject = RawConfig;
 
 let managerIds = 0;
+
+/** `v instanceof URL`, false for a value whose prototype cannot be read (a revoked Proxy). */
+function isUrl(v: unknown): v is URL {
+  try {
+    return v instanceof URL;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The CPEX plugin manager.
@@ -240,11 +250,12 @@ export class PluginManager {
    */
   async loadConfig(source: string | URL | ConfigObject): Promise<void> {
     this.#life.assertOpen('loadConfig');
-    if (typeof source === 'string' || source instanceof URL) {
+    if (typeof source === 'string' || isUrl(source)) {
       const { cfg, hash } = await loadConfigFileHashed(source, { env: this.#env });
       await this.#applyConfig(cfg, hash);
     } else {
-      await this.#applyConfig(validateConfig(source, { env: this.#env }), configHash(source));
+      const data = configData(source);
+      await this.#applyConfig(validateConfig(data, { env: this.#env }), configHash(data));
     }
   }
 

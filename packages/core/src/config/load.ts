@@ -34,6 +34,7 @@ import {
   type ParsedPluginEntry,
   type ParsedPluginSettings,
 } from './schema.js';
+import { plainConfig } from './plain.js';
 import { didYouMean } from './suggest.js';
 import { applyTemplates, extractTemplates } from './templates.js';
 import { BUILTIN_HOOK_NAMES } from '../hooks/builtin.js';
@@ -93,16 +94,21 @@ type Issue = { path: string; message: string; code?: CpexErrorCode };
 
 /** Parse YAML 1.2 text and validate it. */
 export function parseConfigText(text: string, options: LoadTextOptions = {}): NormalizedConfig {
+  if (typeof text !== 'string') {
+    throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', `config text must be a string, got ${typeof text}`, {
+      ...(options.file ? { file: options.file } : {}),
+    });
+  }
   const env = options.env ?? process.env;
   const file = options.file;
   const plan = extractTemplates(text, env, file);
   const lineCounter = new LineCounter();
   const doc = parseYaml(plan.text, lineCounter, file);
-  checkAliases(doc, lineCounter, file);
+  checkNodes(doc, lineCounter, file);
   applyTemplates(doc, plan, file, lineCounter);
   let data: unknown;
   try {
-    // Alias expansion was bounded by checkAliases (linear in the document, not a fixed count).
+    // Alias expansion was bounded by checkNodes (linear in the document, not a fixed count).
     data = doc.toJS({ maxAliasCount: -1 }) ?? {};
   } catch (e) {
     throw parseFailure(file, [{ path: '(root)', message: yamlMessage(describeCause(e)) }]);
@@ -124,7 +130,7 @@ export function parseConfigText(text: string, options: LoadTextOptions = {}): No
     const { line, col } = lineCounter.linePos(range[0]);
     return ` (line ${line}:${col})`;
   };
-  return validateConfig(data, { ...options, locate, locateKey });
+  return validateData(data, { ...options, locate, locateKey }, 'in-place');
 }
 
 type ParseIssue = { path: string; message: string };
@@ -156,6 +162,11 @@ function parseYaml(text: string, lineCounter: LineCounter, file: string | undefi
       prettyErrors: false,
       uniqueKeys: true,
       merge: true, // `<<: *defaults`, as Python's YAML 1.1 loader reads it
+      // Integers as BigInt, so one beyond 2^53 is refused with its path (plain.ts), not rounded.
+      intAsBigInt: true,
+      // Only the core schema's tags: !!binary/!!set/!!omap/!!timestamp would become a Buffer, Set,
+      // Map or Date that JSON turns into {} or a string (checkNodes refuses them with their line).
+      resolveKnownTags: false,
     });
   } catch (e) {
     // e.g. a RangeError from nesting deep enough to exhaust the parser's stack
@@ -178,12 +189,27 @@ function parseYaml(text: string, lineCounter: LineCounter, file: string | undefi
 /** Nodes an alias may expand to, in total, beyond the document's own nodes (bounds alias bombs). */
 const ALIAS_EXPANSION_BUDGET = 100_000;
 
+/** The tags of the YAML 1.2 core schema: what JSON-compatible config data can carry. */
+const CORE_TAGS: ReadonlySet<string> = new Set(
+  ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`),
+);
+
 /**
- * Undefined aliases and alias bombs are CPEX_ERR_CONFIG_PARSE with the alias's line. Each anchored
- * node's expanded size is computed once (post-order over the tree, no recursion), so the check is
- * linear; the total expansion may not exceed the document's size plus a fixed budget.
+ * One pass over the document's nodes, CPEX_ERR_CONFIG_PARSE with the line of the first problem:
+ * - a tag outside the core schema (`!!binary`, `!!set`, `!!timestamp`, `!!js/function`, `!foo`):
+ *   Python's safe loader refuses unknown tags, and the YAML 1.1 ones build values JSON cannot carry;
+ * - a mapping key that is a list or a mapping (JavaScript would stringify it into "[ a ]");
+ * - undefined aliases and alias bombs. Each anchored node's expanded size is computed once
+ *   (post-order over the tree, no recursion), so the check is linear; the total expansion may not
+ *   exceed the document's size plus a fixed budget.
  */
-function checkAliases(doc: Document, lineCounter: LineCounter, file: string | undefined): void {
+function checkNodes(doc: Document, lineCounter: LineCounter, file: string | undefined): void {
+  const at = (node: { range?: [number, number, number] | null | undefined }): string => {
+    const r = node.range;
+    if (!r) return '(root)';
+    const { line, col } = lineCounter.linePos(r[0]);
+    return `line ${line}:${col}`;
+  };
   // One pass in document order: an alias refers to the last anchor of its name before it
   // (Alias.resolve would search the whole document per alias: quadratic).
   const aliases: Alias[] = [];
@@ -191,8 +217,28 @@ function checkAliases(doc: Document, lineCounter: LineCounter, file: string | un
   const anchors = new Map<string, unknown>();
   let nodes = 0;
   visit(doc, {
+    Pair(_k, pair) {
+      if (isMap(pair.key) || isSeq(pair.key)) {
+        throw parseFailure(file, [
+          {
+            path: at(pair.key),
+            message:
+              'a mapping key must be a scalar, not a list or a mapping (JavaScript would turn it into text)',
+          },
+        ]);
+      }
+    },
     Node(_k, n) {
       nodes++;
+      if (n.tag !== undefined && !CORE_TAGS.has(n.tag)) {
+        const tag = n.tag.replace(/^tag:yaml\.org,2002:/, '!!');
+        throw parseFailure(file, [
+          {
+            path: at(n),
+            message: `the tag ${tag} is not supported: a cpex config holds JSON-compatible data (strings, numbers, booleans, null, lists, mappings); write the value as a string`,
+          },
+        ]);
+      }
       if (isAlias(n)) {
         aliases.push(n);
         targets.set(n, anchors.get(n.source));
@@ -200,12 +246,6 @@ function checkAliases(doc: Document, lineCounter: LineCounter, file: string | un
     },
   });
   if (aliases.length === 0) return;
-  const at = (node: { range?: [number, number, number] | null | undefined }): string => {
-    const r = node.range;
-    if (!r) return '(root)';
-    const { line, col } = lineCounter.linePos(r[0]);
-    return `line ${line}:${col}`;
-  };
   // Size of a node with its aliases expanded, memoized per node.
   const size = new Map<unknown, number>();
   const sizeOf = (root: unknown): number => {
@@ -278,36 +318,66 @@ function nodeAt(doc: Document, parts: ReadonlyArray<PropertyKey>): unknown {
   return isScalar(node) || isMap(node) || isSeq(node) ? node : undefined;
 }
 
-/** Validate an already-parsed config object (from YAML or code). */
-export function validateConfig(
+type ValidateOptions = LoadTextOptions & {
+  locate?: (parts: ReadonlyArray<PropertyKey>) => string;
+  /** Where a mapping key (not its value) is. */
+  locateKey?: (parts: ReadonlyArray<PropertyKey>) => string;
+};
+
+/**
+ * Validate an already-parsed config object (from YAML or code). A config object from code is
+ * read once into a plain snapshot first (config/plain.ts): getters, proxies and later edits of
+ * the caller's object change nothing, and what is not config data is refused with its path.
+ */
+export function validateConfig(data: unknown, options: ValidateOptions = {}): NormalizedConfig {
+  return validateData(data, options, 'copy');
+}
+
+/**
+ * The plain snapshot of a config object from code (what validateConfig validates and what its
+ * content hash is computed from), or CPEX_ERR_CONFIG_INVALID naming each problem's path.
+ */
+export function configData(data: unknown, file?: string): Record<string, unknown> {
+  return plainOrThrow(
+    data,
+    'copy',
+    file,
+    () => '',
+    () => '',
+  );
+}
+
+function plainOrThrow(
   data: unknown,
-  options: LoadTextOptions & {
-    locate?: (parts: ReadonlyArray<PropertyKey>) => string;
-    /** Where a mapping key (not its value) is. */
-    locateKey?: (parts: ReadonlyArray<PropertyKey>) => string;
-  } = {},
-): NormalizedConfig {
+  mode: 'copy' | 'in-place',
+  file: string | undefined,
+  locate: (parts: ReadonlyArray<PropertyKey>) => string,
+  locateKey: (parts: ReadonlyArray<PropertyKey>) => string,
+): Record<string, unknown> {
+  const where = file ? `${file}: ` : '';
+  const { data: plain, issues } = plainConfig(data, mode, locate, locateKey);
+  if (issues.length > 0) {
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `${where}invalid config:\n  ${issues.map((i) => `${i.path}: ${i.message}`).join('\n  ')}`,
+      { ...(file ? { file } : {}), path: issues[0]!.path, issues },
+    );
+  }
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `${where}(root): expected a mapping, got ${describe(plain)}`,
+      { ...(file ? { file } : {}), path: '(root)' },
+    );
+  }
+  return plain as Record<string, unknown>;
+}
+
+function validateData(data: unknown, options: ValidateOptions, mode: 'copy' | 'in-place'): NormalizedConfig {
   const file = options.file;
   const where = file ? `${file}: ` : '';
   const locate = options.locate ?? (() => '');
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError(
-      'CPEX_ERR_CONFIG_INVALID',
-      `${where}(root): expected a mapping, got ${describe(data)}`,
-      {
-        ...(file ? { file } : {}),
-        path: '(root)',
-      },
-    );
-  }
-  const protoKeys = findProtoKeys(data, options.locateKey ?? locate);
-  if (protoKeys.length > 0) {
-    throw new ConfigError(
-      'CPEX_ERR_CONFIG_INVALID',
-      `${where}invalid config:\n  ${protoKeys.map((i) => `${i.path}: ${i.message}`).join('\n  ')}`,
-      { ...(file ? { file } : {}), path: protoKeys[0]!.path, issues: protoKeys },
-    );
-  }
+  data = plainOrThrow(data, mode, file, locate, options.locateKey ?? locate);
   const warnings: string[] = [];
   const input = preprocess(
     data as Record<string, unknown>,
@@ -388,41 +458,6 @@ export function validateConfig(
     baseDir,
     ...(file ? { file } : {}),
   };
-}
-
-/**
- * Every mapping key `__proto__` in the config, anywhere (top level, plugin_settings, a plugin
- * entry, its `config:`, conditions, routes, groups). YAML and JSON keep it as an own key, but most
- * JavaScript that copies or validates the data turns it into a prototype change (zod drops it,
- * `o[k] = v` re-parents the object): never data, so a coded error with the YAML path and line.
- * `constructor` and `prototype` are ordinary keys (kept as data). Iterative walk, any depth.
- */
-function findProtoKeys(data: unknown, locateKey: (parts: ReadonlyArray<PropertyKey>) => string): Issue[] {
-  const issues: Issue[] = [];
-  const seen = new Set<object>();
-  const stack: Array<{ v: unknown; at: PropertyKey[] }> = [{ v: data, at: [] }];
-  while (stack.length > 0 && issues.length < 20) {
-    const { v, at } = stack.pop()!;
-    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
-    seen.add(v);
-    if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], at: [...at, i] });
-      continue;
-    }
-    if (Object.hasOwn(v, '__proto__')) {
-      const path = [...at, '__proto__'];
-      issues.push({
-        path: formatPath(path),
-        message: `"__proto__" is not allowed as a key: JavaScript would read it as the object's prototype, not as data (rename it)${locateKey(path)}`,
-      });
-    }
-    const keys = Object.keys(v);
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const k = keys[i]!;
-      if (k !== '__proto__') stack.push({ v: (v as Record<string, unknown>)[k], at: [...at, k] });
-    }
-  }
-  return issues;
 }
 
 /** Rewrites legacy modes, collects unknown-key warnings. Never mutates its input. */
@@ -526,7 +561,8 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  const s = JSON.stringify(v) ?? String(v);
+  return `${typeof v} ${s.length > 80 ? `${s.slice(0, 77)}...` : s}`;
 }
 
 function normalizeEntry(p: ParsedPluginEntry, raw: unknown): PluginEntry {
@@ -627,12 +663,66 @@ export async function loadConfigFileHashed(
       cause: e,
     });
   }
-  const cfg = parseConfigText(bytes.toString('utf8'), {
+  const cfg = parseConfigText(decodeUtf8(bytes, file), {
     ...options,
     file,
     baseDir: options.baseDir ?? path.dirname(path.resolve(file)),
   });
   return { cfg, hash: configHash(bytes), file };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A config file's text. Bytes that are not UTF-8 are CPEX_ERR_CONFIG_PARSE with their line, never
+ * replaced silently by U+FFFD (which would change a name, a pattern or a key). A BOM is dropped.
+ */
+function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    // Find the first bad sequence: decode growing prefixes is quadratic, so scan the bytes.
+    const at = firstInvalidUtf8(bytes);
+    const line = bytes.subarray(0, at).reduce((n, b) => (b === 0x0a ? n + 1 : n), 1);
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_PARSE',
+      `${file}:${line}: invalid YAML: the file is not valid UTF-8 (byte ${at}: 0x${bytes[at]?.toString(16).padStart(2, '0')}); save it as UTF-8`,
+      { file, issues: [{ path: `line ${line}`, message: `not valid UTF-8 at byte ${at}` }] },
+    );
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const n =
+      c < 0x80
+        ? 0
+        : c >= 0xc2 && c <= 0xdf
+          ? 1
+          : c >= 0xe0 && c <= 0xef
+            ? 2
+            : c >= 0xf0 && c <= 0xf4
+              ? 3
+              : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    if (n > 0 && !utf8Ok(b.subarray(i, i + n + 1))) return i;
+    i += n + 1;
+  }
+  return b.length;
+}
+
+/** Overlong forms, surrogates and code points past U+10FFFF pass the lead/continuation check. */
+function utf8Ok(seq: Uint8Array): boolean {
+  try {
+    utf8.decode(seq);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function refName(ref: string | Record<string, unknown>): string {

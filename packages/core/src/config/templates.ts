@@ -123,11 +123,15 @@ export function resolvePlainScalar(raw: string): unknown {
   if (/^(?:~|null|Null|NULL|)$/.test(s)) return null;
   if (/^(?:true|True|TRUE)$/.test(s)) return true;
   if (/^(?:false|False|FALSE)$/.test(s)) return false;
-  if (/^[-+]?[0-9]+$/.test(s)) return Number(s);
-  if (/^0o[0-7]+$/.test(s)) return Number.parseInt(s.slice(2), 8);
-  if (/^0x[0-9a-fA-F]+$/.test(s)) return Number.parseInt(s.slice(2), 16);
+  // Integers as the parser reads them: BigInt beyond 2^53, refused with the path (config/plain.ts).
+  if (/^[-+]?[0-9]+$/.test(s)) return integer(BigInt(s));
+  if (/^0o[0-7]+$/.test(s)) return integer(BigInt(s));
+  if (/^0x[0-9a-fA-F]+$/.test(s)) return integer(BigInt(s));
   if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/.test(s)) return Number(s);
   if (/^[-+]?\.(?:inf|Inf|INF)$/.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
   if (/^\.(?:nan|NaN|NAN)$/.test(s)) return Number.NaN;
   return s;
 }
+
+const integer = (n: bigint): number | bigint =>
+  n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;

@@ -18,6 +18,7 @@
  */
 import diagnostics_channel from 'node:diagnostics_channel';
 import {
+  configData,
   loadConfigFileHashed,
   type NormalizedConfig,
   parseConfigText,
@@ -125,9 +126,10 @@ async function loadSource(source: ReloadSource, env: Record<string, string | und
     });
     return { cfg, hash: configHash(source.text), label: source.file ?? '(text)' };
   }
-  const cfg = validateConfig(source.config as never, { env });
+  const data = configData(source.config);
+  const cfg = validateConfig(data, { env });
   if (source.baseDir !== undefined) cfg.baseDir = source.baseDir;
-  return { cfg, hash: configHash(source.config), label: '(object)' };
+  return { cfg, hash: configHash(data), label: '(object)' };
 }
 
 /** What decides whether a registration can be kept: the entry and the settings it was built with. */
