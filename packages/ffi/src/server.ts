@@ -471,7 +471,16 @@ export class Connection {
     this.held = [];
     this.heldBytes = 0;
     if (this.closed || frames.length === 0) return;
-    this.out.write(frames.length === 1 ? frames[0]! : joinFrames(frames, bytes));
+    const joined = frames.length === 1 ? frames[0]! : joinFrames(frames, bytes);
+    if (joined !== undefined) {
+      this.out.write(joined);
+      return;
+    }
+    // large answers in separate buffers: handed over as they are (no copy), in one corked write
+    const socket = this.out as Writable & { cork?: () => void; uncork?: () => void };
+    socket.cork?.();
+    for (const f of frames) this.out.write(f);
+    socket.uncork?.();
   };
 
   /** Drop every handle (connection closed): owned managers are shut down. */
@@ -484,13 +493,20 @@ export class Connection {
   }
 }
 
-/** Frames as one buffer: one view when they lie end to end in the same memory, else a copy. */
-function joinFrames(frames: Buffer[], bytes: number): Buffer {
+/** Above this many bytes, answers in separate buffers are not copied into one. */
+const JOIN_COPY_MAX = 256 * 1024;
+
+/**
+ * Frames as one buffer: one view when they lie end to end in the same memory, else a copy (up to
+ * JOIN_COPY_MAX bytes; undefined above, when they are written as they are).
+ */
+function joinFrames(frames: Buffer[], bytes: number): Buffer | undefined {
   const first = frames[0]!;
   let next = first.byteOffset + first.length;
   for (let i = 1; i < frames.length; i++) {
     const f = frames[i]!;
-    if (f.buffer !== first.buffer || f.byteOffset !== next) return Buffer.concat(frames, bytes);
+    if (f.buffer !== first.buffer || f.byteOffset !== next)
+      return bytes <= JOIN_COPY_MAX ? Buffer.concat(frames, bytes) : undefined;
     next += f.length;
   }
   return Buffer.from(first.buffer, first.byteOffset, bytes);

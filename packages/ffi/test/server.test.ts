@@ -152,18 +152,34 @@ describe('cpex serve (in-process)', () => {
     const c = new Client();
     const { manager } = await c.call({ op: 'load_config', yaml: YAML });
     await c.call({ op: 'initialize', manager });
-    // Requests in one write: their answers are held per tick and leave joined (neighbours in the
-    // encoder's slab as one view; with JSON answers in between, copied into one buffer).
-    for (const withJson of [false, true]) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      path.join(dir, 'big.mjs'),
+      `export default { name: 'big', hooks: {
+        tool_pre_invoke: (p) => ({ continueProcessing: true, metadata: { big: p.name.repeat(50_000) } }),
+      } };`,
+    );
+    const big = await c.call({
+      op: 'load_config',
+      yaml: 'plugins:\n  - name: big\n    kind: node://./big.mjs\n    hooks: [tool_pre_invoke]\n',
+    });
+    await c.call({ op: 'initialize', manager: big.manager });
+    // Requests in one write: their answers are held per tick and leave together: neighbours in
+    // the encoder's slab as one view ('slab'), with JSON answers in between copied into one
+    // buffer ('mixed'), large answers in buffers of their own written as they are ('large').
+    for (const mode of ['slab', 'mixed', 'large'] as const) {
       const ids: number[] = [];
       const frames: Buffer[] = [];
-      for (let i = 0; i < 40; i++) {
+      const n = mode === 'large' ? 6 : 40;
+      const name = (i: number) => `n${i}`;
+      for (let i = 0; i < n; i++) {
         const id = c.id();
         ids.push(id);
         // no plugin on custom_hook: the common answer, encoded end to end in the slab
-        const hook = withJson ? 'tool_pre_invoke' : 'custom_hook';
-        const req = { id, op: 'invoke', manager, hook, payload: { name: `n${i}` } };
-        const json = withJson && i % 7 === 3;
+        const hook = mode === 'slab' ? 'custom_hook' : 'tool_pre_invoke';
+        const m = mode === 'large' ? big.manager : manager; // 'big' answers ~100 KB of metadata
+        const req = { id, op: 'invoke', manager: m, hook, payload: { name: name(i) } };
+        const json = mode === 'mixed' && i % 7 === 3;
         frames.push(frame(json ? Buffer.from(JSON.stringify(req)) : packValue(req)));
       }
       const answers = ids.map((id) => c.expect(id, () => {}));
@@ -171,13 +187,19 @@ describe('cpex serve (in-process)', () => {
       const got = await Promise.all(answers);
       got.forEach((a, i) => {
         expect(a).toMatchObject({ id: ids[i], rc: RC.OK, result: { continue_processing: true } });
-        if (!withJson) {
+        if (mode === 'slab') {
           expect(a.result).toEqual({ continue_processing: true, payload_type: 0, payload_modified: false });
           return;
         }
+        if (mode === 'large') {
+          expect((a.result as Record<string, unknown>).metadata).toEqual({ big: name(i).repeat(50_000) });
+          return;
+        }
         const modified = (a.result as Record<string, unknown>).modified_payload;
-        const json = withJson && i % 7 === 3;
-        expect(json ? modified : unpackValue(modified as Uint8Array)).toEqual({ name: `N${i}` });
+        const json = mode === 'mixed' && i % 7 === 3;
+        expect(json ? modified : unpackValue(modified as Uint8Array)).toEqual({
+          name: name(i).toUpperCase(),
+        });
       });
     }
     expect(c.unmatched).toHaveLength(0);
