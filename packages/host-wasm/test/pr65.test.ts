@@ -800,6 +800,7 @@ describe.each(origins)('$origin', ({ dir, verbatimConfigs }) => {
       'config_execution_modes_test.yaml',
       'config_env_sandbox_demo.yaml',
       'config_network_policy_demo.yaml',
+      'config_resource_limits_demo.yaml',
     ]) {
       const host = createWasmHost({ cacheDir, workers: 1 });
       hosts.push(host);
@@ -815,6 +816,20 @@ describe.each(origins)('$origin', ({ dir, verbatimConfigs }) => {
           { globalContext: gc({}, '') },
         );
         expect(r.violation).toMatchObject({ code: 'no_identity' });
+      }
+      if (f === 'config_resource_limits_demo.yaml') {
+        // wasm_resource_limits_demo.rs: each route's plugin has one tight limit that stops the guest
+        for (const [tool, mode, code] of [
+          ['resource_fuel', 'burn_fuel', 'plugin_timeout'],
+          ['resource_timeout', 'burn_fuel', 'plugin_timeout'],
+          ['resource_memory', 'alloc_memory', 'plugin_error'],
+        ] as const) {
+          const r = await inv(m, 'cmf.tool_pre_invoke', toolCall(tool, { mode }), {
+            globalContext: gc(),
+            extensions: { meta: { entity_type: 'tool', entity_name: tool } },
+          });
+          expect(r.violation, tool).toMatchObject({ code, pluginName: tool.replace('_', '-') });
+        }
       }
       await m.shutdown();
     }
