@@ -11,7 +11,9 @@
  *
  * The check is compiled once per schema from zod 4's definition (`schema._zod.def`). A schema
  * with anything else in it (refinements, checks, transforms, defaults, unions, a catch-all) gets
- * no check, so its values always go through zod.
+ * no check, so its values always go through zod. The values it judges are decoded from MessagePack
+ * or JSON: plain objects and arrays whose keys are own, enumerable strings (anything else it sees
+ * — another prototype, an inherited key, a hole — makes it ask zod).
  */
 
 /** Decides whether `v` provably passes (and parses to itself); false means "ask zod". */
