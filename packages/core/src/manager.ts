@@ -342,7 +342,19 @@ export class PluginManager {
       const full = entryFromCode(e.name ?? p.name, e, discoverHooks(p));
       added.push({ entry: full, instance: pluginToInstance(p) });
     };
-    collect(pluginOrSet, entry);
+    try {
+      collect(pluginOrSet, entry);
+    } catch (e) {
+      if (e instanceof CpexError) throw e;
+      // a plugin object, set or entry whose reads throw (a getter, a Proxy trap, a revoked Proxy)
+      throw new CpexError(
+        'CPEX_ERR_INVALID_ARGUMENT',
+        `register(plugin): cannot read the plugin: ${describeCause(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
     return this.#addInCode(added);
   }
 
@@ -355,9 +367,22 @@ export class PluginManager {
     this.#life.assertOpen('registerHook');
     if (typeof handler !== 'function')
       throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', 'registerHook: handler must be a function');
-    const name = entry.name ?? `${hook}#${handler.name || 'handler'}-${this.#order + 1}`;
-    const plugin: Plugin = { name, hooks: { [hook]: handler } };
-    const full = entryFromCode(name, { ...entry, hooks: [hook] }, [hook]);
+    let full: PluginEntry;
+    let plugin: Plugin;
+    try {
+      const name = entry.name ?? `${hook}#${handler.name || 'handler'}-${this.#order + 1}`;
+      plugin = { name, hooks: { [hook]: handler } };
+      full = entryFromCode(name, { ...entry, hooks: [hook] }, [hook]);
+    } catch (e) {
+      if (e instanceof CpexError) throw e;
+      throw new CpexError(
+        'CPEX_ERR_INVALID_ARGUMENT',
+        `registerHook: cannot read the entry: ${describeCause(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
     return this.#addInCode([{ entry: full, instance: pluginToInstance(plugin) }]);
   }
 

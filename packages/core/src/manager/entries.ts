@@ -5,7 +5,8 @@
  * camelCase field again. Plugin names are unique across every registration: one check, here.
  */
 import { CONDITION_FIELDS, validatePluginEntry } from '../config/load.js';
-import { ConfigError, CpexError } from '../errors/cpex-error.js';
+import { plainConfig } from '../config/plain.js';
+import { ConfigError, CpexError, describeCause } from '../errors/cpex-error.js';
 import { compileCapabilities } from '../extensions/gate.js';
 import type { PluginEntry } from '../types.js';
 
@@ -59,9 +60,36 @@ export function entryFromCode(
       plugin: name,
     });
   }
+  const read: Record<string, unknown> = {};
+  for (const f of [...ENTRY_FIELDS, 'extra'] as const) {
+    try {
+      read[f] = partial[f];
+    } catch (e) {
+      throw new CpexError(
+        'CPEX_ERR_INVALID_ARGUMENT',
+        `plugin "${name}": ${f}: cannot be read: ${describeCause(e)}`,
+        {
+          plugin: name,
+          path: f,
+        },
+      );
+    }
+  }
+  // The entry is read once into plain data (config/plain.ts): what is validated is what is used,
+  // and a value no config could hold (a symbol, a cycle, a throwing getter) is refused with its path.
+  const plain = plainConfig(read, 'copy');
+  if (plain.issues.length > 0) {
+    const first = plain.issues[0]!;
+    throw new CpexError('CPEX_ERR_INVALID_ARGUMENT', `plugin "${name}": ${first.path}: ${first.message}`, {
+      plugin: name,
+      path: first.path,
+      details: { issues: plain.issues },
+    });
+  }
+  const fields = plain.data as Partial<Record<(typeof ENTRY_FIELDS)[number] | 'extra', unknown>>;
   const raw: Record<string, unknown> = { name, kind: 'in-process', hooks: [...discovered] };
   for (const f of ENTRY_FIELDS) {
-    const v = partial[f];
+    const v = fields[f];
     if (v === undefined) continue;
     if (f === 'conditions' && Array.isArray(v)) {
       raw.conditions = v.map((c, i) => {
@@ -88,7 +116,7 @@ export function entryFromCode(
     const path = first.path.replace(/[a-z_]+/g, (k) => CAMEL_KEY[k] ?? k);
     throw new CpexError(
       'CPEX_ERR_INVALID_ARGUMENT',
-      `plugin "${name}": ${path}: ${first.message}${res.issues.length > 1 ? ` (and ${res.issues.length - 1} more)` : ''}; got ${safeJson(getPath(partial, path))}`,
+      `plugin "${name}": ${path}: ${first.message}${res.issues.length > 1 ? ` (and ${res.issues.length - 1} more)` : ''}; got ${safeJson(getPath(fields, path))}`,
       { plugin: name, path, details: { issues: res.issues } },
     );
   }
@@ -105,7 +133,8 @@ export function entryFromCode(
       },
     );
   }
-  if (partial.extra !== undefined) entry.extra = { ...partial.extra };
+  if (fields.extra !== undefined && fields.extra !== null && typeof fields.extra === 'object')
+    entry.extra = { ...(fields.extra as Record<string, unknown>) };
   return entry;
 }
 
