@@ -15,11 +15,18 @@ import type { ContextTable, TableKey } from './context-table.js';
 import { copyPlain, setOwn } from './copy.js';
 
 /**
- * Where a call finds the caller's GlobalContext (the invocation): asked only when the plugin
- * touches `globalContext`, so an invocation whose caller gave none builds it only if a plugin looks.
+ * Where a call finds the caller's GlobalContext (the invocation, or the concurrent phase's run):
+ * asked only when the plugin touches `globalContext`, so an invocation whose caller gave none
+ * builds it only if a plugin looks.
  */
 export interface CallerGlobal {
+  /** The caller's GlobalContext: what the phase merges the plugin's writes into. */
   callerGlobal(): GlobalContext;
+  /**
+   * What the plugin's copy is made from: the caller's GlobalContext as it is now (the invocation),
+   * or as the phase found it (concurrent plugins all start from one snapshot).
+   */
+  globalSource(): GlobalContext;
 }
 
 let commitOf: (c: CallContext) => void;
@@ -135,14 +142,16 @@ export class CallContext implements PluginContext {
   }
 
   /**
-   * This plugin's copy of the caller's GlobalContext, made on first access. `state`, `metadata`,
+   * This plugin's copy of the caller's GlobalContext, made on first access (from the phase's
+   * snapshot in the concurrent phase: every concurrent plugin starts from the state the phase
+   * started with, whenever it looks, as in Python cpex). `state`, `metadata`,
    * `user` and `userContext` are deep copies of their plain data (objects and arrays; other
    * values are shared), so an in-place write reaches the caller only through the phase's merge
    * of state/metadata — never from audit, fire_and_forget, a timed-out or an aborted call.
    */
   get globalContext(): GlobalContext {
     if (this.#global === undefined) {
-      const c = this.#caller.callerGlobal();
+      const c = this.#caller.globalSource();
       const g: GlobalContext = {
         ...c,
         state: copyPlain(c.state) as Record<string, unknown>,

@@ -372,15 +372,23 @@ export class Invocation implements CallerGlobal {
     return [eligible, handlers];
   }
 
-  /** The context of one call of `reg` (it joins the context table; `fresh`: fire_and_forget). */
-  contextFor(reg: Registration, phase: Phase, fresh: boolean): CallContext {
+  /**
+   * The context of one call of `reg` (it joins the context table; `fresh`: fire_and_forget).
+   * `caller`: where its global context comes from and merges to (the concurrent phase's run).
+   */
+  contextFor(reg: Registration, phase: Phase, fresh: boolean, caller: CallerGlobal = this): CallContext {
     this.#table.participate(reg, fresh);
-    return new CallContext(this.#table, reg, this, this.hook, phase, reg.timeoutMs);
+    return new CallContext(this.#table, reg, caller, this.hook, phase, reg.timeoutMs);
   }
 
   /** The caller's GlobalContext (the merge target); made, with the table's request id, when the caller gave none. */
   callerGlobal(): GlobalContext {
     return (this.#gc ??= { requestId: this.#table.requestId, state: {}, metadata: {} });
+  }
+
+  /** Serial phases copy the caller's GlobalContext as it is when the plugin looks. */
+  globalSource(): GlobalContext {
+    return this.callerGlobal();
   }
 
   /** The payload as `reg` sees it: a cached read-only view for protected (in-process) plugins. */

@@ -7,18 +7,19 @@
  * ignored.
  */
 import { CpexError } from '../../errors/cpex-error.js';
-import { abortContext, type CallContext } from '../../context/call-context.js';
+import { abortContext, type CallContext, type CallerGlobal } from '../../context/call-context.js';
+import { copyPlain } from '../../context/copy.js';
 import { callPlugin, type Outcome, type OutcomeSink, PluginCall } from '../call.js';
 import type { CallerAbortListener, Invocation } from '../pipeline.js';
 import type { PhaseStep, Registration } from '../registration.js';
-import type { Handler } from '../../types.js';
+import type { GlobalContext, Handler } from '../../types.js';
 import type { PhaseRunner } from './runner.js';
 
 /**
  * One run of the phase: its state lives on this object (the sink of its calls and the listener of
  * the caller's abort), so a run allocates no closures.
  */
-class ConcurrentRun implements OutcomeSink, CallerAbortListener {
+class ConcurrentRun implements OutcomeSink, CallerAbortListener, CallerGlobal {
   readonly #inv: Invocation;
   readonly #eligible: readonly Registration[];
   readonly #handlers: readonly Handler[];
@@ -33,6 +34,13 @@ class ConcurrentRun implements OutcomeSink, CallerAbortListener {
   #done = false;
   launching = true;
   #firstDeny: Outcome | undefined;
+  /**
+   * The caller's global context as the phase found it: every concurrent plugin's copy is made from
+   * it ("parallel on one snapshot"), so a sibling that completed and merged earlier is never seen,
+   * whatever the pool size or the moment a plugin looks. Taken when a plugin first looks, or just
+   * before the first merge while a sibling may still look.
+   */
+  #global: GlobalContext | undefined;
   /** The first deny is kept until the phase ends: outcomes are not consumed at once. */
   readonly consumesOutcome = false;
 
@@ -43,6 +51,24 @@ class ConcurrentRun implements OutcomeSink, CallerAbortListener {
     this.#pool = inv.engine.settings.executionPool;
     this.#shortCircuit = inv.engine.settings.shortCircuitOnDeny;
     this.#snapshot = inv.payload;
+  }
+
+  /** Merges go to the caller's GlobalContext itself. */
+  callerGlobal(): GlobalContext {
+    return this.#inv.callerGlobal();
+  }
+
+  /** Copies are made from the phase's snapshot. */
+  globalSource(): GlobalContext {
+    if (this.#global === undefined) {
+      const c = this.#inv.callerGlobal();
+      this.#global = {
+        ...c,
+        state: copyPlain(c.state) as Record<string, unknown>,
+        metadata: copyPlain(c.metadata) as Record<string, unknown>,
+      };
+    }
+    return this.#global;
   }
 
   get done(): boolean {
@@ -81,6 +107,9 @@ class ConcurrentRun implements OutcomeSink, CallerAbortListener {
       return;
     }
     const r = o.result!;
+    // A sibling may still look: take the snapshot before this merge changes the caller's state.
+    if (this.#global === undefined && (this.#inflight > 0 || this.#next < this.#eligible.length))
+      this.globalSource();
     if (!inv.keepSideEffects(o, 'concurrent')) {
       if (inv.halted) this.#halted(o, 'failed');
       return;
@@ -116,7 +145,7 @@ class ConcurrentRun implements OutcomeSink, CallerAbortListener {
     while (!this.#done && this.#next < eligible.length && (pool === 0 || this.#inflight < pool)) {
       const i = this.#next++;
       const reg = eligible[i]!;
-      const ctx = inv.contextFor(reg, 'concurrent', false);
+      const ctx = inv.contextFor(reg, 'concurrent', false, this);
       this.#contexts.push(ctx);
       this.#inflight++;
       const r = callPlugin(inv, reg, this.#handlers[i]!, 'concurrent', ctx, this.#snapshot, this);

@@ -101,6 +101,14 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink {
       });
     }
     if (this.#remaining === 0) {
+      // Failures in schedule order (priority, then registration order), as Python's
+      // wait_for_background_tasks() gathers its tasks: the same list whatever order they failed in,
+      // on every host.
+      if (this.#errors.length > 1) {
+        const order = this.#eligible;
+        const at = (name: string) => order.findIndex((r) => r.name === name);
+        this.#errors.sort((a, b) => at(a.pluginName) - at(b.pluginName));
+      }
       this.#inv.engine.background.finished();
       this.#resolve?.(this.#errors);
     } else this.start();
