@@ -6,6 +6,7 @@
  */
 import { setOwn } from '../context/copy.js';
 import { pushElementPairs } from '../extensions/equality.js';
+import { walkPairs } from '../payload/pairs.js';
 
 export type PolicyOutcome =
   | { accepted: true; payload: unknown; dropped: string[] }
@@ -56,33 +57,26 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * recursion) and cycle-safe (a pair of objects already being compared is not compared again).
  */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  const stack: unknown[] = [a, b];
-  let seen: Map<object, object> | undefined;
-  while (stack.length > 0) {
-    const y = stack.pop();
-    const x = stack.pop();
-    if (x === y) continue;
-    if (typeof x !== typeof y || x === null || y === null || typeof x !== 'object') {
-      if (typeof x === 'number' && typeof y === 'number' && Number.isNaN(x) && Number.isNaN(y)) continue;
-      return false;
-    }
-    const ox = x as Record<string, unknown>;
-    const oy = y as Record<string, unknown>;
-    seen ??= new Map();
-    if (seen.get(ox) === oy) continue;
-    seen.set(ox, oy);
-    if (Array.isArray(ox)) {
-      if (!Array.isArray(oy) || ox.length !== oy.length) return false;
-      pushElementPairs(stack, ox as unknown as unknown[], oy as unknown as unknown[]);
-      continue;
-    }
-    if (Array.isArray(oy)) return false;
-    const kx = Object.keys(ox);
-    if (kx.length !== Object.keys(oy).length) return false;
-    for (const k of kx) {
-      if (!Object.hasOwn(oy, k)) return false;
-      stack.push(ox[k], oy[k]);
-    }
+  return walkPairs(a, b, jsonPair);
+}
+
+/** One pair of deepEqual (payload/pairs.ts walks them): same type, arrays by index, own keys. */
+function jsonPair(x: unknown, y: unknown, push: (x: unknown, y: unknown) => void): boolean {
+  if (typeof x !== typeof y || x === null || y === null || typeof x !== 'object')
+    return typeof x === 'number' && typeof y === 'number' && Number.isNaN(x) && Number.isNaN(y);
+  const ox = x as Record<string, unknown>;
+  const oy = y as Record<string, unknown>;
+  if (Array.isArray(ox)) {
+    if (!Array.isArray(oy) || ox.length !== oy.length) return false;
+    pushElementPairs(push, ox as unknown as unknown[], oy as unknown as unknown[]);
+    return true;
+  }
+  if (Array.isArray(oy)) return false;
+  const kx = Object.keys(ox);
+  if (kx.length !== Object.keys(oy).length) return false;
+  for (const k of kx) {
+    if (!Object.hasOwn(oy, k)) return false;
+    push(ox[k], oy[k]);
   }
   return true;
 }

@@ -3,6 +3,7 @@
  * (Python dumps `None` as `null`, Rust omits it); MonotonicSets compare as case-insensitive sets.
  */
 import { forEachHeld } from '../payload/holes.js';
+import { walkPairs } from '../payload/pairs.js';
 import { MonotonicSet } from './monotonic-set.js';
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -16,41 +17,28 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
  * cycle-safe.
  */
 export function dataEqual(a: unknown, b: unknown): boolean {
-  const stack: unknown[] = [a, b];
-  let seen: Map<object, object> | undefined;
-  while (stack.length > 0) {
-    const y = stack.pop();
-    const x = stack.pop();
-    if (x === y) continue;
-    if (x == null || y == null) {
-      if (x == null && y == null) continue;
-      return false;
-    }
-    if (x instanceof MonotonicSet || y instanceof MonotonicSet) {
-      const sa = MonotonicSet.from(x as Iterable<string>);
-      const sb = MonotonicSet.from(y as Iterable<string>);
-      if (sa.size === sb.size && sa.isSupersetOf(sb)) continue;
-      return false;
-    }
-    if (typeof x === 'object' && typeof y === 'object') {
-      seen ??= new Map();
-      if (seen.get(x) === y) continue;
-      seen.set(x, y);
-    }
-    if (Array.isArray(x)) {
-      if (!Array.isArray(y) || x.length !== y.length) return false;
-      pushElementPairs(stack, x, y);
-      continue;
-    }
-    if (isPlainObject(x) && isPlainObject(y)) {
-      for (const k of Object.keys(x)) stack.push(x[k], y[k]);
-      for (const k of Object.keys(y)) if (!(k in x) && y[k] != null) return false;
-      continue;
-    }
-    if (typeof x === 'number' && typeof y === 'number' && Number.isNaN(x) && Number.isNaN(y)) continue;
-    return false;
+  return walkPairs(a, b, dataPair);
+}
+
+/** One pair of dataEqual (payload/pairs.ts walks them). */
+function dataPair(x: unknown, y: unknown, push: (x: unknown, y: unknown) => void): boolean {
+  if (x == null || y == null) return x == null && y == null;
+  if (x instanceof MonotonicSet || y instanceof MonotonicSet) {
+    const sa = MonotonicSet.from(x as Iterable<string>);
+    const sb = MonotonicSet.from(y as Iterable<string>);
+    return sa.size === sb.size && sa.isSupersetOf(sb);
   }
-  return true;
+  if (Array.isArray(x)) {
+    if (!Array.isArray(y) || x.length !== y.length) return false;
+    pushElementPairs(push, x, y);
+    return true;
+  }
+  if (isPlainObject(x) && isPlainObject(y)) {
+    for (const k of Object.keys(x)) push(x[k], y[k]);
+    for (const k of Object.keys(y)) if (!(k in x) && y[k] != null) return false;
+    return true;
+  }
+  return typeof x === 'number' && typeof y === 'number' && Number.isNaN(x) && Number.isNaN(y);
 }
 
 /** Freezes plain objects and arrays, deeply (MonotonicSets are already immutable). Iterative. */
@@ -74,12 +62,16 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /**
- * Push each index pair of two equal-length arrays onto a pair walker's stack: every index either
- * array holds (a hole pairs with undefined), at a cost bounded by what they hold (payload/holes.ts).
+ * Schedule each index pair of two equal-length arrays on a pair walker: every index either array
+ * holds (a hole pairs with undefined), at a cost bounded by what they hold (payload/holes.ts).
  */
-export function pushElementPairs(stack: unknown[], x: readonly unknown[], y: readonly unknown[]): void {
-  forEachHeld(x, (v, i) => stack.push(v, y[i]));
+export function pushElementPairs(
+  push: (x: unknown, y: unknown) => void,
+  x: readonly unknown[],
+  y: readonly unknown[],
+): void {
+  forEachHeld(x, (v, i) => push(v, y[i]));
   forEachHeld(y, (v, i) => {
-    if (!(i in x)) stack.push(undefined, v);
+    if (!(i in x)) push(undefined, v);
   });
 }
