@@ -67,6 +67,20 @@ function entry(name: string, example: string, hooks: string[], more: Rec = {}): 
   };
 }
 
+/** The four plugins of PR #65's config_plugin_demo.yaml. */
+function pluginDemo(): Rec[] {
+  return [
+    entry('identity-resolver', 'tool-invoke-checker', ['tool_pre_invoke', 'tool_post_invoke']),
+    entry('pii-guard', 'pii-guard', ['tool_pre_invoke'], { priority: 20 }),
+    entry('remote-authz', 'remote-authz', ['tool_pre_invoke'], { priority: 30 }),
+    entry('audit-logger', 'audit-logger-custom', ['tool_pre_invoke', 'tool_post_invoke'], {
+      mode: 'fire_and_forget',
+      priority: 100,
+      on_error: 'ignore',
+    }),
+  ];
+}
+
 async function managerFor(
   dir: string,
   plugins: Rec[],
@@ -122,16 +136,7 @@ const toolResult = (name: string): MessagePayload => ({
 
 describe.each(origins)('$origin', ({ dir, verbatimConfigs }) => {
   it('config_plugin_demo: identity-resolver, pii-guard and remote-authz decide as PR #65 tests expect', async () => {
-    const m = await managerFor(dir, [
-      entry('identity-resolver', 'tool-invoke-checker', ['tool_pre_invoke', 'tool_post_invoke']),
-      entry('pii-guard', 'pii-guard', ['tool_pre_invoke'], { priority: 20 }),
-      entry('remote-authz', 'remote-authz', ['tool_pre_invoke'], { priority: 30 }),
-      entry('audit-logger', 'audit-logger-custom', ['tool_pre_invoke', 'tool_post_invoke'], {
-        mode: 'fire_and_forget',
-        priority: 100,
-        on_error: 'ignore',
-      }),
-    ]);
+    const m = await managerFor(dir, pluginDemo());
     const call = { name: 'get_compensation', args: { employee_id: 42 } };
     // tool_invoke_checker: test_no_user_denied
     let r = await inv(m, 'tool_pre_invoke', call, { globalContext: gc({}, '') });
@@ -244,18 +249,14 @@ describe.each(origins)('$origin', ({ dir, verbatimConfigs }) => {
 
   it('config_token_attenuator_demo: a scoped token for tool targets, pass-through for others', async () => {
     const m = await managerFor(dir, [entry('token-attenuator', 'token-attenuator', ['token.delegate'])]);
+    const delegate = (payload: Rec) => inv(m, 'token.delegate', payload, { globalContext: gc() });
     // test_mints_token_for_tool_target
-    let r = await inv(
-      m,
-      'token.delegate',
-      {
-        target_name: 'get_compensation',
-        target_type: 'tool',
-        target_audience: 'hr-service.internal',
-        required_permissions: ['read_compensation'],
-      },
-      { globalContext: gc() },
-    );
+    let r = await delegate({
+      target_name: 'get_compensation',
+      target_type: 'tool',
+      target_audience: 'hr-service.internal',
+      required_permissions: ['read_compensation'],
+    });
     expect(r.errors).toEqual([]);
     expect(r.continueProcessing).toBe(true);
     const d = r.modifiedPayload;
@@ -268,22 +269,24 @@ describe.each(origins)('$origin', ({ dir, verbatimConfigs }) => {
     expect(d.delegation_mode).toBe('on_behalf_of_user');
     expect(d.metadata).toMatchObject({ minter: 'token-attenuator-wasm' });
     // test_passes_through_non_tool_targets
-    r = await inv(
-      m,
-      'token.delegate',
-      { target_name: 'planner', target_type: 'agent' },
-      { globalContext: gc() },
-    );
+    r = await delegate({ target_name: 'planner', target_type: 'agent' });
     expect(r.continueProcessing).toBe(true);
     expect(r.modifiedPayload).toBeNull();
     // test_uses_target_name_as_audience_when_no_explicit_audience
-    r = await inv(
-      m,
-      'token.delegate',
-      { target_name: 'fetch-records', target_type: 'tool' },
-      { globalContext: gc() },
-    );
+    r = await delegate({ target_name: 'fetch-records', target_type: 'tool' });
     expect(r.modifiedPayload.delegated_token.audience).toBe('fetch-records');
+    // test_token_delegation_multi_permission_scopes: every required permission a scope, in order
+    r = await delegate({
+      target_name: 'query_external_data',
+      target_type: 'tool',
+      target_audience: 'https://data-svc.internal/query',
+      required_permissions: ['read:records', 'read:metadata', 'read:audit'],
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.modifiedPayload.delegated_token).toMatchObject({
+      audience: 'https://data-svc.internal/query',
+      scopes: ['read:records', 'read:metadata', 'read:audit'],
+    });
   });
 
   it('config_execution_modes_test: noop in concurrent and fire_and_forget modes; compute-bench writes local state', async () => {
@@ -466,36 +469,22 @@ describe.each(origins)('$origin', ({ dir, verbatimConfigs }) => {
   });
 
   it('config_plugin_demo with its routes and policy groups (test_custom_payload_pipeline): each tool gets its own stack', async () => {
-    const m = await managerFor(
-      dir,
-      [
-        entry('identity-resolver', 'tool-invoke-checker', ['tool_pre_invoke', 'tool_post_invoke']),
-        entry('pii-guard', 'pii-guard', ['tool_pre_invoke'], { priority: 20 }),
-        entry('remote-authz', 'remote-authz', ['tool_pre_invoke'], { priority: 30 }),
-        entry('audit-logger', 'audit-logger-custom', ['tool_pre_invoke', 'tool_post_invoke'], {
-          mode: 'fire_and_forget',
-          priority: 100,
-          on_error: 'ignore',
-        }),
-      ],
-      dir,
-      {
-        plugin_settings: { routing_enabled: true, plugin_timeout: 30 },
-        global: {
-          policies: {
-            all: { plugins: ['identity-resolver'] },
-            pii: { plugins: ['pii-guard'] },
-            external_authz: { plugins: ['remote-authz'] },
-          },
+    const m = await managerFor(dir, pluginDemo(), dir, {
+      plugin_settings: { routing_enabled: true, plugin_timeout: 30 },
+      global: {
+        policies: {
+          all: { plugins: ['identity-resolver'] },
+          pii: { plugins: ['pii-guard'] },
+          external_authz: { plugins: ['remote-authz'] },
         },
-        routes: [
-          { tool: 'get_compensation', meta: { tags: ['pii', 'hr'] }, plugins: ['audit-logger'] },
-          { tool: 'list_departments', plugins: ['audit-logger'] },
-          { tool: 'query_external_data', meta: { tags: ['external_authz'] }, plugins: ['audit-logger'] },
-          { tool: '*', plugins: ['audit-logger'] },
-        ],
       },
-    );
+      routes: [
+        { tool: 'get_compensation', meta: { tags: ['pii', 'hr'] }, plugins: ['audit-logger'] },
+        { tool: 'list_departments', plugins: ['audit-logger'] },
+        { tool: 'query_external_data', meta: { tags: ['external_authz'] }, plugins: ['audit-logger'] },
+        { tool: '*', plugins: ['audit-logger'] },
+      ],
+    });
     // PR #65 names the tool in extensions.meta (make_extensions) and the user in the payload.
     const call = async (
       tool: string,
@@ -543,26 +532,6 @@ describe.each(origins)('$origin', ({ dir, verbatimConfigs }) => {
     r = await call('unknown_tool_xyz', 'bob');
     expect(r.continueProcessing).toBe(true);
     expect(r.errors).toEqual([]);
-  });
-
-  it('test_token_delegation_multi_permission_scopes: every required permission becomes a scope, in order', async () => {
-    const m = await managerFor(dir, [entry('token-attenuator', 'token-attenuator', ['token.delegate'])]);
-    const r = await inv(
-      m,
-      'token.delegate',
-      {
-        target_name: 'query_external_data',
-        target_type: 'tool',
-        target_audience: 'https://data-svc.internal/query',
-        required_permissions: ['read:records', 'read:metadata', 'read:audit'],
-      },
-      { globalContext: gc() },
-    );
-    expect(r.errors).toEqual([]);
-    expect(r.modifiedPayload.delegated_token).toMatchObject({
-      audience: 'https://data-svc.internal/query',
-      scopes: ['read:records', 'read:metadata', 'read:audit'],
-    });
   });
 
   it('env_sandbox_demo: an allowed name the host does not set is denied, with the error in local state; no env_var passes through', async () => {
