@@ -99,7 +99,8 @@ try:
     import orjson as _orjson  # type: ignore
 
     def _dumps(obj: Any) -> bytes:
-        return _orjson.dumps(obj, default=_default, option=_orjson.OPT_NON_STR_KEYS)
+        # STRICT_INTEGER: an int beyond 2^53 raises instead of reaching JavaScript rounded.
+        return _orjson.dumps(obj, default=_default, option=_orjson.OPT_NON_STR_KEYS | _orjson.OPT_STRICT_INTEGER)
 
     _loads = _orjson.loads
     CODEC = "orjson"
@@ -107,7 +108,8 @@ except ImportError:  # pragma: no cover - exercised on interpreters without orjs
     import json as _json
 
     def _dumps(obj: Any) -> bytes:
-        return _json.dumps(obj, default=_default, separators=(",", ":"), ensure_ascii=False).encode()
+        # allow_nan=False: NaN/Infinity raise instead of writing tokens JSON.parse refuses.
+        return _json.dumps(obj, default=_default, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
     _loads = _json.loads
     CODEC = "json"
@@ -125,10 +127,113 @@ def _default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+        return value.decode("utf-8")  # strict: bytes that are not UTF-8 are refused, never replaced
     if hasattr(value, "value") and isinstance(getattr(value, "value"), (str, int)):
         return value.value  # enums
     raise TypeError(f"value of type {type(value).__name__} is not JSON-serializable")
+
+
+_SAFE_INT = 2**53 - 1
+
+
+def _unrepresentable(obj: Any, root: str = "result") -> Optional[str]:
+    """Where `obj` holds a value JSON/JavaScript cannot carry exactly, and why; None when it holds none.
+
+    NaN and Infinity (orjson writes them as null), ints beyond 2^53 (JavaScript would round them),
+    bytes that are not UTF-8 and strings or keys with lone surrogates. Iterative, any depth.
+    """
+    stack: list = [(obj, root)]
+    seen: set = set()
+    while stack:
+        v, at = stack.pop()
+        if isinstance(v, bool) or v is None:
+            continue
+        if isinstance(v, float):
+            if v != v or v in (float("inf"), float("-inf")):
+                return f"{at}: {v} is not JSON (NaN/Infinity would arrive as null)"
+        elif isinstance(v, int):
+            if not -_SAFE_INT <= v <= _SAFE_INT:
+                return f"{at}: the integer {v} is beyond ±(2^53-1) (JavaScript would round it; send it as a string)"
+        elif isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"{at}: the string has a lone surrogate (not valid Unicode text)"
+        elif isinstance(v, (bytes, bytearray)):
+            try:
+                bytes(v).decode("utf-8")
+            except UnicodeDecodeError:
+                return f"{at}: bytes that are not UTF-8 (send text, or base64)"
+        elif isinstance(v, dict):
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            for k, x in v.items():
+                ks = k if isinstance(k, str) else repr(k)
+                try:
+                    ks.encode("utf-8")
+                except UnicodeEncodeError:
+                    return f"{at}: a key has a lone surrogate (not valid Unicode text)"
+                stack.append((x, f"{at}.{ks}"))
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            for i, x in enumerate(v):
+                stack.append((x, f"{at}[{i}]"))
+        else:
+            dump = getattr(v, "model_dump", None)
+            if callable(dump):
+                try:
+                    stack.append((dump(mode="python"), at))
+                except Exception:  # noqa: BLE001 - left to the encoder to report
+                    pass
+    return None
+
+
+def _has_null(obj: Any) -> bool:
+    """Whether a dumped value holds a None anywhere (iterative): only then can a NaN hide in it."""
+    stack = [obj]
+    while stack:
+        v = stack.pop()
+        if v is None:
+            return True
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
+def _dumps_answer(response: dict) -> bytes:
+    """A response frame, or an invalid_result error naming where a value JSON cannot carry is.
+
+    orjson writes NaN/Infinity as null, so an answer with a null in it is walked once to tell a
+    plugin's None from a NaN; an encoder failure (a too-big int, a lone surrogate, bad bytes) is
+    walked to name the value's path.
+    """
+    try:
+        data = _dumps(response)
+    except Exception as exc:  # noqa: BLE001 - e.g. a non-serializable state value
+        where = _unrepresentable(response.get("result"))
+        return _dumps(
+            {
+                "id": response.get("id"),
+                "ok": False,
+                "error": _error("invalid_result", f"result is not JSON-serializable: {where or exc}"),
+            }
+        )
+    if response.get("ok") and b"null" in data:
+        where = _unrepresentable(response.get("result"))
+        if where is not None:
+            return _dumps(
+                {
+                    "id": response.get("id"),
+                    "ok": False,
+                    "error": _error("invalid_result", f"result is not JSON-serializable: {where}"),
+                }
+            )
+    return data
 
 
 def _write_all(data: bytes) -> None:
@@ -522,12 +627,7 @@ class Runner:
             # still the plugin's error, answered like any other. Left to propagate, it would end
             # this task with no answer (or stop the event loop) and the call would wait for its timeout.
             response = {"id": fid, "ok": False, "error": self._plugin_exception(exc)}
-        try:
-            data = _dumps(response)
-        except Exception as exc:  # noqa: BLE001 - e.g. a non-serializable state value
-            data = _dumps(
-                {"id": fid, "ok": False, "error": _error("invalid_result", f"result is not JSON-serializable: {exc}")}
-            )
+        data = _dumps_answer(response)
         if len(data) > self.max_bytes:
             data = _dumps(
                 {
@@ -644,6 +744,11 @@ class Runner:
             # caller of Python cpex gets it.
             same = payload is not None and type(mp) is type(payload)
             out["modified_payload"] = _model(mp, exclude_unset=same)
+            # pydantic's JSON mode writes NaN/Infinity as null: look at the values it was given.
+            if _has_null(out["modified_payload"]):
+                where = _unrepresentable(getattr(mp, "__dict__", None), "result.modified_payload")
+                if where is not None:
+                    raise _Coded("invalid_result", f"result is not JSON-serializable: {where}")
         me = getattr(result, "modified_extensions", None)
         if me is not None:
             out["modified_extensions"] = me.model_dump(mode="json", exclude_none=True) if hasattr(me, "model_dump") else me
