@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Logger, PluginManager } from '@cpex/core';
 import { registerNeededHosts } from '@cpex/core/host';
-import type { CliIo } from './io.js';
+import { type CliIo, EXIT, formatError } from './io.js';
 
 export interface LoadedConfig {
   manager: PluginManager;
@@ -61,4 +61,44 @@ export async function loadConfigForCli(configPath: string, io: CliIo): Promise<L
     for (const h of hosts) await h.dispose().catch(() => {});
   };
   return { manager, file, warnings, close };
+}
+
+/** Print a command's error as coded lines on stderr (one per issue). */
+export function reportError(e: unknown, io: CliIo): void {
+  for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
+}
+
+/**
+ * Run a command's body with `configPath` loaded (nothing is loaded when it is undefined), then
+ * close it. Whatever the body or the load throws is reported (`report`, by default the coded lines
+ * of `reportError`) and the command exits 1 (EXIT.config).
+ */
+export async function withConfig(
+  configPath: string,
+  io: CliIo,
+  body: (loaded: LoadedConfig) => Promise<number>,
+  report?: (e: unknown) => void,
+): Promise<number>;
+export async function withConfig(
+  configPath: string | undefined,
+  io: CliIo,
+  body: (loaded: LoadedConfig | undefined) => Promise<number>,
+  report?: (e: unknown) => void,
+): Promise<number>;
+export async function withConfig(
+  configPath: string | undefined,
+  io: CliIo,
+  body: (loaded: LoadedConfig) => Promise<number>,
+  report: (e: unknown) => void = (e) => reportError(e, io),
+): Promise<number> {
+  let loaded: LoadedConfig | undefined;
+  try {
+    if (configPath !== undefined) loaded = await loadConfigForCli(configPath, io);
+    return await body(loaded as LoadedConfig);
+  } catch (e) {
+    report(e);
+    return EXIT.config;
+  } finally {
+    await loaded?.close();
+  }
 }

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../src/index.js';
+import { runCli } from '../src/index.js';
+import { capture } from './capture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'cpex-cli-fuzz-'));
@@ -50,22 +51,6 @@ const VALUES = [
 ];
 const KEYS = ['__proto__', 'constructor', 'plugin_timeout', 'routes', 'groups', 'unknown', '<<', '? [k]'];
 
-function capture(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-    cwd: dir,
-    env: { NO_COLOR: '1' },
-  };
-  return io;
-}
-
 describe('cpex validate | plugins | routes on fuzzed configs', () => {
   it('property: exit 0, or exit 1 with coded error lines; never a crash', async () => {
     await fc.assert(
@@ -94,7 +79,7 @@ describe('cpex validate | plugins | routes on fuzzed configs', () => {
           const file = path.join(dir, 'config.yaml');
           writeFileSync(file, text);
           writeSync(logFd, `--- ${cmd.join(' ')}\n${text}\n`);
-          const io = capture();
+          const io = capture(dir, { NO_COLOR: '1' });
           const code = await runCli([cmd[0]!, file, ...cmd.slice(1)], io);
           const where = `${cmd.join(' ')} exit ${code}\n${io.stderr}\n--- config:\n${text}`;
           expect([0, 1], where).toContain(code);

@@ -2,26 +2,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type CliIo, EXIT, runCli } from '../src/index.js';
+import { EXIT, runCli } from '../src/index.js';
+import { capture as captureIn } from './capture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const config = 'examples/routing/config.yaml';
-
-function capture(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-    cwd: repo,
-    env: {},
-  };
-  return io;
-}
+const capture = () => captureIn(repo);
 
 describe('cpex routes', () => {
   it('explains the winning route, its score, the groups and the plugins by phase', async () => {

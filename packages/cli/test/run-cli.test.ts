@@ -1,22 +1,7 @@
 // runCli in-process: the programmatic entry and subcommands contributed by other packages.
 import { describe, expect, it } from 'vitest';
-import { type CliCommand, type CliIo, EXIT, runCli } from '../src/index.js';
-
-function capture(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-    cwd: process.cwd(),
-    env: {},
-  };
-  return io;
-}
+import { type CliCommand, EXIT, runCli } from '../src/index.js';
+import { capture } from './capture.js';
 
 const serve: CliCommand = {
   name: 'serve',

@@ -8,8 +8,8 @@ import {
   type PluginManager,
 } from '@cpex/core';
 import { parseCommandArgs, positionals } from '../args.js';
-import { type CliIo, EXIT, formatError } from '../io.js';
-import { loadConfigForCli } from '../load.js';
+import { type CliIo, EXIT } from '../io.js';
+import { withConfig } from '../load.js';
 
 export const pluginsHelp = `Usage: cpex plugins <config> [--json] [--no-load]
        cpex plugins --discover DIR [--config <config>] [--json]
@@ -174,9 +174,7 @@ export async function pluginsCommand(argv: string[], io: CliIo): Promise<number>
   if (typeof values.discover === 'string')
     return discover(values.discover, values.config, values.json === true, io);
   const [configPath] = positionals('plugins', pos, ['config']) as [string];
-  let loaded: Awaited<ReturnType<typeof loadConfigForCli>> | undefined;
-  try {
-    loaded = await loadConfigForCli(configPath, io);
+  return withConfig(configPath, io, async (loaded) => {
     const { manager } = loaded;
     const entries = manager.config?.entries ?? [];
     let lineups: Lineups;
@@ -227,12 +225,7 @@ export async function pluginsCommand(argv: string[], io: CliIo): Promise<number>
       if (descriptions) io.out(`${renderDescriptions(descriptions).join('\n')}\n`);
     }
     return EXIT.ok;
-  } catch (e) {
-    for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
-    return EXIT.config;
-  } finally {
-    await loaded?.close();
-  }
+  });
 }
 
 /** `cpex plugins --discover DIR`: what a native search path holds (needs @cpex/host-native). */
@@ -256,15 +249,9 @@ async function discover(
     );
     return EXIT.config;
   }
-  let trustedKeys: string[] = [];
-  let requireSignature = false;
-  let loaded: Awaited<ReturnType<typeof loadConfigForCli>> | undefined;
-  try {
-    if (configPath) {
-      loaded = await loadConfigForCli(configPath, io);
-      trustedKeys = loaded.manager.settings.trustedKeys ?? [];
-      requireSignature = loaded.manager.settings.requireSignature ?? false;
-    }
+  return withConfig(configPath || undefined, io, async (loaded) => {
+    const trustedKeys = loaded?.manager.settings.trustedKeys ?? [];
+    const requireSignature = loaded?.manager.settings.requireSignature ?? false;
     const rows = await mod.discoverNativePlugins!(path.resolve(io.cwd, dir), {
       trustedKeys,
       requireSignature,
@@ -290,10 +277,5 @@ async function discover(
       io.out(`${lines.join('\n')}\n`);
     }
     return EXIT.ok;
-  } catch (e) {
-    for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
-    return EXIT.config;
-  } finally {
-    await loaded?.close();
-  }
+  });
 }

@@ -5,8 +5,8 @@
  */
 import { explainRoute, PHASES, type RouteExplanation } from '@cpex/core';
 import { parseCommandArgs, positionals } from '../args.js';
-import { type CliIo, EXIT, formatError, UsageError } from '../io.js';
-import { loadConfigForCli } from '../load.js';
+import { type CliIo, EXIT, UsageError } from '../io.js';
+import { withConfig } from '../load.js';
 
 export const routesHelp = `Usage: cpex routes <config> (--tool NAME | --resource URI | --prompt NAME | --llm MODEL)
                    [--scope S] [--tag T]... [--hook H] [--json]
@@ -99,9 +99,7 @@ export async function routesCommand(argv: string[], io: CliIo): Promise<number> 
   }
   const type = given[0]!;
   const tags = (values as unknown as { tag?: string[] }).tag ?? [];
-  let loaded: Awaited<ReturnType<typeof loadConfigForCli>> | undefined;
-  try {
-    loaded = await loadConfigForCli(configPath, io);
+  return withConfig(configPath, io, async (loaded) => {
     const { manager } = loaded;
     const cfg = manager.config;
     const explanation = explainRoute(
@@ -124,10 +122,5 @@ export async function routesCommand(argv: string[], io: CliIo): Promise<number> 
       io.out(`${render(explanation, values.hook)}\n`);
     }
     return EXIT.ok;
-  } catch (e) {
-    for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
-    return EXIT.config;
-  } finally {
-    await loaded?.close();
-  }
+  });
 }

@@ -1,7 +1,7 @@
 import { ConfigError } from '@cpex/core';
 import { parseCommandArgs, positionals } from '../args.js';
-import { type CliIo, EXIT, formatError } from '../io.js';
-import { loadConfigForCli } from '../load.js';
+import { type CliIo, EXIT } from '../io.js';
+import { reportError, withConfig } from '../load.js';
 
 export const validateHelp = `Usage: cpex validate <config> [--schema-only] [--json]
 
@@ -26,59 +26,57 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
     return EXIT.ok;
   }
   const [configPath] = positionals('validate', pos, ['config']) as [string];
-  let loaded: Awaited<ReturnType<typeof loadConfigForCli>> | undefined;
-  try {
-    loaded = await loadConfigForCli(configPath, io);
-    const { manager } = loaded;
-    const entries = manager.config?.entries ?? [];
-    let hooks = [...new Set(entries.filter((e) => e.mode !== 'disabled').flatMap((e) => e.hooks))];
-    if (!values['schema-only']) {
-      await manager.initialize();
-      hooks = manager.hookNames();
-      // With fail_on_plugin_error: false the manager skips plugins that fail to load; a validator
-      // must not call that valid.
-      const running = new Set(manager.pluginNames());
-      const skipped = entries.filter((e) => e.mode !== 'disabled' && !running.has(e.name));
-      if (skipped.length > 0) {
-        const why = (name: string) =>
-          manager.warnings.find((w) => w.includes(`"${name}"`) || w.includes(` ${name} `));
-        throw new ConfigError(
-          'CPEX_ERR_PLUGIN_LOAD',
-          `${skipped.length} plugin(s) failed to load and were skipped (fail_on_plugin_error: false)`,
-          {
-            ...(loaded.file ? { file: loaded.file } : {}),
-            issues: skipped.map((e) => ({
-              path: `plugins[${entries.indexOf(e)}]`,
-              message: `plugin ${e.name} was skipped: ${why(e.name)?.replace(/^skipped: /, '') ?? 'it failed to load'}`,
-            })),
-          },
+  const report = (e: unknown) => {
+    if (values.json) io.out(`${JSON.stringify({ ok: false, errors: errorsAsJson(e) })}\n`);
+    else reportError(e, io);
+  };
+  return withConfig(
+    configPath,
+    io,
+    async (loaded) => {
+      const { manager } = loaded;
+      const entries = manager.config?.entries ?? [];
+      let hooks = [...new Set(entries.filter((e) => e.mode !== 'disabled').flatMap((e) => e.hooks))];
+      if (!values['schema-only']) {
+        await manager.initialize();
+        hooks = manager.hookNames();
+        // With fail_on_plugin_error: false the manager skips plugins that fail to load; a validator
+        // must not call that valid.
+        const running = new Set(manager.pluginNames());
+        const skipped = entries.filter((e) => e.mode !== 'disabled' && !running.has(e.name));
+        if (skipped.length > 0) {
+          const why = (name: string) =>
+            manager.warnings.find((w) => w.includes(`"${name}"`) || w.includes(` ${name} `));
+          throw new ConfigError(
+            'CPEX_ERR_PLUGIN_LOAD',
+            `${skipped.length} plugin(s) failed to load and were skipped (fail_on_plugin_error: false)`,
+            {
+              ...(loaded.file ? { file: loaded.file } : {}),
+              issues: skipped.map((e) => ({
+                path: `plugins[${entries.indexOf(e)}]`,
+                message: `plugin ${e.name} was skipped: ${why(e.name)?.replace(/^skipped: /, '') ?? 'it failed to load'}`,
+              })),
+            },
+          );
+        }
+      }
+      const active = entries.filter((e) => e.mode !== 'disabled').length;
+      const warnings = [...new Set(loaded.warnings)];
+      if (values.json) {
+        io.out(
+          `${JSON.stringify({ ok: true, plugins: active, disabled: entries.length - active, hooks, warnings })}\n`,
+        );
+      } else {
+        for (const w of warnings) io.err(`warning: ${w}\n`);
+        const disabled = entries.length - active;
+        io.out(
+          `ok: ${active} plugin${active === 1 ? '' : 's'}${disabled ? ` (+${disabled} disabled)` : ''} on ${hooks.length} hook${hooks.length === 1 ? '' : 's'}${values['schema-only'] ? ' (schema only)' : ''}\n`,
         );
       }
-    }
-    const active = entries.filter((e) => e.mode !== 'disabled').length;
-    const warnings = [...new Set(loaded.warnings)];
-    if (values.json) {
-      io.out(
-        `${JSON.stringify({ ok: true, plugins: active, disabled: entries.length - active, hooks, warnings })}\n`,
-      );
-    } else {
-      for (const w of warnings) io.err(`warning: ${w}\n`);
-      const disabled = entries.length - active;
-      io.out(
-        `ok: ${active} plugin${active === 1 ? '' : 's'}${disabled ? ` (+${disabled} disabled)` : ''} on ${hooks.length} hook${hooks.length === 1 ? '' : 's'}${values['schema-only'] ? ' (schema only)' : ''}\n`,
-      );
-    }
-    return EXIT.ok;
-  } catch (e) {
-    if (values.json) {
-      io.out(`${JSON.stringify({ ok: false, errors: errorsAsJson(e) })}\n`);
-    } else {
-      for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
-    }
-    return EXIT.config;
-  } finally {
-    await loaded?.close();
-  }
+      return EXIT.ok;
+    },
+    report,
+  );
 }
 
 function errorsAsJson(e: unknown): Record<string, unknown>[] {
