@@ -72,7 +72,7 @@ export { HOOK_METHODS, PLUGIN_CLASS } from './host/markers.js';
 export { createNodeModuleFactory, parseNodeKind, NODE_MODULE_SCHEME } from './host/node-module.js';
 
 // One registration body for `registerXHost(manager, options)` functions.
-export { attachHost, type HostRegistrar } from './host/register.js';
+export { attachHost, trackLive, type HostRegistrar } from './host/register.js';
 // The host packages (which kinds each serves, its register export), and registering the installed
 // ones a config needs (the `cpex` CLI and `cpex serve` do).
 export {

@@ -9,7 +9,7 @@ import {
   type PluginFactory,
   type PluginHost,
 } from '@cpex/core';
-import { attachHost, type HostRegistrar } from '@cpex/core/host';
+import { attachHost, type HostRegistrar, trackLive } from '@cpex/core/host';
 import { extensionCodec } from './extensions.js';
 import { defaultPython, type PythonHostOptions, WORKER_SCRIPT } from './options.js';
 import { PYTHON_HOST_CAPABILITIES, PythonPlugin, type PythonPluginSpec } from './python-plugin.js';
@@ -212,17 +212,9 @@ export function createPythonHost(options: PythonHostOptions = {}): PythonHost {
       spec.extensionsOut = extensionCodec.out;
       spec.extensionsIn = extensionCodec.in;
       const plugin = new PythonPlugin(spec);
-      plugins.add(plugin);
+      trackLive(plugins, plugin);
       // Start the processes now so several plugins boot in parallel; initialize() awaits them.
       void plugin.boot();
-      const shutdown = plugin.shutdown.bind(plugin);
-      plugin.shutdown = async () => {
-        try {
-          await shutdown();
-        } finally {
-          plugins.delete(plugin);
-        }
-      };
       return plugin;
     },
   };

@@ -17,6 +17,7 @@ import {
   type PluginEntry,
   type PluginFactory,
   type PluginHost,
+  trackLive,
 } from '@cpex/core/host';
 import { Piscina } from 'piscina';
 import { defaultCacheDir, type LoadedComponent, loadComponent } from './loader.js';
@@ -231,16 +232,7 @@ export function createWasmHost(options: WasmHostOptions = {}): WasmHost {
       );
       // Fail at load time, not on the first call: read, check and transpile now.
       await load();
-      plugins.add(plugin);
-      const shutdown = plugin.shutdown.bind(plugin);
-      plugin.shutdown = async () => {
-        try {
-          await shutdown();
-        } finally {
-          plugins.delete(plugin);
-        }
-      };
-      return plugin;
+      return trackLive(plugins, plugin);
     },
   };
 

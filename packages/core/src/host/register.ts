@@ -23,3 +23,25 @@ export function attachHost<H extends PluginHost>(manager: HostRegistrar, host: H
   else for (const kind of host.kinds) manager.registerFactory(kind, host.factory);
   return host;
 }
+
+/**
+ * Adds `plugin` to `live` (the plugins a host created, which its `dispose()` shuts down) and
+ * wraps its `shutdown` so it leaves the set once it has shut down, however that was started.
+ * Returns the plugin.
+ * @example
+ * const plugins = new Set<MyPlugin>();
+ * // in the factory's create():
+ * return trackLive(plugins, new MyPlugin(entry));
+ */
+export function trackLive<P extends { shutdown(): Promise<void> }>(live: Set<P>, plugin: P): P {
+  live.add(plugin);
+  const shutdown = plugin.shutdown.bind(plugin);
+  plugin.shutdown = async () => {
+    try {
+      await shutdown();
+    } finally {
+      live.delete(plugin);
+    }
+  };
+  return plugin;
+}
