@@ -4,7 +4,7 @@
  * Shape checks here are only what decoding needs; the manager validates the decoded result
  * (payload schema, extension tiers, violation) with the one rule every host shares.
  */
-import { Decoder, Encoder } from '@msgpack/msgpack';
+import { DecodeError, Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
 import {
   CpexError,
   checkPayloadBounds,
@@ -36,13 +36,104 @@ const encoder = makeEncoder(128);
  * depth, so depth is checked after decoding (see `checkDepth`).
  */
 export function makeDecoder(maxBytes: number): Decoder {
-  return new Decoder({
+  const decoder = new Decoder({
     maxStrLength: maxBytes,
     maxBinLength: maxBytes,
     maxArrayLength: maxBytes,
     maxMapLength: maxBytes,
     maxExtLength: maxBytes,
+    // int64/uint64 as BigInt, so one beyond 2^53 is refused (resultFromWire), never rounded.
+    useBigInt64: true,
+    extensionCodec: NO_EXTENSIONS,
   });
+  strictUtf8(decoder);
+  return decoder;
+}
+
+/**
+ * Extension types are not part of the wire (cpex_plugin.h): every one, the timestamp (-1)
+ * included, is refused instead of arriving as an ExtData object or a Date inside a payload.
+ */
+const NO_EXTENSIONS = (() => {
+  const codec = new ExtensionCodec();
+  for (let type = -128; type <= 127; type++) {
+    codec.register({
+      type,
+      encode: () => null,
+      decode: () => {
+        throw new DecodeError(`extension type ${type} is not part of the cpex wire`);
+      },
+    });
+  }
+  return codec;
+})();
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * @msgpack/msgpack decodes a str that is not UTF-8 into other text silently (0xff 0xfe reads as
+ * "ÿþ") and a CESU-encoded surrogate into a lone surrogate. Each str is checked with a fatal
+ * decoder first; the library's own decoding (its key cache) then runs as before. Relies on the
+ * Decoder's `decodeUtf8String(byteLength, headerOffset)`, `bytes` and `pos` (@msgpack/msgpack 3.x,
+ * pinned in package.json; wire.test.ts fails if they change).
+ */
+function strictUtf8(decoder: Decoder): void {
+  const d = decoder as unknown as {
+    bytes: Uint8Array;
+    pos: number;
+    decodeUtf8String(byteLength: number, headerOffset: number): unknown;
+  };
+  const original = d.decodeUtf8String;
+  if (typeof original !== 'function')
+    throw new Error('@msgpack/msgpack: Decoder.decodeUtf8String is missing');
+  d.decodeUtf8String = function (this: typeof d, byteLength: number, headerOffset: number) {
+    const start = this.pos + headerOffset;
+    const end = start + byteLength;
+    const bytes = this.bytes;
+    if (bytes.byteLength >= end) {
+      // ASCII is always UTF-8: only a str with a byte >= 0x80 pays for the check.
+      let i = start;
+      while (i < end && bytes[i]! < 0x80) i++;
+      if (i < end) {
+        try {
+          fatalUtf8.decode(bytes.subarray(i, end));
+        } catch {
+          throw new DecodeError(`a str at byte ${start} is not valid UTF-8`);
+        }
+      }
+    }
+    return original.call(this, byteLength, headerOffset);
+  };
+}
+
+/**
+ * Integers the decoder read as BigInt (int64/uint64): numbers when they fit ±(2^53−1), else
+ * CPEX_ERR_INVALID_RESULT naming where (JavaScript would round them). In place, iterative.
+ */
+function exactIntegers(root: Json, where: Where): void {
+  const stack: Array<{ o: Record<string, unknown> | unknown[]; at: string }> = [{ o: root, at: 'result' }];
+  const seen = new Set<object>();
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { o, at } = top;
+    if (seen.has(o)) continue;
+    seen.add(o);
+    const keys = Array.isArray(o) ? o.keys() : Object.keys(o);
+    for (const k of keys) {
+      const v = (o as Record<string | number, unknown>)[k];
+      const here = typeof k === 'number' ? `${at}[${k}]` : `${at}.${k}`;
+      if (typeof v === 'bigint') {
+        if (v < -BigInt(Number.MAX_SAFE_INTEGER) || v > BigInt(Number.MAX_SAFE_INTEGER)) {
+          throw invalid(
+            `${here}: the integer ${v} is beyond ±(2^53−1): JavaScript cannot hold it exactly (send it as a string)`,
+            where,
+          );
+        }
+        (o as Record<string | number, unknown>)[k] = Number(v);
+      } else if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
+        stack.push({ o: v as Record<string, unknown>, at: here });
+      }
+    }
+  }
 }
 
 function isObject(v: unknown): v is Json {
@@ -141,7 +232,9 @@ export function decodeResult(
       { ...where, cause: e },
     );
   }
-  return resultFromWire(wire, maxDepth, context, where);
+  // int64/uint64 (the only BigInts the decoder makes) are tokens 0xcf/0xd3: without either byte
+  // anywhere, there is nothing to convert (a native byte search, not a walk).
+  return resultFromWire(wire, maxDepth, context, where, bytes.includes(0xcf) || bytes.includes(0xd3));
 }
 
 /** A decoded result map → PluginResult (snake_case → camelCase). */
@@ -150,9 +243,12 @@ export function resultFromWire(
   maxDepth: number,
   context: PluginContext,
   where: Where,
+  /** false when the bytes held no int64/uint64 token (decodeResult knows). */
+  mayHoldBigInt = true,
 ): PluginResult {
   if (!isObject(wire)) throw invalid('result is not a MessagePack map', where);
   checkDepth(wire, maxDepth, where);
+  if (mayHoldBigInt) exactIntegers(wire, where);
   const out: PluginResult = {};
   const cp = wire.continue_processing;
   if (cp !== undefined && cp !== null) {

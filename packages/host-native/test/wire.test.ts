@@ -114,3 +114,104 @@ describe('native wire: arrays with holes (issue 11: nothing hostile can hang the
     expect(bytes.byteLength).toBeGreaterThan(0);
   });
 });
+
+describe('native wire: values a library can send that JavaScript cannot carry exactly', () => {
+  const decode = (bytes: number[]) =>
+    decodeResult(Uint8Array.from(bytes), makeDecoder(1 << 20), 128, context(), where);
+  /** `{metadata: {v: <value bytes>}}` */
+  const withValue = (value: number[]) => [
+    0x81,
+    ...Buffer.from('\xa8metadata', 'latin1'),
+    0x81,
+    0xa1,
+    0x76,
+    ...value,
+  ];
+
+  it.each([
+    [
+      'uint64 2^53+1',
+      [0xcf, 0, 0x20, 0, 0, 0, 0, 0, 1],
+      /result\.metadata\.v: the integer 9007199254740993 is beyond/,
+    ],
+    ['int64 min', [0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0], /the integer -9223372036854775808 is beyond/],
+    [
+      'an application extension type',
+      [0xd4, 5, 0x41],
+      /not valid MessagePack.*extension type 5 is not part of the cpex wire/,
+    ],
+    ['the timestamp extension', [0xd6, 0xff, 0, 0, 0, 1], /extension type -1 is not part of the cpex wire/],
+    ['a str that is not UTF-8', [0xa2, 0xff, 0xfe], /not valid MessagePack.*is not valid UTF-8/],
+    ['a CESU-encoded surrogate', [0xa3, 0xed, 0xa0, 0x80], /is not valid UTF-8/],
+  ])(
+    '%s is CPEX_ERR_INVALID_RESULT (never rounded, an ExtData/Date, or other text)',
+    (_name, value, pattern) => {
+      let err: unknown;
+      try {
+        decode(withValue(value));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'CPEX_ERR_INVALID_RESULT' });
+      expect((err as Error).message).toMatch(pattern);
+    },
+  );
+
+  it('a non-UTF-8 map key is refused too', () => {
+    expect(() => decode([0x81, 0xa2, 0xff, 0xfe, 0x01])).toThrowError(/is not valid UTF-8/);
+  });
+
+  it('int64/uint64 within ±(2^53−1) arrive as exact numbers; bin stays bytes', () => {
+    const r = decode([
+      0x81,
+      ...Buffer.from('\xa8metadata', 'latin1'),
+      0x84,
+      0xa1,
+      0x61,
+      0xcf,
+      0,
+      0x1f,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xa1,
+      0x62,
+      0xd3,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xfe,
+      0xa1,
+      0x63,
+      0xc4,
+      2,
+      1,
+      2,
+      0xa1,
+      0x64,
+      0x92,
+      0xcf,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      7,
+      0xa3,
+      0x78,
+      0x79,
+      0x7a,
+    ]);
+    expect(r.metadata).toEqual({ a: 2 ** 53 - 1, b: -2, c: Uint8Array.from([1, 2]), d: [7, 'xyz'] });
+    expect(typeof (r.metadata as { a: unknown }).a).toBe('number');
+  });
+});
