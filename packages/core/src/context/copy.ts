@@ -4,13 +4,26 @@ import { forEachHeld } from '../payload/holes.js';
 /**
  * Deep copy of plain objects and arrays (cycles and shared references preserved); other values are
  * shared. Iterative: a value of any depth is copied without recursion (no stack overflow).
+ * `swap`: asked for every object before it is copied; what it returns (unless undefined) is used
+ * instead, as it is (a read-only view's source, for instance).
  */
-export function copyPlain(v: unknown, seen: Map<object, unknown> = new Map()): unknown {
+export function copyPlain(
+  v: unknown,
+  seen: Map<object, unknown> = new Map(),
+  swap?: (x: object) => unknown,
+): unknown {
   const jobs: Array<() => void> = [];
   const copyOf = (x: unknown): unknown => {
     if (x === null || typeof x !== 'object') return x;
     const done = seen.get(x);
     if (done !== undefined) return done;
+    if (swap !== undefined) {
+      const s = swap(x);
+      if (s !== undefined) {
+        seen.set(x, s);
+        return s;
+      }
+    }
     if (Array.isArray(x)) {
       const out: unknown[] = [];
       seen.set(x, out);

@@ -25,6 +25,7 @@
  * and functions inside a payload are passed as they are.
  */
 import { types } from 'node:util';
+import { copyPlain } from '../context/copy.js';
 import { CpexError } from '../errors/cpex-error.js';
 import { forEachHeld } from '../payload/holes.js';
 
@@ -282,6 +283,26 @@ export function readonlyView<T>(value: T): T {
 
 export function isReadonlyView(value: unknown): boolean {
   return value !== null && typeof value === 'object' && sourceOf(value) !== undefined;
+}
+
+/**
+ * What the executor keeps of a payload an in-process plugin returned: a copy of the plain data the
+ * plugin made (objects and arrays), with read-only views replaced by the caller's objects they
+ * show (unchanged subtrees are shared, never copied). The plugin keeps its own objects, so an
+ * edit it makes after returning reaches neither the plugins after it nor the caller's result —
+ * what was validated is what runs on. Other objects (Map, Set, Date, class instances) are kept as
+ * they are (Maps and Sets with their views swapped in place, as `unwrapViews` does).
+ * Cost: proportional to what the plugin built, not to the payload.
+ */
+export function adoptReturned<T>(value: T): T {
+  return copyPlain(value, new Map(), adoptSwap) as T;
+}
+
+function adoptSwap(x: object): unknown {
+  const s = sourceOf(x);
+  if (s !== undefined) return s;
+  if (types.isMap(x) || types.isSet(x)) return unwrapViews(x);
+  return undefined;
 }
 
 /**

@@ -22,7 +22,7 @@ import { extensionsView, mergeExtensions } from '../extensions/gate.js';
 import type { Extensions } from '../extensions/types.js';
 import type { HookRegistryReader, PluginResult, PluginViolation } from '../types.js';
 import { applyPolicy } from './policies.js';
-import { unwrapViews } from './readonly.js';
+import { adoptReturned, unwrapViews } from './readonly.js';
 import type { Registration } from './registration.js';
 
 /** Why a plugin call did not produce a usable result. */
@@ -235,7 +235,9 @@ export function planEdits(reg: Registration, r: PluginResult, c: EditContext): E
       edits.extensionsChanged = true;
     }
     if (r.modifiedPayload !== undefined) {
-      const returned = unwrapViews(r.modifiedPayload);
+      // A protected (in-process) plugin gets a copy taken of what it built: editing its own
+      // objects after the return changes nothing (out-of-process hosts return fresh objects).
+      const returned = reg.protect ? adoptReturned(r.modifiedPayload) : unwrapViews(r.modifiedPayload);
       const outcome = applyPolicy(c.policy, c.defaultDeny, c.payload, returned);
       if (outcome.dropped.length) edits.dropped = outcome.dropped;
       if (outcome.accepted) {

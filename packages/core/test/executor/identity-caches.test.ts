@@ -76,10 +76,12 @@ describe("a plugin's returned payload is checked every time, also the same objec
     });
     await m.initialize();
     const first = await run(m, 'tool_pre_invoke', { name: 't', args: {} });
-    expect(first.modifiedPayload).toBe(out);
+    expect(first.modifiedPayload).toEqual({ name: 'rewritten', args: {} });
     out.name = 42;
     delete out.args;
     const second = await run(m, 'tool_pre_invoke', { name: 't', args: {} });
+    // The first result was a copy: the plugin's later edit of its own object did not reach it.
+    expect(first.modifiedPayload).toEqual({ name: 'rewritten', args: {} });
     expect(second.modifiedPayload ?? null).toBeNull();
     expect(second.errors?.[0]?.message).toMatch(/modified payload for hook tool_pre_invoke is/);
   });

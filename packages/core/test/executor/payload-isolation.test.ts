@@ -283,7 +283,7 @@ describe('hosts across a boundary (ARCH s3 "hosts across a boundary get copies b
     expect(types.isProxy(seen[0]!.args)).toBe(true);
   });
 
-  it('strict: a returned payload holding views of the input, or a foreign Proxy, comes back as plain objects (ARCH s3 "Further decisions")', async () => {
+  it('strict: a returned payload holding views of the input, or a foreign Proxy, comes back as plain objects: views as the caller\'s own objects, a foreign Proxy copied as plain data (ARCH s3 "Further decisions")', async () => {
     const m = newManager();
     const hostile = new Proxy(
       { k: 1 },
@@ -305,7 +305,9 @@ describe('hosts across a boundary (ARCH s3 "hosts across a boundary get copies b
     expect(r.errors).toEqual([]);
     expect(types.isProxy(r.modifiedPayload.args.kept)).toBe(false);
     expect(r.modifiedPayload.args.kept).toBe(input.args);
-    expect(r.modifiedPayload.args.foreign).toBe(hostile);
+    // The plugin's own objects are copied (adoptReturned): the foreign Proxy's traps stay behind.
+    expect(types.isProxy(r.modifiedPayload.args.foreign)).toBe(false);
+    expect({ ...r.modifiedPayload.args.foreign }).toEqual({ k: 1 });
   });
 
   it('a host that copies payloads by construction gets the payload without an in-process read-only view (the executor consults host.copiesPayloads) (ARCH s3 "Payload isolation"; STYLE 4)', async () => {

@@ -152,13 +152,19 @@ describe('one result rule for every host (issue 11 item 5)', () => {
     expect(r.modifiedPayload).toEqual({ anything: 1 });
   });
 
-  it('returning the same object again is checked once (cached by identity) and stays accepted', async () => {
+  it('returning the same object again stays accepted, each time as a copy of its own (the plugin keeps its object)', async () => {
     const m = newManager();
     const same = { name: 'calc', args: { x: 3 } };
     m.registerHook('tool_pre_invoke', () => ({ modifiedPayload: same }), { name: 'p' });
     await m.initialize();
-    for (let i = 0; i < 3; i++)
-      expect((await run(m, 'tool_pre_invoke', { name: 'calc', args: {} })).modifiedPayload).toBe(same);
+    const got: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await run(m, 'tool_pre_invoke', { name: 'calc', args: {} });
+      expect(r.modifiedPayload).toEqual(same);
+      expect(r.modifiedPayload).not.toBe(same);
+      got.push(r.modifiedPayload);
+    }
+    expect(new Set(got).size).toBe(3);
   });
 
   it('a passthrough result never reaches the rule (nothing to check, nothing recorded)', async () => {

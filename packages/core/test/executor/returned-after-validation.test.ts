@@ -4,11 +4,10 @@
  * validated must be what later plugins and the caller get: an edit made after the return must
  * change nothing.
  *
- * KNOWN DEFECT (session 6, reported to the lead): the executor keeps the returned object by
- * reference, so such an edit reaches the next plugins (unvalidated: it bypasses the hook policy's
- * writable fields) and even the caller's result after invoke() resolved. The fix belongs in
- * packages/core/src/executor (accept a returned payload as a snapshot, or freeze it), which the
- * lead owns; these are `it.fails` until then — when the fix lands they fail, and `.fails` goes.
+ * Fixed in session 6 (executor/results.ts planEdits, executor/readonly.ts adoptReturned): the
+ * executor keeps a copy of the plain data an in-process plugin returned (views swapped back to the
+ * caller's objects, unchanged subtrees shared), so the plugin's own objects are no longer the
+ * engine's.
  */
 import { describe, expect, it } from 'vitest';
 import { newManager, run } from './helpers.js';
@@ -30,7 +29,7 @@ function lateEditor() {
 }
 
 describe('a returned payload edited after the return changes nothing', () => {
-  it.fails('the next plugin sees the payload as validated, not a later edit', async () => {
+  it('the next plugin sees the payload as validated, not a later edit', async () => {
     const m = newManager();
     const { held, plugin } = lateEditor();
     m.register(plugin, { mode: 'sequential', priority: 1 });
@@ -55,7 +54,7 @@ describe('a returned payload edited after the return changes nothing', () => {
     expect(r.modifiedPayload).toEqual({ name: 't', args: { x: 'validated' } });
   });
 
-  it.fails("the caller's result does not change after invoke() resolved", async () => {
+  it("the caller's result does not change after invoke() resolved", async () => {
     const m = newManager();
     const { held, plugin } = lateEditor();
     m.register(plugin, { mode: 'transform' });
