@@ -151,6 +151,8 @@ export function readResult(r: unknown): PluginResult | string {
       if (vv.description !== undefined) vv.description = text(vv.description, '');
       if (vv.details !== undefined && (typeof vv.details !== 'object' || vv.details === null))
         return 'violation.details must be an object';
+      // A copy of what the plugin built: its later edits do not reach the caller's violation.
+      if (vv.details !== undefined) vv.details = adoptReturned(vv.details);
       violation = vv;
     }
     const md = x.metadata;
@@ -172,7 +174,8 @@ export function readResult(r: unknown): PluginResult | string {
     if (mp !== undefined && mp !== null) out.modifiedPayload = mp;
     if (me != null) out.modifiedExtensions = me as Extensions;
     if (violation) out.violation = violation;
-    if (md != null) out.metadata = { ...(md as Record<string, unknown>) };
+    // A copy of what the plugin built (views swapped back): its later edits do not reach the result.
+    if (md != null) out.metadata = adoptReturned(md as Record<string, unknown>);
     if (rd !== undefined) out.retryDelayMs = rd;
     return out;
   } catch (e) {

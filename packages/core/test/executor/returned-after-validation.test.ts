@@ -64,3 +64,31 @@ describe('a returned payload edited after the return changes nothing', () => {
     expect(r.modifiedPayload).toEqual({ name: 't', args: { x: 'validated' } });
   });
 });
+
+describe("a result's metadata and violation details edited after the return change nothing", () => {
+  it('metadata', async () => {
+    const m = newManager();
+    const info = { count: 1, tags: ['a'] };
+    m.registerHook('tool_pre_invoke', () => ({ metadata: { info } }), { name: 'meta' });
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', { name: 't', args: {} });
+    info.count = 2;
+    info.tags.push('late');
+    expect(r.metadata).toEqual({ info: { count: 1, tags: ['a'] } });
+  });
+
+  it('violation details', async () => {
+    const m = newManager();
+    const details = { rule: 'r1', hits: [1] };
+    m.registerHook(
+      'tool_pre_invoke',
+      () => ({ continueProcessing: false, violation: { code: 'blocked', reason: 'no', details } }),
+      { name: 'guard' },
+    );
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', { name: 't', args: {} });
+    details.rule = 'changed';
+    details.hits.push(2);
+    expect(r.violation?.details).toEqual({ rule: 'r1', hits: [1] });
+  });
+});
