@@ -113,11 +113,31 @@ function captureResolvers(resolve: (r: PipelineResult<unknown>) => void, reject:
 
 const SETTLED: Promise<void> = Promise.resolve();
 
+/**
+ * Background runs waiting for their start, in the order they were scheduled. Every run schedules
+ * a chain of two reactions of its own and every chain has the same length, so the chains end in
+ * scheduling order and each takes the run at the head: no closure per run.
+ */
+const waitingRuns: BackgroundRun[] = [];
+let waitingHead = 0;
+
+function secondHop(): void {
+  SETTLED.then(startNextRun);
+}
+
+function startNextRun(): void {
+  const bg = waitingRuns[waitingHead]!;
+  waitingRuns[waitingHead++] = undefined as unknown as BackgroundRun;
+  if (waitingHead === waitingRuns.length) waitingRuns.length = waitingHead = 0;
+  bg.start();
+}
+
 /** Start `bg` two microtasks from now: behind the continuation of a caller awaiting a settled promise. */
 function afterCaller(bg: BackgroundRun): void {
   // Two promise reactions, not queueMicrotask: the same microtask queue and order, but Node's
   // queueMicrotask wraps every callback in an AsyncResource and a bound function (~0.1 µs each).
-  SETTLED.then(() => SETTLED.then(() => bg.start()));
+  waitingRuns.push(bg);
+  SETTLED.then(secondHop);
 }
 
 export class Invocation implements CallerGlobal {
