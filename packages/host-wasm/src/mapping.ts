@@ -24,6 +24,7 @@ import {
   DELEGATION_PAYLOAD,
   EXTENSION_SLOTS,
   fromWit,
+  guestJson,
   IDENTITY_PAYLOAD,
   MappingError,
   ROLES,
@@ -201,11 +202,7 @@ function parseData(bytes: unknown, where: string): unknown {
   } catch {
     throw new MappingError(`${where}: not UTF-8`);
   }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new MappingError(`${where}: not valid JSON`);
-  }
+  return guestJson(text, where);
 }
 
 /** The guest's modified payload back in the cpex-ts shape of the hook. */
@@ -240,13 +237,11 @@ export function payloadFromWit(w: unknown, sent: Sent): unknown {
       if (data.arguments !== undefined && data.arguments !== was.arguments) {
         if (typeof data.arguments !== 'string')
           throw new MappingError('modified-payload: arguments must be a string');
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(data.arguments);
-        } catch {
-          throw new MappingError(`modified-payload: arguments is not JSON, cannot become ${route.field}`);
-        }
-        out[route.field] = parsed;
+        out[route.field] = guestJson(
+          data.arguments,
+          'modified-payload',
+          `arguments is not JSON, cannot become ${route.field}`,
+        );
       }
       return out;
     }
@@ -313,12 +308,7 @@ export function extensionsFromWit(w: unknown, sentWit: Rec): Rec | undefined {
     if (Object.keys(diff).length) out[slot] = diff;
   }
   if (w.custom != null && w.custom !== sentWit.custom) {
-    let custom: unknown;
-    try {
-      custom = JSON.parse(String(w.custom));
-    } catch {
-      throw new MappingError('modified-extensions.custom: not valid JSON');
-    }
+    const custom = guestJson(String(w.custom), 'modified-extensions.custom');
     if (!isRec(custom)) throw new MappingError('modified-extensions.custom: expected a JSON object');
     out.custom = custom;
   }
@@ -349,11 +339,16 @@ function entriesToMap(list: unknown, where: string): Rec {
   list.forEach((e, i) => {
     if (!isRec(e) || typeof e.key !== 'string' || typeof e.value !== 'string')
       throw new MappingError(`${where}[${i}]: expected {key, value}`);
+    // A guest's "__proto__" key stays data. Context entries are parsed without the exact-integer
+    // check: PR #65's compute-bench example keeps a u64 hash in its local state (a known gap:
+    // such a value is rounded; docs/hosts/wasm.md).
+    let value: unknown;
     try {
-      setOwn(out, e.key, JSON.parse(e.value)); // a guest's "__proto__" key stays data
+      value = JSON.parse(e.value);
     } catch {
       throw new MappingError(`${where}[${i}] (${e.key}): value is not valid JSON`);
     }
+    setOwn(out, e.key, value);
   });
   return out;
 }
@@ -404,12 +399,7 @@ export function resultFromWit(r: unknown, sent: Sent, sentExt: Rec, ctx: PluginC
     };
   }
   if (r.metadata != null) {
-    let meta: unknown;
-    try {
-      meta = JSON.parse(String(r.metadata));
-    } catch {
-      throw new MappingError('metadata: not valid JSON');
-    }
+    const meta = guestJson(String(r.metadata), 'metadata');
     if (meta !== null) {
       if (!isRec(meta)) throw new MappingError('metadata: expected a JSON object');
       out.metadata = meta;

@@ -58,7 +58,14 @@ const isRec = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !
 export class MappingError extends Error {}
 
 function num(v: unknown, where: string): number {
-  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'bigint') {
+    // a WIT u64/s64 arrives as a BigInt: one beyond ±(2^53−1) would be rounded by Number()
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
+      throw new MappingError(
+        `${where}: the integer ${v} is beyond ±(2^53−1): JavaScript cannot hold it exactly`,
+      );
+    return Number(v);
+  }
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new MappingError(`${where}: expected a number`);
   return v;
 }
@@ -69,11 +76,65 @@ function jsonText(v: unknown): string {
 
 function parseJson(text: unknown, where: string): unknown {
   if (typeof text !== 'string') throw new MappingError(`${where}: expected JSON text`);
+  return guestJson(text, where);
+}
+
+/**
+ * JSON text a guest wrote → its value; every JSON a guest sends goes through here. JSON.parse
+ * rounds an integer literal beyond ±(2^53−1) silently (serde_json writes u64s exactly), so such a
+ * value is a MappingError naming where. Only text with a run of 16+ digits is walked.
+ */
+export function guestJson(text: string, where: string, notJson = 'not valid JSON'): unknown {
+  let v: unknown;
   try {
-    return JSON.parse(text);
+    v = JSON.parse(text);
   } catch {
-    throw new MappingError(`${where}: not valid JSON`);
+    throw new MappingError(`${where}: ${notJson}`);
   }
+  if (LONG_DIGITS.test(text) && hasUnsafeIntegerLiteral(text)) {
+    const bad = unsafeInteger(v, where);
+    if (bad)
+      throw new MappingError(
+        `${bad}: an integer beyond ±(2^53−1) (JavaScript would round it; send it as a string)`,
+      );
+  }
+  return v;
+}
+
+const LONG_DIGITS = /\d{16}/;
+
+/** Whether valid JSON `text` has an integer literal (no fraction, no exponent) beyond ±(2^53−1), outside strings. */
+function hasUnsafeIntegerLiteral(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // skip a string
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c >= 0x30 && c <= 0x39) {
+      const start = i;
+      while (i + 1 < text.length && /[0-9]/.test(text[i + 1]!)) i++;
+      const next = text[i + 1];
+      if (next === '.' || next === 'e' || next === 'E') {
+        while (i + 1 < text.length && /[0-9.eE+-]/.test(text[i + 1]!)) i++;
+      } else if (i - start + 1 >= 16 && !Number.isSafeInteger(Number(text.slice(start, i + 1)))) return true;
+    }
+  }
+  return false;
+}
+
+/** The path of the first integer-valued number beyond ±(2^53−1) in parsed JSON, iteratively. */
+function unsafeInteger(root: unknown, where: string): string | undefined {
+  const stack: Array<[unknown, string]> = [[root, where]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, at] = top;
+    if (typeof v === 'number') {
+      if (Number.isInteger(v) && !Number.isSafeInteger(v)) return at;
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push([v[i], `${at}[${i}]`]);
+    } else if (v !== null && typeof v === 'object')
+      for (const k of Object.keys(v)) stack.push([(v as Record<string, unknown>)[k], `${at}.${k}`]);
+  }
+  return undefined;
 }
 
 function keyOf(witField: string, f: Field): string {
