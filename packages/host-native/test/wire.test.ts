@@ -162,55 +162,15 @@ describe('native wire: values a library can send that JavaScript cannot carry ex
   });
 
   it('int64/uint64 within ±(2^53−1) arrive as exact numbers; bin stays bytes', () => {
-    const r = decode([
-      0x81,
-      ...Buffer.from('\xa8metadata', 'latin1'),
-      0x84,
-      0xa1,
-      0x61,
-      0xcf,
-      0,
-      0x1f,
-      0xff,
-      0xff,
-      0xff,
-      0xff,
-      0xff,
-      0xff,
-      0xa1,
-      0x62,
-      0xd3,
-      0xff,
-      0xff,
-      0xff,
-      0xff,
-      0xff,
-      0xff,
-      0xff,
-      0xfe,
-      0xa1,
-      0x63,
-      0xc4,
-      2,
-      1,
-      2,
-      0xa1,
-      0x64,
-      0x92,
-      0xcf,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      7,
-      0xa3,
-      0x78,
-      0x79,
-      0x7a,
-    ]);
+    // {metadata: {a: uint64 2^53-1, b: int64 -2, c: bin [1, 2], d: [uint64 7, "xyz"]}}
+    const hex = [
+      '81 a8 6d65746164617461 84',
+      'a1 61 cf 001fffffffffffff',
+      'a1 62 d3 fffffffffffffffe',
+      'a1 63 c4 02 0102',
+      'a1 64 92 cf 0000000000000007 a3 78797a',
+    ].join('');
+    const r = decode([...Buffer.from(hex.replace(/ /g, ''), 'hex')]);
     expect(r.metadata).toEqual({ a: 2 ** 53 - 1, b: -2, c: Uint8Array.from([1, 2]), d: [7, 'xyz'] });
     expect(typeof (r.metadata as { a: unknown }).a).toBe('number');
   });
