@@ -120,6 +120,7 @@ export class PluginCall implements Deadline, Outcome {
   release(): void {
     this.inv = undefined as unknown as Invocation;
     this.ctx = undefined as unknown as CallContext;
+    this.sink = undefined as unknown as OutcomeSink;
     this.result = undefined;
     this.failure = undefined;
   }
@@ -203,6 +204,22 @@ export class PluginCall implements Deadline, Outcome {
     settleOutcome(this, inv, this.ctx.phase, this.t0, value, error);
     // Settled before callPlugin returned (a thenable that called back at once): callPlugin hands it back.
     if (!this.starting) this.sink.outcome(this, inv);
+  }
+}
+
+/** How many free PluginCalls an engine keeps (one per call in flight is what reuse needs). */
+export const MAX_POOLED_CALLS = 256;
+
+/**
+ * Back to the engine's pool, if `call` is free (settled, and its thenable has called back): the
+ * serial spare when its invocation finishes (pipeline.ts #finish), a fire_and_forget call once its
+ * outcome is taken. Only a sink that holds no reference to the call after that may recycle it.
+ */
+export function recycle(call: PluginCall): void {
+  const pool = call.inv.engine.calls;
+  if (call.free && pool.length < MAX_POOLED_CALLS) {
+    call.release();
+    pool.push(call);
   }
 }
 
@@ -292,13 +309,13 @@ export function callPlugin(
   reg.async = true;
   let call = inv.spareCall;
   if (sink.consumesOutcome && call !== undefined && call.free) call.reuse(reg, ctx, t0, sink);
-  else if (sink.consumesOutcome && call === undefined && (call = inv.engine.calls.pop()) !== undefined) {
-    // A free call from a finished invocation (pipeline.ts #finish): its object and callbacks again.
-    call.inv = inv;
-    call.reuse(reg, ctx, t0, sink);
-    inv.spareCall = call;
-  } else {
-    call = new PluginCall(inv, reg, ctx, t0, sink);
+  else {
+    // A free call from the pool (recycle): its object and callbacks again; else a new one.
+    call = inv.engine.calls.pop();
+    if (call !== undefined) {
+      call.inv = inv;
+      call.reuse(reg, ctx, t0, sink);
+    } else call = new PluginCall(inv, reg, ctx, t0, sink);
     if (sink.consumesOutcome) inv.spareCall = call;
   }
   inv.engine.watchdog.track(call);

@@ -39,7 +39,7 @@ import {
   type PluginViolation,
   type ResolvedSettings,
 } from '../types.js';
-import type { Outcome, PluginCall } from './call.js';
+import { type Outcome, type PluginCall, recycle } from './call.js';
 import { matchesConditions } from './conditions.js';
 import type { BackgroundRun, BackgroundTracker } from './phases/fire-and-forget.js';
 import { readonlyView } from './readonly.js';
@@ -59,7 +59,7 @@ export interface Engine {
   readonly accept: PayloadAcceptor;
   /** In-flight fire-and-forget work, drained by shutdown(). */
   readonly background: BackgroundTracker;
-  /** Free serial PluginCalls of finished invocations, for the next ones (at most MAX_POOLED_CALLS). */
+  /** Free PluginCalls of finished calls, for the next ones (call.ts recycle, at most MAX_POOLED_CALLS). */
   readonly calls: PluginCall[];
   nextInvocationId(): number;
   /**
@@ -73,8 +73,6 @@ export interface Engine {
 }
 
 const DECISION_KEY = '_decision_plugin';
-/** How many free PluginCalls an engine keeps (one per invocation in flight is what reuse needs). */
-const MAX_POOLED_CALLS = 256;
 const DECISION_HOOK = 'http_auth_check_permission';
 
 const EMPTY_BACKGROUND: BackgroundWork = Object.freeze({
@@ -322,11 +320,7 @@ export class Invocation implements CallerGlobal {
     const spare = this.spareCall;
     if (spare !== undefined) {
       this.spareCall = undefined;
-      const pool = this.engine.calls;
-      if (spare.free && pool.length < MAX_POOLED_CALLS) {
-        spare.release();
-        pool.push(spare);
-      }
+      recycle(spare);
     }
     this.#stopAbortListener?.();
     this.engine.invocationFinished(this.#startToken);

@@ -8,7 +8,7 @@
  */
 import type { CallContext } from '../../context/call-context.js';
 import type { BackgroundWork, Handler, PluginErrorRecord } from '../../types.js';
-import { callPlugin, type Outcome, type OutcomeSink, PluginCall } from '../call.js';
+import { callPlugin, type Outcome, type OutcomeSink, PluginCall, recycle } from '../call.js';
 import type { Invocation } from '../pipeline.js';
 import type { PhaseStep, Registration } from '../registration.js';
 import type { PhaseRunner } from './runner.js';
@@ -100,6 +100,8 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink {
         hook: inv.hook,
       });
     }
+    // Nothing here keeps the call: back to the pool for the next call (this run's, or another's).
+    if (o instanceof PluginCall) recycle(o);
     if (this.#remaining === 0) {
       // Failures in schedule order (priority, then registration order), as Python's
       // wait_for_background_tasks() gathers its tasks: the same list whatever order they failed in,
