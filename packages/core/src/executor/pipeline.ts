@@ -400,6 +400,11 @@ export class Invocation implements CallerGlobal {
     return (this.#gc ??= { requestId: this.#table.requestId, state: {}, metadata: {} });
   }
 
+  /** The invocation's GlobalContext if it has one yet (the caller's, or one made when a plugin looked). */
+  currentGlobal(): GlobalContext | undefined {
+    return this.#gc;
+  }
+
   /** Serial phases copy the caller's GlobalContext as it is when the plugin looks. */
   globalSource(): GlobalContext {
     return this.callerGlobal();

@@ -251,4 +251,22 @@ describe('fire_and_forget (ARCH s3 rule "Fire-and-forget ...")', () => {
     expect(await r.background.wait()).toEqual([]);
     expect(r.background.pending).toBe(0);
   });
+  it('fire_and_forget: sees the global context as it was when it was scheduled, not what the caller changed after invoke returned (Python prepares its context when it schedules it)', async () => {
+    const m = newManager();
+    const gate = deferred();
+    let seen: unknown;
+    probe(m, new Trail(), 'faf', { mode: 'fire_and_forget' }, async (_p, ctx) => {
+      await gate.promise;
+      seen = { k: ctx.globalContext.state.k, m: ctx.globalContext.metadata.m };
+      return undefined;
+    });
+    await m.initialize();
+    const g = gctx('req', { state: { k: 'at-invoke' }, metadata: { m: 1 } });
+    const r = await run(m, 'tool_pre_invoke', {}, { globalContext: g });
+    g.state.k = 'changed-after-return';
+    g.metadata.m = 2;
+    gate.resolve();
+    expect(await r.background.wait()).toEqual([]);
+    expect(seen).toEqual({ k: 'at-invoke', m: 1 });
+  });
 });

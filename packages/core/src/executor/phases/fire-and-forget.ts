@@ -6,8 +6,9 @@
  * loop busy), tracked so `shutdown()` drains it;
  * its failures are reported by `background.wait()`.
  */
-import type { CallContext } from '../../context/call-context.js';
-import type { BackgroundWork, Handler, PluginErrorRecord } from '../../types.js';
+import type { CallContext, CallerGlobal } from '../../context/call-context.js';
+import { copyPlain } from '../../context/copy.js';
+import type { BackgroundWork, GlobalContext, Handler, PluginErrorRecord } from '../../types.js';
 import { callPlugin, type Outcome, type OutcomeSink, PluginCall, recycle } from '../call.js';
 import type { Invocation } from '../pipeline.js';
 import type { PhaseStep, Registration } from '../registration.js';
@@ -50,7 +51,7 @@ export class BackgroundTracker {
  * graph alive until the next full GC — the fire_and_forget throughput cliff.
  * The promise behind `wait()` exists only once someone waits.
  */
-export class BackgroundRun implements BackgroundWork, OutcomeSink {
+export class BackgroundRun implements BackgroundWork, OutcomeSink, CallerGlobal {
   readonly #inv: Invocation;
   readonly #eligible: readonly Registration[];
   readonly #handlers: readonly Handler[];
@@ -65,12 +66,22 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink {
   #waiting: Promise<PluginErrorRecord[]> | undefined;
   #resolve: ((e: PluginErrorRecord[]) => void) | undefined;
   readonly consumesOutcome = false;
+  /**
+   * The caller's global context when the work was scheduled (before the caller has its result):
+   * the plugins run later, and must not see what the caller changes afterwards (Python prepares
+   * their contexts when it schedules them). Taken at once when the invocation has a global context
+   * (the caller's, or one a plugin made); else none exists that anyone could change, and the copy
+   * is made if a plugin looks (no cost for an invocation without one).
+   */
+  #global: GlobalContext | undefined;
 
   constructor(inv: Invocation, eligible: readonly Registration[], handlers: readonly Handler[]) {
     this.#inv = inv;
     this.#eligible = eligible;
     this.#handlers = handlers;
-    this.#ctxs = eligible.map((reg) => inv.contextFor(reg, 'fire_and_forget', true));
+    const g = inv.currentGlobal();
+    this.#global = g === undefined ? undefined : snapshotOf(g);
+    this.#ctxs = eligible.map((reg) => inv.contextFor(reg, 'fire_and_forget', true, this));
     this.#payload = inv.payload;
     this.#pool = inv.engine.settings.executionPool;
     this.#remaining = eligible.length;
@@ -79,6 +90,15 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink {
 
   get pending(): number {
     return this.#remaining;
+  }
+
+  /** fire_and_forget writes are never merged; a plugin's own copy stays its own. */
+  callerGlobal(): GlobalContext {
+    return (this.#global ??= snapshotOf(this.#inv.callerGlobal()));
+  }
+
+  globalSource(): GlobalContext {
+    return this.callerGlobal();
   }
 
   wait(): Promise<PluginErrorRecord[]> {
@@ -135,6 +155,24 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink {
       if (!(r instanceof PluginCall)) this.outcome(r);
     }
   }
+}
+
+/** A copy of the caller's GlobalContext (its plain data copied; empty records are not walked). */
+function snapshotOf(c: GlobalContext): GlobalContext {
+  const g: GlobalContext = {
+    ...c,
+    state: isEmpty(c.state) ? {} : (copyPlain(c.state) as Record<string, unknown>),
+    metadata: isEmpty(c.metadata) ? {} : (copyPlain(c.metadata) as Record<string, unknown>),
+  };
+  if (c.user !== undefined && typeof c.user === 'object')
+    g.user = copyPlain(c.user) as Record<string, unknown>;
+  if (c.userContext !== undefined) g.userContext = copyPlain(c.userContext) as Record<string, unknown>;
+  return g;
+}
+
+function isEmpty(o: Record<string, unknown>): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 function run(inv: Invocation, step: PhaseStep): boolean {
