@@ -6,7 +6,12 @@
 import type { GlobalContext, PluginCondition } from '../types.js';
 import { normalizeContentType } from '../config/load.js';
 
-type PayloadField = { set: 'tools' | 'prompts' | 'resources' | 'agents'; field: string };
+type PayloadField = {
+  set: 'tools' | 'prompts' | 'resources' | 'agents';
+  field: string;
+  /** The value is a secret in Python (SecretStr), never equal to a name in the set. */
+  secret?: true;
+};
 
 /** Which payload attribute a payload-field condition tests, per hook (Python utils.py). */
 const PAYLOAD_FIELDS: Record<string, PayloadField> = {
@@ -19,8 +24,9 @@ const PAYLOAD_FIELDS: Record<string, PayloadField> = {
   agent_pre_invoke: { set: 'agents', field: 'agent_id' },
   agent_post_invoke: { set: 'agents', field: 'agent_id' },
   token_delegate: { set: 'tools', field: 'target_name' },
-  // identity_resolve tests raw_token in Python, a secret that never matches: we keep it unmatched.
-  identity_resolve: { set: 'tools', field: '\0never' },
+  // identity_resolve tests raw_token in Python: a SecretStr, never a member of the set, but falsy
+  // when empty, so (the quirk below) an empty or missing token passes and any other never matches.
+  identity_resolve: { set: 'tools', field: 'raw_token', secret: true },
 };
 
 export function matchesConditions(
@@ -55,8 +61,7 @@ function matchesOne(c: PluginCondition, hook: string, payload: unknown, gc: Glob
       const value =
         payload && typeof payload === 'object' ? (payload as Record<string, unknown>)[pf.field] : undefined;
       // Python quirk kept: a falsy payload value passes the condition.
-      if (value && !set.includes(String(value))) return false;
-      if (pf.field === '\0never') return false;
+      if (value && (pf.secret || !set.includes(String(value)))) return false;
     }
   }
   return true;

@@ -156,9 +156,12 @@ describe('conditions: payload fields per hook family (Python semantics, ref s4 t
     expect(await runs({})).toBe(true);
   });
 
-  it('identity_resolve: a `tools` condition never matches (raw_token is a secret) (Python behaviour kept, ref s4)', async () => {
+  it('identity_resolve: a `tools` condition never matches a token (raw_token is a secret), and an empty token passes (the falsy quirk, as an empty SecretStr in Python) (ref s4)', async () => {
     const runs = await withConditions([{ tools: ['tok'] }], 'identity_resolve');
     expect(await runs({ raw_token: 'tok' })).toBe(false);
+    expect(await runs({ raw_token: 'other' })).toBe(false);
+    expect(await runs({ raw_token: '' })).toBe(true);
+    expect(await runs({})).toBe(true);
   });
 });
 
