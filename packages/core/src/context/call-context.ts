@@ -150,19 +150,7 @@ export class CallContext implements PluginContext {
    * of state/metadata — never from audit, fire_and_forget, a timed-out or an aborted call.
    */
   get globalContext(): GlobalContext {
-    if (this.#global === undefined) {
-      const c = this.#caller.globalSource();
-      const g: GlobalContext = {
-        ...c,
-        state: copyPlain(c.state) as Record<string, unknown>,
-        metadata: copyPlain(c.metadata) as Record<string, unknown>,
-      };
-      if (c.user !== undefined && typeof c.user === 'object')
-        g.user = copyPlain(c.user) as Record<string, unknown>;
-      if (c.userContext !== undefined) g.userContext = copyPlain(c.userContext) as Record<string, unknown>;
-      this.#global = g;
-    }
-    return this.#global;
+    return (this.#global ??= copyGlobalContext(this.#caller.globalSource()));
   }
 
   get signal(): AbortSignal {
@@ -203,6 +191,25 @@ export class CallContext implements PluginContext {
   setState(key: string, value: unknown): void {
     setOwn(this.state, key, value);
   }
+}
+
+/**
+ * A copy of a GlobalContext: `state`, `metadata`, `user` and `userContext` deep-copied as plain
+ * data (other fields and values shared). A plugin's own copy, and the snapshots the concurrent
+ * and fire_and_forget phases take, are made by this one function.
+ */
+export function copyGlobalContext(c: GlobalContext): GlobalContext {
+  const g: GlobalContext = { ...c, state: copyRecord(c.state), metadata: copyRecord(c.metadata) };
+  if (c.user !== undefined && typeof c.user === 'object')
+    g.user = copyPlain(c.user) as Record<string, unknown>;
+  if (c.userContext !== undefined) g.userContext = copyPlain(c.userContext) as Record<string, unknown>;
+  return g;
+}
+
+/** A record copied as plain data; an empty one is not walked. */
+function copyRecord(o: Record<string, unknown>): Record<string, unknown> {
+  for (const _ in o) return copyPlain(o) as Record<string, unknown>;
+  return {};
 }
 
 /** [key, copy, key, copy, ...] of a plugin-written record (empty when it is not an object). */

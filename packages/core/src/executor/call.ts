@@ -66,10 +66,12 @@ const NATIVE_THEN = Promise.prototype.then;
  * Reuse: the calls of a serial phase (whose sink consumes each outcome before the next call
  * starts) reuse one PluginCall per invocation, callbacks included, once it is free: settled AND
  * its thenable has called back (`bound` false). A promise calls back at most once, so a free
- * call has nothing left that could reach it. When the invocation finishes, a free spare call goes
- * to the engine's pool (`Engine.calls`, bounded) for the next invocation. A call that settled another way (its deadline, an
+ * call has nothing left that could reach it. A call that settled another way (its deadline, an
  * abandon) stays bound until its promise settles — the late callback then finds it settled — and
- * the next call gets a new object. Concurrent and fire_and_forget calls are never reused.
+ * the next call gets another object. Free calls go back to the engine's bounded pool (`recycle`):
+ * the serial spare when its invocation finishes, a fire_and_forget call once its outcome is taken;
+ * any call takes one from the pool before allocating. Concurrent calls are never recycled (the
+ * phase keeps them to abandon them).
  */
 export class PluginCall implements Deadline, Outcome {
   inv: Invocation;

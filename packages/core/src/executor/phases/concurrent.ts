@@ -7,8 +7,12 @@
  * ignored.
  */
 import { CpexError } from '../../errors/cpex-error.js';
-import { abortContext, type CallContext, type CallerGlobal } from '../../context/call-context.js';
-import { copyPlain } from '../../context/copy.js';
+import {
+  abortContext,
+  type CallContext,
+  type CallerGlobal,
+  copyGlobalContext,
+} from '../../context/call-context.js';
 import { callPlugin, type Outcome, type OutcomeSink, PluginCall } from '../call.js';
 import type { CallerAbortListener, Invocation } from '../pipeline.js';
 import type { PhaseStep, Registration } from '../registration.js';
@@ -60,15 +64,7 @@ class ConcurrentRun implements OutcomeSink, CallerAbortListener, CallerGlobal {
 
   /** Copies are made from the phase's snapshot. */
   globalSource(): GlobalContext {
-    if (this.#global === undefined) {
-      const c = this.#inv.callerGlobal();
-      this.#global = {
-        ...c,
-        state: copyPlain(c.state) as Record<string, unknown>,
-        metadata: copyPlain(c.metadata) as Record<string, unknown>,
-      };
-    }
-    return this.#global;
+    return (this.#global ??= copyGlobalContext(this.#inv.callerGlobal()));
   }
 
   get done(): boolean {

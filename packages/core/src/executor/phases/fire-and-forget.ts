@@ -6,8 +6,7 @@
  * loop busy), tracked so `shutdown()` drains it;
  * its failures are reported by `background.wait()`.
  */
-import type { CallContext, CallerGlobal } from '../../context/call-context.js';
-import { copyPlain } from '../../context/copy.js';
+import { type CallContext, type CallerGlobal, copyGlobalContext } from '../../context/call-context.js';
 import type { BackgroundWork, GlobalContext, Handler, PluginErrorRecord } from '../../types.js';
 import { callPlugin, type Outcome, type OutcomeSink, PluginCall, recycle } from '../call.js';
 import type { Invocation } from '../pipeline.js';
@@ -80,7 +79,7 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink, CallerGlobal 
     this.#eligible = eligible;
     this.#handlers = handlers;
     const g = inv.currentGlobal();
-    this.#global = g === undefined ? undefined : snapshotOf(g);
+    this.#global = g === undefined ? undefined : copyGlobalContext(g);
     this.#ctxs = eligible.map((reg) => inv.contextFor(reg, 'fire_and_forget', true, this));
     this.#payload = inv.payload;
     this.#pool = inv.engine.settings.executionPool;
@@ -94,7 +93,7 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink, CallerGlobal 
 
   /** fire_and_forget writes are never merged; a plugin's own copy stays its own. */
   callerGlobal(): GlobalContext {
-    return (this.#global ??= snapshotOf(this.#inv.callerGlobal()));
+    return (this.#global ??= copyGlobalContext(this.#inv.callerGlobal()));
   }
 
   globalSource(): GlobalContext {
@@ -155,24 +154,6 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink, CallerGlobal 
       if (!(r instanceof PluginCall)) this.outcome(r);
     }
   }
-}
-
-/** A copy of the caller's GlobalContext (its plain data copied; empty records are not walked). */
-function snapshotOf(c: GlobalContext): GlobalContext {
-  const g: GlobalContext = {
-    ...c,
-    state: isEmpty(c.state) ? {} : (copyPlain(c.state) as Record<string, unknown>),
-    metadata: isEmpty(c.metadata) ? {} : (copyPlain(c.metadata) as Record<string, unknown>),
-  };
-  if (c.user !== undefined && typeof c.user === 'object')
-    g.user = copyPlain(c.user) as Record<string, unknown>;
-  if (c.userContext !== undefined) g.userContext = copyPlain(c.userContext) as Record<string, unknown>;
-  return g;
-}
-
-function isEmpty(o: Record<string, unknown>): boolean {
-  for (const _ in o) return false;
-  return true;
 }
 
 function run(inv: Invocation, step: PhaseStep): boolean {
