@@ -123,6 +123,35 @@ function isolationOf(entry: PluginEntry, fallback: NativeIsolation): NativeIsola
   );
 }
 
+/**
+ * The entry's `max_memory_mb` (core's schema checked its range): only `isolation: process` can
+ * honour it (the child's resident memory is watched through /proc, so Linux only).
+ */
+function maxMemoryOf(entry: PluginEntry, isolation: NativeIsolation): number | undefined {
+  const v = entry.extra.max_memory_mb;
+  if (v === undefined || v === null) return undefined;
+  const where = { plugin: entry.name, path: `plugins[${entry.name}].max_memory_mb` };
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `plugin "${entry.name}": max_memory_mb must be a whole number of MiB, got ${JSON.stringify(v)}`,
+      where,
+    );
+  if (isolation !== 'process')
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `plugin "${entry.name}": max_memory_mb cannot be honoured with isolation: none (the library allocates from the gateway's own memory); use isolation: process`,
+      where,
+    );
+  if (process.platform !== 'linux')
+    throw new ConfigError(
+      'CPEX_ERR_CONFIG_INVALID',
+      `plugin "${entry.name}": max_memory_mb of a native plugin needs Linux (the child's memory is read from /proc)`,
+      where,
+    );
+  return v;
+}
+
 function checkHooks(entry: PluginEntry, manifest: NativeManifest, libPath: string): void {
   const missing = entry.hooks.filter((h) => !manifest.hooks.includes(h));
   if (missing.length) {
@@ -186,6 +215,7 @@ export function createNativeHost(options: NativeHostOptions = {}): NativeHost {
   const factory: PluginFactory = {
     async create(entry: PluginEntry, ctx: FactoryContext): Promise<PluginInstance> {
       const isolation = isolationOf(entry, defaultIsolation);
+      const maxMemoryMb = maxMemoryOf(entry, isolation);
       const libPath = resolveLibrary(entry.kind, entry.name, ctx, searchPaths);
       const keys = trustedKeys([...(ctx.settings.trustedKeys ?? []), ...(options.trustedKeys ?? [])]);
       const entryRequires = entry.extra.require_signature;
@@ -258,6 +288,7 @@ export function createNativeHost(options: NativeHostOptions = {}): NativeHost {
           restartWindowMs: options.restartWindowMs ?? 60_000,
           logger: options.logger ?? ctx.logger,
           asyncStackBytes: options.asyncStackBytes,
+          maxMemoryMb,
         });
         manifest = await proc.start();
         try {

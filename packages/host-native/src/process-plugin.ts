@@ -6,7 +6,10 @@
  * CPEX_ERR_WORKER_DIED and the child is restarted; a call that overruns its timeout is cancelled
  * (the ABI's cancel flag) and, when the child does not answer within a grace period, the child is
  * killed and restarted (pre-emptive timeouts). Restarts are bounded (maxRestarts per window).
+ * With `max_memory_mb`, the child's resident memory is read from /proc while it lives; past the
+ * cap the child is killed and its calls fail with CPEX_ERR_WORKER_MEMORY.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   CpexError,
@@ -44,6 +47,21 @@ export interface ProcessSpec {
   asyncStackBytes: number | undefined;
   /** Discovery: read and check the manifest, do not run cpex_plugin_init. */
   manifestOnly?: boolean;
+  /** The entry's `max_memory_mb`: a cap on the child's resident memory (undefined: none). */
+  maxMemoryMb?: number | undefined;
+}
+
+/** How often a capped child's resident memory is read (ms). */
+const MEMORY_POLL_MS = 10;
+
+/** Resident memory of `pid` in MiB, from /proc (undefined once it is gone). */
+function residentMb(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s*(\d+)\s*kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface Pending {
@@ -63,6 +81,8 @@ class Child {
   readonly pending = new Map<number, Pending>();
   exited = false;
   exitInfo = '';
+  /** Set when the child was killed for going past max_memory_mb: its resident MiB then. */
+  overMemoryMb: number | undefined;
   readonly died: Promise<void>;
 
   constructor(
@@ -96,28 +116,43 @@ class Child {
     const channel = this.proc.child.stdio[3] as unknown as NodeJS.ReadWriteStream;
     channel.on('data', (chunk: Buffer) => this.onData(chunk));
     channel.on('error', () => {});
+    const cap = spec.maxMemoryMb;
+    const watch =
+      cap === undefined
+        ? undefined
+        : setInterval(() => {
+            const pid = this.proc.pid;
+            const mb = pid === undefined ? undefined : residentMb(pid);
+            if (mb === undefined || mb <= cap || this.overMemoryMb !== undefined) return;
+            this.overMemoryMb = mb;
+            this.kill(`resident memory ${Math.round(mb)} MiB is past max_memory_mb of ${cap} MiB`);
+          }, MEMORY_POLL_MS).unref();
     this.died = this.proc.exited.then(({ code, signal }) => {
+      clearInterval(watch);
       this.exited = true;
       this.exitInfo = this.proc.error
         ? `could not start (${this.proc.error.message})`
         : signal
           ? `killed by ${signal}`
           : `exited with code ${code}`;
-      const err = new CpexError(
-        'CPEX_ERR_WORKER_DIED',
-        `native plugin "${spec.pluginName}": its child process ${this.exitInfo}`,
-        {
-          plugin: spec.pluginName,
-          details: { exit: this.exitInfo },
-        },
-      );
+      const memory = this.overMemoryMb;
+      const code_ = memory === undefined ? 'CPEX_ERR_WORKER_DIED' : 'CPEX_ERR_WORKER_MEMORY';
+      const details =
+        memory === undefined
+          ? { exit: this.exitInfo }
+          : { exit: this.exitInfo, residentMb: Math.round(memory), maxMemoryMb: cap };
+      const said = (during: string) =>
+        memory === undefined
+          ? `native plugin "${spec.pluginName}": its child process ${this.exitInfo}${during}`
+          : `native plugin "${spec.pluginName}": its child process went past its max_memory_mb of ${cap} MiB (resident ${Math.round(memory)} MiB)${during}; it was killed and restarts`;
+      const err = new CpexError(code_, said(''), { plugin: spec.pluginName, details });
       for (const w of this.waiters.splice(0)) w.reject(err);
       for (const [, p] of this.pending)
         p.reject(
-          new CpexError('CPEX_ERR_WORKER_DIED', `${err.message} during a call on ${p.hook}`, {
+          new CpexError(code_, said(` during a call on ${p.hook}`), {
             plugin: spec.pluginName,
             hook: p.hook,
-            details: { exit: this.exitInfo },
+            details,
           }),
         );
       this.pending.clear();

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CpexError } from '@cpex/core/host';
-import type { HostProbe, ProbeBehaviour } from '@cpex/sdk/testing';
+import type { HostLimit, HostProbe, HostileKind, ProbeBehaviour } from '@cpex/sdk/testing';
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 /** The C sources of the probe. */
@@ -129,25 +129,61 @@ export function buildProbeLibraries(
   return out;
 }
 
+/** What `isolation: none` cannot contain: the library runs in the gateway's own process. */
+const NATIVE_IN_PROCESS_LIMITS: Partial<Record<HostileKind, HostLimit>> = {
+  hang: {
+    reason: 'a call that ignores its cancel flag keeps its pool thread, so the process cannot exit',
+    doc: 'docs/hosts/native.md',
+    says: 'keeps its pool thread',
+  },
+  grow: {
+    reason: "the library allocates from the gateway's own memory",
+    doc: 'docs/hosts/native.md',
+    says: "allocates from the gateway's memory",
+  },
+  garbage: {
+    reason: "the library writes to the gateway's own stdout and descriptors",
+    doc: 'docs/hosts/native.md',
+    says: "writes to the gateway's stdout",
+  },
+  crash: {
+    reason: 'a segfault, abort or exit takes the gateway down',
+    doc: 'docs/hosts/native.md',
+    says: 'takes the gateway down',
+  },
+};
+
 /**
  * A `HostProbe` for `testHost` that runs the C probe: entries `native://<lib>` with
- * `config: { behaviour, events_dir }`. Events are read from the directory of the latest entry.
+ * `config: { behaviour, events_dir }`. Events are read from the directory of the latest entry of
+ * that plugin name (of the latest entry, when the suite gave no name).
+ * `grow` entries get `max_memory_mb`; for `isolation: none` the probe declares what that mode
+ * cannot contain (`NATIVE_IN_PROCESS_LIMITS`).
  * @example
  * await testHost({ name: 'native', makeHost: () => createNativeHost(), probe: nativeProbe(lib, extra) });
  */
-export function nativeProbe(library: string, extra: Record<string, unknown> = {}): HostProbe {
-  let eventsDir = '';
+export function nativeProbe(
+  library: string,
+  extra: Record<string, unknown> = {},
+  isolation: 'none' | 'process' = 'none',
+): HostProbe {
+  const dirs = new Map<string, string>();
+  let latest = '';
   return {
-    entry: (behaviour: ProbeBehaviour) => {
-      eventsDir = path.join(
+    entry: (behaviour: ProbeBehaviour, _hooks: readonly string[], pluginName?: string) => {
+      const eventsDir = path.join(
         os.tmpdir(),
         `cpex-native-events-${process.pid}-${Math.random().toString(36).slice(2)}`,
       );
       mkdirSync(eventsDir, { recursive: true });
-      return { kind: `native://${library}`, config: { behaviour, events_dir: eventsDir }, ...extra };
+      latest = eventsDir;
+      if (pluginName !== undefined) dirs.set(pluginName, eventsDir);
+      const cap = behaviour.kind === 'grow' ? { max_memory_mb: behaviour.limitMb } : {};
+      return { kind: `native://${library}`, config: { behaviour, events_dir: eventsDir }, ...cap, ...extra };
     },
+    ...(isolation === 'none' ? { limits: NATIVE_IN_PROCESS_LIMITS } : {}),
     events: (pluginName: string) => {
-      const file = path.join(eventsDir, pluginName);
+      const file = path.join(dirs.get(pluginName) ?? latest, pluginName);
       return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
     },
   };

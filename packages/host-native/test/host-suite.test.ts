@@ -3,10 +3,11 @@
 import { createNativeHost } from '@cpex/host-native';
 import { nativeProbe } from '@cpex/host-native/testing';
 import { testHost } from '@cpex/sdk/testing';
-import { LIBS } from './helpers.js';
+import { LIBS, REPO } from './helpers.js';
 
 await testHost({
   name: 'native (isolation: none)',
   makeHost: () => createNativeHost(),
   probe: nativeProbe(LIBS['libcpex_probe.so']),
+  docsRoot: REPO,
 });

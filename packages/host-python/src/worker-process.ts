@@ -600,6 +600,9 @@ export class WorkerProcess {
     }
     this.pending.delete(id as number);
     if (p.graceTimer) clearTimeout(p.graceTimer);
+    // Past max_memory_mb the worker answers and then exits: no call may be sent to it any more
+    // (it would fail with CPEX_ERR_WORKER_DIED); the next call waits for its replacement.
+    if (f.ok === false && (f.error as { code?: unknown } | undefined)?.code === 'memory_limit') this.kill();
     if (!p.abandoned) {
       if (p.guard) p.guard.detach();
       p.resolve(f);

@@ -2,7 +2,10 @@
 // Python host with a Python probe plugin (fixtures/hp_plugins/suite_probe.py).
 import { createPythonHost } from '@cpex/host-python';
 import { testHost } from '@cpex/sdk/testing';
+import { fileURLToPath } from 'node:url';
 import { FIXTURES, realCpexPython, shimPython } from './helpers.js';
+
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
 const python = shimPython() ?? realCpexPython();
 
@@ -14,10 +17,12 @@ if (python) {
       entry: (behaviour, hooks) => ({
         kind: 'hp_plugins.suite_probe.SuiteProbe',
         config: { behaviour, hooks: [...hooks] },
+        ...(behaviour.kind === 'grow' ? { max_memory_mb: behaviour.limitMb } : {}),
       }),
       baseDir: FIXTURES,
     },
     testTimeoutMs: 30_000,
+    docsRoot: REPO,
   });
 } else {
   const { it } = await import('vitest');

@@ -33,6 +33,12 @@ for (const fork of [true, false]) {
         expect(plugin.pids[0]).not.toBe(before);
         const after = await call({ action: 'ok' });
         expect(after.errors).toEqual([]);
+        // The call right after a memory failure goes to the replacement, never to the worker that
+        // is exiting (it used to fail with CPEX_ERR_WORKER_DIED).
+        const again = await call({ action: 'alloc', mb: 1024 });
+        expect(again.errors[0]!.errorCode).toBe('CPEX_ERR_WORKER_MEMORY');
+        const next = await call({ action: 'ok' });
+        expect(next.errors).toEqual([]);
       } finally {
         await manager.shutdown();
       }

@@ -6,7 +6,7 @@
 import { type SuiteApi, testHost } from '@cpex/sdk/testing';
 import * as vitest from 'vitest';
 import { createWasmHost } from '../src/index.js';
-import { CACHE_DIR, rustFixtures } from './fixtures.js';
+import { CACHE_DIR, REPO_DIR, rustFixtures } from './fixtures.js';
 import { wasmProbe } from './probe.js';
 
 const fx = rustFixtures();
@@ -17,6 +17,7 @@ await testHost({
   makeHost: () => createWasmHost({ cacheDir, isolation: 'worker' }),
   probe: wasmProbe(fx.probe),
   testTimeoutMs: 120_000,
+  docsRoot: REPO_DIR,
 });
 
 /** Suite tests that need a pre-emptible timeout; exempt for isolation: none. */
@@ -65,8 +66,9 @@ await testHost(
   {
     name: 'wasm (isolation: none)',
     makeHost: () => createWasmHost({ cacheDir, isolation: 'none' }),
-    probe: wasmProbe(fx.probe),
+    probe: wasmProbe(fx.probe, 'none'),
     testTimeoutMs: 120_000,
+    docsRoot: REPO_DIR,
   },
   api,
 );

@@ -94,7 +94,7 @@ export const pluginEntrySchema = z
     max_memory_mb: numberIn(R['plugins[].max_memory_mb'])
       .optional()
       .describe(
-        `Memory cap of an out-of-process plugin's worker (host-python: RLIMIT_AS); past it the call fails with CPEX_ERR_WORKER_MEMORY and the worker restarts; ${describeRange(R['plugins[].max_memory_mb'])}.`,
+        `Memory cap of an out-of-process plugin's worker (host-python: RLIMIT_AS; host-native isolation: process: the child's resident memory); past it the call fails with CPEX_ERR_WORKER_MEMORY and the worker restarts; ${describeRange(R['plugins[].max_memory_mb'])}.`,
       ),
     isolation: z
       .enum(['none', 'worker', 'process'], { error: oneOf(['none', 'worker', 'process']) })

@@ -6,7 +6,13 @@
  * set_args, set_fields, return_same, mutate_in_place (no effect across a boundary), deny,
  * block_silently, retry_delay_ms.
  * Host-suite behaviour (@cpex/sdk/testing probe contract): behaviour {kind: allow|deny|modify|
- * throw|sleep, ...}, events_dir (sleep-start / slept / aborted lines in <events_dir>/<plugin>).
+ * throw|sleep|hang|late|grow|garbage|crash, ...}, events_dir (sleep-start / slept / aborted /
+ * late-sent lines in <events_dir>/<plugin>). The hostile kinds: hang (forever, ignoring cancel),
+ * late (the first call of a state ignores cancel for `ms`, then modifies with `set`; later calls
+ * allow), grow (1 MiB at a time, touched, never freed; gives up with an error at 2 GiB so a host
+ * that fails to stop it fails its test instead of the machine), garbage (bytes that are no
+ * MessagePack frame to stdout and, in an isolation: process child, to its channel fd 3; then a
+ * deny), crash (SIGSEGV).
  * Hostile options: crash (SIGSEGV), hang (forever, ignoring cancel), hang_ms (that long, ignoring
  * cancel, then the rest of the config runs), huge_output (N bytes of
  * output), garbage_output (not MessagePack), init_error (init fails with that message).
@@ -73,7 +79,7 @@ static const cpex_manifest MANIFEST = {
 
 CPEX_EXPORT const cpex_manifest *cpex_plugin_manifest(void) { return &MANIFEST; }
 
-typedef struct { mp_val *cfg; } probe_state;
+typedef struct { mp_val *cfg; int calls; } probe_state;
 
 static uint8_t *dup_msg(const char *msg, size_t *len) {
     *len = strlen(msg);
@@ -151,8 +157,10 @@ static int is_args_hook(const char *hook) {
 }
 
 /** The host-suite behaviours. */
-static int32_t behave(const mp_val *cfg, const mp_val *b, const char *plugin, const mp_val *payload,
+static int32_t behave(probe_state *s, const mp_val *b, const char *plugin, const mp_val *payload,
                       const volatile int32_t *cancel, uint8_t **out, size_t *out_len) {
+    const mp_val *cfg = s->cfg;
+    static const volatile int32_t never = 0;
     const mp_val *kind = mp_get(b, "kind");
     const char *k = kind && kind->t == MP_STR ? kind->s : "";
     mp_val *r = mp_map();
@@ -167,6 +175,37 @@ static int32_t behave(const mp_val *cfg, const mp_val *b, const char *plugin, co
         mp_set(v, "reason", mp_clone(mp_get(b, "reason")));
         mp_set(r, "continue_processing", mp_bool(0));
         mp_set(r, "violation", v);
+        return ok(r, out, out_len);
+    }
+    if (strcmp(k, "hang") == 0)
+        for (;;) { struct timespec t = {0, 10000000}; nanosleep(&t, NULL); }
+    if (strcmp(k, "crash") == 0) raise(SIGSEGV);
+    if (strcmp(k, "grow") == 0) {
+        for (size_t mib = 0; mib < 2048; mib++) {
+            char *p = (char *)malloc(1 << 20);
+            if (!p) break;
+            memset(p, 0x5a, 1 << 20);
+        }
+        mp_free(r);
+        return fail(CPEX_STATUS_ERROR, "probe grew 2 GiB (or malloc failed) and nothing stopped it", out, out_len);
+    }
+    if (strcmp(k, "garbage") == 0) {
+        static const char junk[] = "\xc1\xc1 not a frame \xff\xff\xff\xff\n";
+        ssize_t w = write(1, junk, sizeof junk - 1);
+        if (getenv("CPEX_LIFELINE_FD")) w = write(3, junk, sizeof junk - 1); /* the child's channel */
+        (void)w;
+        mp_val *v = mp_map();
+        mp_set(v, "code", mp_clone(mp_get(b, "code")));
+        mp_set(v, "reason", mp_clone(mp_get(b, "reason")));
+        mp_set(r, "continue_processing", mp_bool(0));
+        mp_set(r, "violation", v);
+        return ok(r, out, out_len);
+    }
+    if (strcmp(k, "late") == 0 && s->calls++ == 0) {
+        sleep_ms(mp_num(mp_get(b, "ms")), &never); /* ignores the cancel flag */
+        event(cfg, plugin, "late-sent");
+        k = "modify";
+    } else if (strcmp(k, "late") == 0) {
         return ok(r, out, out_len);
     }
     if (strcmp(k, "modify") == 0) {
@@ -196,7 +235,7 @@ static int32_t behave(const mp_val *cfg, const mp_val *b, const char *plugin, co
         return ok(r, out, out_len);
     }
     mp_free(r);
-    return fail(CPEX_STATUS_BAD_REQUEST, "config.behaviour.kind is not one of allow|deny|modify|throw|sleep", out, out_len);
+    return fail(CPEX_STATUS_BAD_REQUEST, "config.behaviour.kind is not one of allow|deny|modify|throw|sleep|hang|late|grow|garbage|crash", out, out_len);
 }
 
 static void merge_into(mp_val *dst, const mp_val *src) {
@@ -358,7 +397,7 @@ CPEX_EXPORT int32_t cpex_plugin_invoke(void *state, const uint8_t *request, size
 
     const mp_val *b = mp_get(cfg, "behaviour");
     if (b && b->t == MP_MAP) {
-        rc = behave(cfg, b, name, payload, cancel, out, out_len);
+        rc = behave(s, b, name, payload, cancel, out, out_len);
         mp_free(req);
         return rc;
     }

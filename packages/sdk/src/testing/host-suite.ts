@@ -16,7 +16,7 @@ import {
   type ResolvedSettings,
 } from '@cpex/core';
 import { descriptionProblem } from '@cpex/core/host';
-import type { HostProbe, ProbeBehaviour } from './probe.js';
+import type { HostileKind, HostProbe, ProbeBehaviour } from './probe.js';
 
 /** The subset of vitest (or jest / node:test adapters) the suite needs. */
 export interface SuiteApi {
@@ -44,6 +44,11 @@ export interface HostSuiteOptions {
   probe: HostProbe;
   /** Per-test timeout in ms for hosts with slow start-up (default 20 000). */
   testTimeoutMs?: number;
+  /**
+   * The repository root: when given, each limit the probe declares (`HostProbe.limits`) must be
+   * stated in its document (`limit.doc` under this root contains `limit.says`).
+   */
+  docsRoot?: string;
 }
 
 const HOOK = 'tool_pre_invoke';
@@ -96,12 +101,12 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
   }
 
   function entry(name: string, behaviour: ProbeBehaviour, extra: Record<string, unknown> = {}) {
-    const base = options.probe.entry(behaviour, [HOOK]);
+    const base = options.probe.entry(behaviour, [HOOK], name);
     return { ...base, name, hooks: [HOOK], mode: 'sequential', ...extra };
   }
 
   function normalizedEntry(name: string, behaviour: ProbeBehaviour): PluginEntry {
-    const raw = options.probe.entry(behaviour, [HOOK]);
+    const raw = options.probe.entry(behaviour, [HOOK], name);
     return {
       name,
       kind: raw.kind,
@@ -127,13 +132,63 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
     };
   }
 
-  async function managerWith(host: PluginHost, plugins: Record<string, unknown>[], settings = {}) {
-    const manager = new PluginManager({ hosts: [host], logger: quietLogger });
-    cleanups.push(() => manager.shutdown());
+  async function loadInto(manager: PluginManager, plugins: Record<string, unknown>[], settings = {}) {
     const text = JSON.stringify({ plugin_settings: settings, plugins });
     await manager.loadConfigText(text, { baseDir: options.probe.baseDir ?? process.cwd() });
     await manager.initialize();
+  }
+
+  async function managerWith(host: PluginHost, plugins: Record<string, unknown>[], settings = {}) {
+    const manager = new PluginManager({ hosts: [host], logger: quietLogger });
+    cleanups.push(() => manager.shutdown());
+    await loadInto(manager, plugins, settings);
     return manager;
+  }
+
+  /** What keeps this process alive now (handles and requests), as a sorted list. */
+  function activeResources(): string[] {
+    return process.getActiveResourcesInfo().sort();
+  }
+
+  /** Waits (up to the test's bound) until nothing beyond `baseline` keeps the process alive. */
+  async function settlesTo(baseline: readonly string[]): Promise<string[]> {
+    const within = (now: string[]) => {
+      const left = [...baseline];
+      return now.every((r) => {
+        const i = left.indexOf(r);
+        if (i < 0) return false;
+        left.splice(i, 1);
+        return true;
+      });
+    };
+    let now = activeResources();
+    for (let i = 0; i < 400 && !within(now); i++) {
+      await new Promise((r) => setTimeout(r, 25).unref());
+      now = activeResources();
+    }
+    return within(now) ? [...baseline] : now;
+  }
+
+  /**
+   * Runs `step` again and again until the `late` probe reports its late answer (with no event log:
+   * for its delay and a margin), then once more so a call is in flight as the answer travels.
+   */
+  async function untilLateAnswer(pluginName: string, ms: number, step: () => Promise<void>): Promise<void> {
+    const events = options.probe.events;
+    const start = Date.now();
+    for (let i = 0; i < 400; i++) {
+      await step();
+      await new Promise((r) => setTimeout(r, 25));
+      const done =
+        events === undefined
+          ? Date.now() - start > ms + 1_000
+          : (await events(pluginName)).includes('late-sent');
+      if (done) {
+        await step();
+        return;
+      }
+    }
+    throw new Error(`${options.name}: the late probe never reported its late answer`);
   }
 
   const gc = (): GlobalContext => ({
@@ -376,6 +431,163 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
       },
       timeout,
     );
+
+    // ---- hostile plugins: each behaviour is contained, or declared (and documented) as a limit ----
+
+    /** Each hostile behaviour: what a host that contains it must show. */
+    const HOSTILE: Record<HostileKind, () => Promise<void>> = {
+      async hang() {
+        const baseline = activeResources();
+        const host = await options.makeHost();
+        const manager = new PluginManager({ hosts: [host], logger: quietLogger });
+        try {
+          await loadInto(manager, [
+            entry('probe_hang', { kind: 'hang' }, { timeout: 0.3, priority: 1, on_error: 'ignore' }),
+            entry('probe_next', { kind: 'modify', set: { name: 'served' } }, { priority: 2 }),
+          ]);
+          for (let i = 0; i < 2; i++) {
+            const r = await manager.invoke(HOOK, samplePayload(), { globalContext: gc() });
+            expect(r.continueProcessing).toBe(true);
+            expect(r.errors.length).toBe(1);
+            expect(r.errors[0]?.pluginName).toBe('probe_hang');
+            expect(r.errors[0]?.code).toBe('plugin_timeout');
+            expect(r.errors[0]?.errorCode).toBe('CPEX_ERR_PLUGIN_TIMEOUT');
+            expect(r.errors[0]?.message).toMatch('probe_hang');
+            expect((r.modifiedPayload as { name?: string } | null)?.name).toBe('served');
+          }
+          // on_error fail: the halt names the plugin; nothing after it ran.
+          const failing = await managerWith(host, [
+            entry('probe_hang', { kind: 'hang' }, { timeout: 0.3, priority: 1 }),
+            entry('probe_next', { kind: 'modify', set: { name: 'served' } }, { priority: 2 }),
+          ]);
+          const halted = await failing.invoke(HOOK, samplePayload(), { globalContext: gc() });
+          expect(halted.continueProcessing).toBe(false);
+          expect(halted.violation?.code).toBe('plugin_timeout');
+          expect(halted.violation?.pluginName).toBe('probe_hang');
+          expect(halted.modifiedPayload).toBe(null);
+          await failing.shutdown();
+        } finally {
+          await manager.shutdown();
+          await host.dispose();
+        }
+        // Shutdown completed with calls that never settle; nothing the host started is left to
+        // keep the process alive (it can exit). Waits for the host's own cleanup, never a timing.
+        expect(await settlesTo(baseline)).toEqual(baseline);
+      },
+
+      async late() {
+        const host = await freshHost();
+        const late = { kind: 'late', ms: 1_200, set: { name: 'late_value' } } as const;
+        const manager = await managerWith(host, [
+          entry('probe_late', late, { timeout: 0.3, priority: 1, on_error: 'ignore' }),
+          entry('probe_next', { kind: 'allow', metadata: { next: 'ran' } }, { priority: 2 }),
+        ]);
+        const seen: unknown[] = [];
+        const first = await manager.invoke(HOOK, samplePayload(), { globalContext: gc() });
+        seen.push(first);
+        expect(first.errors[0]?.pluginName).toBe('probe_late');
+        expect(first.errors[0]?.code).toBe('plugin_timeout');
+        // Invocations in flight while the late answer comes back, then more after it.
+        await untilLateAnswer('probe_late', late.ms, async () => {
+          seen.push(await manager.invoke(HOOK, samplePayload(), { globalContext: gc() }));
+        });
+        for (let i = 0; i < 3; i++)
+          seen.push(await manager.invoke(HOOK, samplePayload(), { globalContext: gc() }));
+        for (const r of seen as Awaited<ReturnType<typeof manager.invoke>>[]) {
+          expect(JSON.stringify(r.modifiedPayload ?? null).includes('late_value')).toBe(false);
+          expect(r.payloadModified).toBe(false);
+          expect(r.continueProcessing).toBe(true);
+          expect(r.metadata.next).toBe('ran');
+          for (const e of r.errors) expect(`${e.pluginName} ${e.code}`).toBe('probe_late plugin_timeout');
+        }
+        // The host still answers: the last invocation's probe_late call is no longer the late one,
+        // or (a restarted process) is late again and timed out — never the late value.
+      },
+
+      async grow() {
+        const host = await freshHost();
+        const manager = await managerWith(host, [
+          entry('probe_grow', { kind: 'grow', limitMb: 256 }, { priority: 1, on_error: 'ignore' }),
+          entry('probe_next', { kind: 'modify', set: { name: 'served' } }, { priority: 2 }),
+        ]);
+        for (let i = 0; i < 2; i++) {
+          const r = await manager.invoke(HOOK, samplePayload(), { globalContext: gc() });
+          expect(r.errors.length).toBe(1);
+          expect(r.errors[0]?.pluginName).toBe('probe_grow');
+          expect(['CPEX_ERR_WORKER_MEMORY', 'CPEX_ERR_WASM_TRAP']).toContain(r.errors[0]?.errorCode);
+          expect(r.errors[0]?.message).toMatch(/memory/i);
+          expect((r.modifiedPayload as { name?: string } | null)?.name).toBe('served');
+        }
+      },
+
+      async garbage() {
+        const host = await freshHost();
+        const manager = await managerWith(host, [
+          entry('probe_first', { kind: 'modify', set: { name: 'first' } }, { priority: 1 }),
+          entry('probe_garbage', { kind: 'garbage', code: 'garbage_deny', reason: 'no' }, { priority: 2 }),
+          entry('probe_after', { kind: 'modify', set: { name: 'after' } }, { priority: 3 }),
+        ]);
+        for (let i = 0; i < 2; i++) {
+          const r = await manager.invoke(HOOK, samplePayload(), { globalContext: gc() });
+          // The deny arrived, or the garbage failed the call (on_error: fail): never an allow.
+          expect(r.continueProcessing).toBe(false);
+          expect(r.violation?.pluginName).toBe('probe_garbage');
+          expect(['garbage_deny', 'plugin_error']).toContain(r.violation?.code);
+          expect((r.modifiedPayload as { name?: string } | null)?.name).toBe('first');
+        }
+      },
+
+      async crash() {
+        const host = await freshHost();
+        const manager = await managerWith(host, [
+          entry('probe_crash', { kind: 'crash' }, { priority: 1, on_error: 'ignore' }),
+          entry('probe_next', { kind: 'modify', set: { name: 'served' } }, { priority: 2 }),
+        ]);
+        for (let i = 0; i < 2; i++) {
+          const r = await manager.invoke(HOOK, samplePayload(), { globalContext: gc() });
+          expect(r.errors.length).toBe(1);
+          expect(r.errors[0]?.pluginName).toBe('probe_crash');
+          expect(['CPEX_ERR_WORKER_DIED', 'CPEX_ERR_WASM_TRAP']).toContain(r.errors[0]?.errorCode);
+          expect((r.modifiedPayload as { name?: string } | null)?.name).toBe('served');
+        }
+        const failing = await managerWith(host, [entry('probe_crash', { kind: 'crash' })]);
+        const halted = await failing.invoke(HOOK, samplePayload(), { globalContext: gc() });
+        expect(halted.continueProcessing).toBe(false);
+        expect(halted.violation?.code).toBe('plugin_error');
+        expect(halted.violation?.pluginName).toBe('probe_crash');
+      },
+    };
+
+    const HOSTILE_NAMES: Record<HostileKind, string> = {
+      hang: 'a plugin that never settles times out with plugin_timeout naming it; other plugins and later invokes are unaffected; shutdown completes and leaves nothing running',
+      late: 'a plugin that answers late, twice, after its timeout: the late value never reaches any invocation',
+      grow: 'a plugin that grows memory without bound is stopped at its limit with a coded memory error; the host keeps serving',
+      garbage:
+        'a plugin that writes garbage to its stdout and channel: its deny arrives or the call fails, never an allow',
+      crash: 'a plugin that crashes mid-call fails only its own call (coded), and the host restarts it',
+    };
+
+    for (const kind of Object.keys(HOSTILE) as HostileKind[]) {
+      const limit = options.probe.limits?.[kind];
+      if (limit === undefined) {
+        it(`hostile: ${HOSTILE_NAMES[kind]}`, HOSTILE[kind], timeout);
+        continue;
+      }
+      it(
+        `hostile: ${kind} is a declared limit of this host (${limit.reason}; ${limit.doc})`,
+        async () => {
+          expect(limit.reason.length > 0 && limit.doc.length > 0 && limit.says.length > 0).toBe(true);
+          if (options.docsRoot !== undefined) {
+            const { readFileSync } = await import('node:fs');
+            const { join } = await import('node:path');
+            const text = readFileSync(join(options.docsRoot, limit.doc), 'utf8').replace(/\s+/g, ' ');
+            const said = text.includes(limit.says) ? limit.says : `${limit.doc} does not say "${limit.says}"`;
+            expect(said).toBe(limit.says);
+          }
+        },
+        timeout,
+      );
+    }
 
     it(
       'describe() gives a well-formed PluginDescription that agrees with the host capabilities',

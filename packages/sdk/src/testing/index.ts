@@ -18,4 +18,4 @@ export { testHost } from './host-suite.js';
 export type { HostSuiteOptions, SuiteApi } from './host-suite.js';
 export { inProcessProbe } from './in-process-probe.js';
 export { default as probePlugin, probeEvents } from './probe-plugin.js';
-export type { HostProbe, ProbeBehaviour, ProbeEntry } from './probe.js';
+export type { HostileKind, HostLimit, HostProbe, ProbeBehaviour, ProbeEntry } from './probe.js';

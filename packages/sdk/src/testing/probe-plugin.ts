@@ -42,6 +42,36 @@ function handlerFor(b: ProbeBehaviour): Handler {
             resolve(allow({ aborted: true }));
           });
         });
+    case 'hang':
+      // Never settles, and ignores its signal: the executor's timeout is all that ends the call.
+      return () => new Promise<never>(() => {});
+    case 'late': {
+      let calls = 0;
+      return (payload: Record<string, unknown>, context) => {
+        if (calls++ > 0) return allow();
+        // Built now: the payload view is not the plugin's to read after the call ended.
+        const value = modify({ ...payload, ...b.set });
+        // A thenable, not a promise: it calls back late, twice, and once more with a rejection.
+        return {
+          // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the point of this probe
+          then(onFulfilled: (v: unknown) => void, onRejected: (e: unknown) => void) {
+            setTimeout(() => {
+              record(context.pluginName, 'late-sent');
+              onFulfilled(value);
+              onFulfilled(value);
+              onRejected(new Error('late rejection'));
+            }, b.ms);
+          },
+        } as unknown as Promise<never>;
+      };
+    }
+    case 'grow':
+    case 'garbage':
+    case 'crash':
+      // In the gateway's own process these cannot be contained (inProcessProbe declares them as limits).
+      return () => {
+        throw new Error(`the in-process probe does not run the hostile behaviour ${b.kind}`);
+      };
   }
 }
 
