@@ -33,6 +33,7 @@ let commitOf: (c: CallContext) => void;
 let mergeOf: (c: CallContext) => void;
 let abortOf: (c: CallContext, reason: unknown) => void;
 let copyEntryOf: (c: CallContext) => PluginContextData;
+let globalOf: (c: CallContext) => GlobalContext | undefined;
 
 /**
  * A call's abort machinery, made only when the plugin asks for its signal or an onAbort, or when
@@ -105,6 +106,7 @@ export class CallContext implements PluginContext {
       for (let i = 0; i < metadata.length; i += 2)
         setOwn(caller.metadata, metadata[i] as string, metadata[i + 1]);
     };
+    globalOf = (c) => c.#global;
     // A module function, not a private method: a private method brands every instance (one more field).
     copyEntryOf = (c) => {
       const e = c.#table.entry(c.#key);
@@ -223,6 +225,11 @@ function copyEntries(o: unknown): unknown[] {
 /** Write a call's local state back into the context table (the call settled normally). */
 export function commitContext(c: CallContext): void {
   commitOf(c);
+}
+
+/** True when the plugin asked for its copy of the global context (so it may have written to it). */
+export function wroteGlobal(c: CallContext): boolean {
+  return globalOf(c) !== undefined;
 }
 
 /** Merge a call's global-context writes into the caller's (sequential/transform/concurrent only). */

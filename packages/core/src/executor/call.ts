@@ -82,6 +82,7 @@ export class PluginCall implements Deadline, Outcome {
   deadline = 0;
   prev: Deadline | undefined = undefined;
   next: Deadline | undefined = undefined;
+  linked = false;
   done = false;
   /**
    * True while callPlugin is still on the stack: a call that settles then (a thenable that called
@@ -150,6 +151,7 @@ export class PluginCall implements Deadline, Outcome {
   }
 
   expire(): void {
+    if (this.done) return;
     const backstop = this.reg.deadlineMs !== this.reg.timeoutMs;
     abortContext(this.ctx, new CpexError('CPEX_ERR_PLUGIN_TIMEOUT', `plugin ${this.reg.name} timed out`));
     this.settle(undefined, backstop ? BACKSTOP : TIMEOUT);
@@ -201,7 +203,9 @@ export class PluginCall implements Deadline, Outcome {
     if (this.done) return;
     this.done = true;
     const inv = this.inv;
-    inv.engine.watchdog.untrack(this);
+    // A serial phase's call stays linked for the invocation's next call (watchdog.ts); its
+    // invocation unlinks it when it finishes.
+    if (!this.sink.consumesOutcome) inv.engine.watchdog.untrack(this);
     if (inv.current === this) inv.current = undefined;
     settleOutcome(this, inv, this.ctx.phase, this.t0, value, error);
     // Settled before callPlugin returned (a thenable that called back at once): callPlugin hands it back.
@@ -218,7 +222,9 @@ export const MAX_POOLED_CALLS = 256;
  * outcome is taken. Only a sink that holds no reference to the call after that may recycle it.
  */
 export function recycle(call: PluginCall): void {
-  const pool = call.inv.engine.calls;
+  const engine = call.inv.engine;
+  if (call.done) engine.watchdog.untrack(call);
+  const pool = engine.calls;
   if (call.free && pool.length < MAX_POOLED_CALLS) {
     call.release();
     pool.push(call);
@@ -280,15 +286,7 @@ export function callPlugin(
   const ext = inv.extensionsFor(reg);
   inv.executed++;
   const tracing = inv.tracing;
-  if (tracing && pluginStartChannel.hasSubscribers) {
-    pluginStartChannel.publish({
-      manager: inv.engine.owner,
-      invocationId: inv.id,
-      hook: inv.hook,
-      plugin: reg.name,
-      phase,
-    });
-  }
+  if (tracing && pluginStartChannel.hasSubscribers) publishStart(inv, reg, phase);
   reg.active++;
   // A handler known to be async is not timed here: its deadline is the watchdog's.
   const timed = tracing || reg.async !== true;
@@ -311,21 +309,30 @@ export function callPlugin(
   reg.async = true;
   let call = inv.spareCall;
   if (sink.consumesOutcome && call !== undefined && call.free) call.reuse(reg, ctx, t0, sink);
-  else {
-    // A free call from the pool (recycle): its object and callbacks again; else a new one.
-    call = inv.engine.calls.pop();
-    if (call !== undefined) {
-      call.inv = inv;
-      call.reuse(reg, ctx, t0, sink);
-    } else call = new PluginCall(inv, reg, ctx, t0, sink);
-    if (sink.consumesOutcome) inv.spareCall = call;
-  }
+  else call = acquireCall(inv, reg, ctx, t0, sink);
   inv.engine.watchdog.track(call);
   call.listen(then, r, 0);
   call.starting = false;
   if (!call.done) return call;
   // Settled already: a plain Outcome (the caller tells a call in flight by `instanceof PluginCall`).
   return { reg, ctx, result: call.result, failure: call.failure, abandoned: call.abandoned };
+}
+
+/** A PluginCall for a call that cannot reuse its invocation's spare: a free one from the pool (recycle), else a new one. */
+function acquireCall(
+  inv: Invocation,
+  reg: Registration,
+  ctx: CallContext,
+  t0: number,
+  sink: OutcomeSink,
+): PluginCall {
+  let call = inv.engine.calls.pop();
+  if (call !== undefined) {
+    call.inv = inv;
+    call.reuse(reg, ctx, t0, sink);
+  } else call = new PluginCall(inv, reg, ctx, t0, sink);
+  if (sink.consumesOutcome) inv.spareCall = call;
+  return call;
 }
 
 /** A synchronous call's Outcome (same fields, in the same order, as a settled PluginCall's). */
@@ -365,21 +372,34 @@ function settleOutcome(
   // Local-state writes of a call that timed out or was abandoned never reach the table.
   if (!out.abandoned && error !== TIMEOUT && error !== BACKSTOP && inv.abortError === undefined)
     commitContext(out.ctx);
-  if (inv.tracing && pluginEndChannel.hasSubscribers) {
-    let outcome: PluginOutcome;
-    if (out.abandoned) outcome = 'aborted';
-    else if (out.failure) outcome = out.failure.code === 'plugin_timeout' ? 'timeout' : 'error';
-    else if (out.result?.continueProcessing === false) outcome = 'deny';
-    else outcome = out.result?.modifiedPayload != null ? 'modify' : 'allow';
-    pluginEndChannel.publish({
-      manager: inv.engine.owner,
-      invocationId: inv.id,
-      hook: inv.hook,
-      plugin: reg.name,
-      phase,
-      outcome,
-      durationMs: performance.now() - t0,
-      ...(out.failure ? { code: out.failure.code } : {}),
-    });
-  }
+  if (inv.tracing && pluginEndChannel.hasSubscribers) publishEnd(out, inv, phase, t0);
+}
+
+// Tracing (cold: only with a subscriber), out of line so the hot functions stay small enough to inline.
+function publishStart(inv: Invocation, reg: Registration, phase: Phase): void {
+  pluginStartChannel.publish({
+    manager: inv.engine.owner,
+    invocationId: inv.id,
+    hook: inv.hook,
+    plugin: reg.name,
+    phase,
+  });
+}
+
+function publishEnd(out: Outcome, inv: Invocation, phase: Phase, t0: number): void {
+  let outcome: PluginOutcome;
+  if (out.abandoned) outcome = 'aborted';
+  else if (out.failure) outcome = out.failure.code === 'plugin_timeout' ? 'timeout' : 'error';
+  else if (out.result?.continueProcessing === false) outcome = 'deny';
+  else outcome = out.result?.modifiedPayload != null ? 'modify' : 'allow';
+  pluginEndChannel.publish({
+    manager: inv.engine.owner,
+    invocationId: inv.id,
+    hook: inv.hook,
+    plugin: out.reg.name,
+    phase,
+    outcome,
+    durationMs: performance.now() - t0,
+    ...(out.failure ? { code: out.failure.code } : {}),
+  });
 }

@@ -14,7 +14,7 @@
  * context-table entry, global-context copy and AbortSignal are lazy), and enforce timeouts with
  * the manager's single watchdog timer instead of a timer per call.
  */
-import { CallContext, type CallerGlobal, mergeGlobalContext } from '../context/call-context.js';
+import { CallContext, type CallerGlobal, mergeGlobalContext, wroteGlobal } from '../context/call-context.js';
 import { setOwn } from '../context/copy.js';
 import { ContextTable } from '../context/context-table.js';
 import { CpexError, describeCause, PluginViolationError } from '../errors/cpex-error.js';
@@ -26,25 +26,25 @@ import {
   pluginEndChannel,
   pluginStartChannel,
 } from '../tracing/channels.js';
-import {
-  type BackgroundWork,
-  type GlobalContext,
-  type Handler,
-  type InvokeOptions,
-  type Logger,
-  type Phase,
-  type PipelineResult,
-  type PluginErrorRecord,
-  type PluginResult,
-  type PluginViolation,
-  type ResolvedSettings,
+import type {
+  BackgroundWork,
+  GlobalContext,
+  Handler,
+  InvokeOptions,
+  Logger,
+  Phase,
+  PipelineResult,
+  PluginErrorRecord,
+  PluginResult,
+  PluginViolation,
+  ResolvedSettings,
 } from '../types.js';
 import { type Outcome, type PluginCall, recycle } from './call.js';
 import { matchesConditions } from './conditions.js';
 import type { BackgroundRun, BackgroundTracker } from './phases/fire-and-forget.js';
 import { readonlyView } from './readonly.js';
 import type { Lineup, PhaseStep, Registration } from './registration.js';
-import { type Failure, isFailure, type PayloadAcceptor, planEdits } from './results.js';
+import { type Failure, isBareAllow, isFailure, type PayloadAcceptor, planEdits } from './results.js';
 import type { Watchdog } from './watchdog.js';
 
 /** What the executor needs from its manager. */
@@ -99,14 +99,6 @@ export function emptyResult<P>(): PipelineResult<P> {
 /** Who stops a phase's calls in flight when the caller aborts (the concurrent runner). */
 export interface CallerAbortListener {
   abort(reason: unknown): void;
-}
-
-// A promise's resolving functions, taken by one shared executor (no executor closure per invocation).
-let capturedResolve: ((r: PipelineResult<unknown>) => void) | undefined;
-let capturedReject: ((e: unknown) => void) | undefined;
-function captureResolvers(resolve: (r: PipelineResult<unknown>) => void, reject: (e: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
 }
 
 const SETTLED: Promise<void> = Promise.resolve();
@@ -256,11 +248,13 @@ export class Invocation implements CallerGlobal {
       this.#startBackground();
       return p;
     }
-    const p = new Promise<PipelineResult<unknown>>(captureResolvers);
-    this.#resolve = capturedResolve;
-    this.#reject = capturedReject;
-    capturedResolve = capturedReject = undefined;
-    return p;
+    // An executor that stores into this (young) invocation: the optimizer inlines it into the
+    // Promise constructor, and no store of a young function into an old object (module state) needs
+    // the write barrier's slow path.
+    return new Promise<PipelineResult<unknown>>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
   }
 
   /** A serial runner's async call settled: continue the same phase where it left off. */
@@ -474,6 +468,11 @@ export class Invocation implements CallerGlobal {
    */
   applyWhole(o: Outcome, phase: Phase): void {
     const r = o.result!;
+    // A bare allow (the common passthrough): only global-context writes, if the plugin made any.
+    if (isBareAllow(r)) {
+      if (wroteGlobal(o.ctx)) this.keepSideEffects(o, phase);
+      return;
+    }
     const reg = o.reg;
     if (r.modifiedPayload === undefined && r.modifiedExtensions === undefined) {
       // No edits to judge (a passthrough): only its side effects and retry hint.

@@ -121,8 +121,16 @@ function text(v: unknown, fallback: string): string {
 
 /** The snapshots of results that carry nothing but a decision (shared, frozen: read-only to every reader). */
 export const EMPTY_RESULT: PluginResult = Object.freeze({});
-const ALLOW_RESULT: PluginResult = Object.freeze({ continueProcessing: true });
+export const ALLOW_RESULT: PluginResult = Object.freeze({ continueProcessing: true });
 const DENY_RESULT: PluginResult = Object.freeze({ continueProcessing: false });
+
+/**
+ * True for the shared snapshot of a bare decision with no continueProcessing: false (readResult's
+ * EMPTY_RESULT / ALLOW_RESULT): no edits, metadata or retry hint to apply.
+ */
+export function isBareAllow(r: PluginResult): boolean {
+  return r === ALLOW_RESULT || r === EMPTY_RESULT;
+}
 
 /**
  * Read a handler's return value exactly once, into a plain snapshot, and validate its fields.
