@@ -295,6 +295,37 @@ describe('cpex invoke', { timeout: 90_000 }, () => {
     }
   });
 
+  it("a plugin's exact 64-bit integer (a BigInt in its state) is printed digit for digit, not a crash", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cpex-bigint-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'hash.mjs'),
+        'export default (c, e) => ({ name: e.name, hooks: { tool_pre_invoke(p, ctx) { ctx.state.hash = 14695981039346656037n; ctx.state.list = [-9223372036854775808n, 1]; return {}; } } });\n',
+      );
+      writeFileSync(
+        path.join(dir, 'config.yaml'),
+        'plugins:\n  - {name: hasher, kind: node://./hash.mjs, hooks: [tool_pre_invoke]}\n',
+      );
+      for (const compact of [[], ['--compact']]) {
+        const r = await cpex(
+          'invoke',
+          path.join(dir, 'config.yaml'),
+          'tool_pre_invoke',
+          '--payload',
+          '{"name":"x"}',
+          ...compact,
+        );
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout.replace(/\s+/g, '')).toContain(
+          '"state":{"hash":14695981039346656037,"list":[-9223372036854775808,1]}',
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a plugin returning a 500-deep payload gets a coded error, not a stack overflow', async () => {
     const r = await cpex('invoke', fx('deep.yaml'), 'tool_pre_invoke', '--payload', '{"name":"x"}');
     expect(r.code).toBe(1);

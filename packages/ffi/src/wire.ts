@@ -10,6 +10,7 @@ import {
   PAYLOAD_TYPE_IDENTITY,
   errorToWire,
   extensionsToJSON,
+  stringifyExact,
   violationToWire,
 } from '@cpex/core/host';
 import { fastDecode, fastEncodeFrame, lastFastDepth, NOT_FAST } from './msgpack.js';
@@ -54,7 +55,9 @@ export type Encoding = 'msgpack' | 'json';
 // One encoder and decoder for the process (encoding is synchronous, so they are never shared by two
 // calls at once). maxDepth: the deepest max_payload_depth a config may set (1000) plus the envelope;
 // the payload's own limit is checked at ingress.
-const encoder = new Encoder({ ignoreUndefined: true, maxDepth: 1024 });
+// useBigInt64: a BigInt (an exact 64-bit integer a plugin keeps, e.g. a WASM guest's u64 in its
+// local state) goes out as int64/uint64, never refused as an unknown object.
+const encoder = new Encoder({ ignoreUndefined: true, maxDepth: 1024, useBigInt64: true });
 const decoder = new Decoder();
 
 /** Encode one value as MessagePack (undefined fields left out). */
@@ -136,7 +139,7 @@ function refuseProtoKeys(value: unknown): void {
 
 /** Encode a message body. */
 export function encodeBody(message: unknown, encoding: Encoding): Uint8Array {
-  if (encoding === 'json') return Buffer.from(JSON.stringify(message), 'utf8');
+  if (encoding === 'json') return Buffer.from(stringifyExact(message), 'utf8');
   return packValue(message);
 }
 

@@ -206,3 +206,44 @@ describe('cpex serve (in-process)', () => {
     c.close();
   });
 });
+
+describe('cpex serve: exact 64-bit integers a plugin keeps', () => {
+  it("context_table_get carries a plugin's BigInt state exactly (uint64/int64, or its literal in JSON), never an internal error", async () => {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      path.join(dir, 'hash.mjs'),
+      'export default { name: "hash", hooks: { tool_pre_invoke: (_p, ctx) => { ctx.state.hash = 14695981039346656037n; ctx.state.neg = -9223372036854775808n; return {}; } } };',
+    );
+    const c = new Client();
+    const loaded = await c.call({
+      op: 'load_config',
+      yaml: 'plugins:\n  - {name: hash, kind: node://./hash.mjs, hooks: [tool_pre_invoke]}\n',
+    });
+    const manager = loaded.manager as number;
+    expect((await c.call({ op: 'initialize', manager })).rc).toBe(0);
+    const r = await c.call({
+      op: 'invoke',
+      manager,
+      hook: 'tool_pre_invoke',
+      payload: packValue({ name: 'x' }),
+    });
+    expect(r.rc).toBe(RC.OK);
+    const got = await c.call({ op: 'context_table_get', context_table: r.context_table });
+    expect(got.rc).toBe(RC.OK);
+    expect(Object.keys((got.table as Record<string, { state: object }>).hash?.state ?? {}).sort()).toEqual([
+      'hash',
+      'neg',
+    ]);
+    // What a Go client reads: int64/uint64, exactly (this test client's decoder would round them).
+    const { Decoder } = await import('@msgpack/msgpack');
+    const direct = new Decoder({ useBigInt64: true }).decode(
+      packValue({ hash: 14695981039346656037n, neg: -9223372036854775808n }),
+    );
+    expect(direct).toEqual({ hash: 14695981039346656037n, neg: -9223372036854775808n });
+    const { encodeBody } = await import('../src/wire.js');
+    expect(Buffer.from(encodeBody({ state: { hash: 14695981039346656037n } }, 'json')).toString()).toBe(
+      '{"state":{"hash":14695981039346656037}}',
+    );
+    c.close();
+  });
+});

@@ -17,6 +17,7 @@ import {
   type PluginContext,
   type PluginResult,
   setOwn,
+  stringifyExact,
 } from '@cpex/core/host';
 import {
   CHANNELS,
@@ -25,6 +26,7 @@ import {
   EXTENSION_SLOTS,
   fromWit,
   guestJson,
+  guestJsonExact,
   IDENTITY_PAYLOAD,
   MappingError,
   ROLES,
@@ -321,7 +323,8 @@ function entries(state: Record<string, unknown>): Array<{ key: string; value: st
   const out: Array<{ key: string; value: string }> = [];
   for (const [key, v] of Object.entries(state)) {
     if (v === undefined) continue;
-    out.push({ key, value: JSON.stringify(v) });
+    // exact: a guest's own u64 (a BigInt, from guestJsonExact) goes back as the same literal
+    out.push({ key, value: stringifyExact(v) });
   }
   return out;
 }
@@ -333,21 +336,21 @@ export function contextToWit(ctx: PluginContext, configJson: string, nameJson: s
   return { localState: entries(ctx.state ?? {}), globalState: global };
 }
 
-function entriesToMap(list: unknown, where: string): Rec {
+/**
+ * A guest's context entries → a map. `exact`: the guest's own local state, which comes back only
+ * to it: an integer beyond ±(2^53−1) is kept exactly as a BigInt (PR #65's compute-bench keeps a
+ * u64 hash there). Otherwise (global state, shared with every plugin and the caller): such an
+ * integer is refused, as everywhere a guest sends JSON. Never rounded.
+ */
+function entriesToMap(list: unknown, where: string, exact: boolean): Rec {
   if (!Array.isArray(list)) throw new MappingError(`${where}: expected a list of entries`);
   const out: Rec = {};
   list.forEach((e, i) => {
     if (!isRec(e) || typeof e.key !== 'string' || typeof e.value !== 'string')
       throw new MappingError(`${where}[${i}]: expected {key, value}`);
-    // A guest's "__proto__" key stays data. Context entries are parsed without the exact-integer
-    // check: PR #65's compute-bench example keeps a u64 hash in its local state (a known gap:
-    // such a value is rounded; docs/hosts/wasm.md).
-    let value: unknown;
-    try {
-      value = JSON.parse(e.value);
-    } catch {
-      throw new MappingError(`${where}[${i}] (${e.key}): value is not valid JSON`);
-    }
+    // A guest's "__proto__" key stays data (setOwn).
+    const at = `${where}[${i}] (${e.key})`;
+    const value = (exact ? guestJsonExact : guestJson)(e.value, at, 'value is not valid JSON');
     setOwn(out, e.key, value);
   });
   return out;
@@ -356,8 +359,8 @@ function entriesToMap(list: unknown, where: string): Rec {
 /** Decoded `modified-context` (reserved keys removed). */
 export function contextFromWit(w: unknown): { local: Rec; global: Rec } {
   if (!isRec(w)) throw new MappingError('modified-context: not a plugin-context record');
-  const local = entriesToMap(w.localState, 'modified-context.local-state');
-  const global = entriesToMap(w.globalState, 'modified-context.global-state');
+  const local = entriesToMap(w.localState, 'modified-context.local-state', true);
+  const global = entriesToMap(w.globalState, 'modified-context.global-state', false);
   delete global[CONFIG_KEY];
   delete global[NAME_KEY];
   return { local, global };

@@ -103,8 +103,12 @@ export function guestJson(text: string, where: string, notJson = 'not valid JSON
 
 const LONG_DIGITS = /\d{16}/;
 
-/** Whether valid JSON `text` has an integer literal (no fraction, no exponent) beyond ±(2^53−1), outside strings. */
-function hasUnsafeIntegerLiteral(text: string): boolean {
+/**
+ * The integer literals (no fraction, no exponent; sign included) of valid JSON `text` beyond
+ * ±(2^53−1), outside strings, as [start, end) spans; the first one only unless `all`.
+ */
+function unsafeIntegerSpans(text: string, all: boolean): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
@@ -116,10 +120,79 @@ function hasUnsafeIntegerLiteral(text: string): boolean {
       const next = text[i + 1];
       if (next === '.' || next === 'e' || next === 'E') {
         while (i + 1 < text.length && /[0-9.eE+-]/.test(text[i + 1]!)) i++;
-      } else if (i - start + 1 >= 16 && !Number.isSafeInteger(Number(text.slice(start, i + 1)))) return true;
+      } else if (i - start + 1 >= 16 && !Number.isSafeInteger(Number(text.slice(start, i + 1)))) {
+        spans.push([start > 0 && text[start - 1] === '-' ? start - 1 : start, i + 1]);
+        if (!all) return spans;
+      }
     }
   }
-  return false;
+  return spans;
+}
+
+function hasUnsafeIntegerLiteral(text: string): boolean {
+  return unsafeIntegerSpans(text, false).length > 0;
+}
+
+/** The range a 64-bit wire (WIT s64/u64, MessagePack int64/uint64) carries: −2^63 … 2^64−1. */
+const MIN_64 = -(2n ** 63n);
+const MAX_64 = 2n ** 64n - 1n;
+
+/**
+ * As `guestJson`, for data that is the guest's own and comes back only to it (its local state):
+ * an integer literal beyond ±(2^53−1) within the 64-bit range comes back as a BigInt, exactly
+ * (written back as the same literal by `stringifyExact`); beyond 64 bits it is a MappingError
+ * naming where, as no wire could carry it. Nothing is rounded.
+ */
+export function guestJsonExact(text: string, where: string, notJson = 'not valid JSON'): unknown {
+  if (!LONG_DIGITS.test(text)) return guestJson(text, where, notJson);
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new MappingError(`${where}: ${notJson}`);
+  }
+  const spans = unsafeIntegerSpans(text, true);
+  if (spans.length === 0) return JSON.parse(text);
+  // Each such literal becomes a string tagged with a random tag no guest string can carry.
+  // As JSON text (`\\u0000…`): the parsed string starts with a NUL no tag-less guest string matches.
+  const tag = `\\u0000cpex-int-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}:`;
+  let rewritten = '';
+  let at = 0;
+  for (const [a, b] of spans) {
+    rewritten += `${text.slice(at, a)}"${tag}${text.slice(a, b)}"`;
+    at = b;
+  }
+  const parsed: unknown = JSON.parse(rewritten + text.slice(at));
+  const real = JSON.parse(`"${tag}"`) as string;
+  const exact = (v: unknown, path: string): unknown => {
+    if (typeof v !== 'string' || !v.startsWith(real)) return v;
+    const n = BigInt(v.slice(real.length));
+    if (n < MIN_64 || n > MAX_64)
+      throw new MappingError(
+        `${path}: the integer ${n} is beyond the 64-bit range (−2^63 … 2^64−1): no wire can carry it exactly`,
+      );
+    return n;
+  };
+  const root = exact(parsed, where);
+  const stack: Array<[unknown, string]> = [[root, where]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, path] = top;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        v[i] = exact(v[i], `${path}[${i}]`);
+        stack.push([v[i], `${path}[${i}]`]);
+      }
+    } else if (v !== null && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        const x = exact(o[k], `${path}.${k}`);
+        // defineProperty: a guest's "__proto__" key stays data
+        if (x !== o[k])
+          Object.defineProperty(o, k, { value: x, writable: true, enumerable: true, configurable: true });
+        stack.push([x, `${path}.${k}`]);
+      }
+    }
+  }
+  return root;
 }
 
 /** The path of the first integer-valued number beyond ±(2^53−1) in parsed JSON, iteratively. */

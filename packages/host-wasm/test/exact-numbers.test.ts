@@ -7,7 +7,7 @@
  */
 import type { PluginContext } from '@cpex/core';
 import { describe, expect, it } from 'vitest';
-import { contextFromWit, resultFromWit } from '../src/mapping.js';
+import { applyContext, contextFromWit, contextToWit, resultFromWit } from '../src/mapping.js';
 import { guestJson, MappingError } from '../src/schema.js';
 
 const refuses = (fn: () => unknown, pattern: RegExp) => {
@@ -35,7 +35,7 @@ describe('host-wasm: integers beyond ±(2^53−1) from a guest are refused, neve
     });
   });
 
-  it("in a result's metadata; context entries are the documented exception (PR #65 keeps a u64 hash there)", () => {
+  it("in a result's metadata", () => {
     const ctx = {
       state: {},
       metadata: {},
@@ -51,7 +51,84 @@ describe('host-wasm: integers beyond ±(2^53−1) from a guest are refused, neve
         ),
       /^metadata\.n: an integer beyond/,
     );
-    const c = contextFromWit({ localState: [{ key: 'n', value: '9007199254740993' }], globalState: [] });
-    expect(c.local.n).toBe(9007199254740992); // rounded: the known gap
+  });
+});
+
+describe("host-wasm context entries: the guest's own local state keeps 64-bit integers exactly; shared global state refuses them", () => {
+  const ctxOf = (state: Record<string, unknown>, global: Record<string, unknown> = {}) =>
+    ({
+      state,
+      metadata: {},
+      globalContext: { requestId: 'r', state: global, metadata: {} },
+    }) as unknown as PluginContext;
+
+  it('local state: a u64 (PR #65 compute-bench keeps its FNV hash there) comes back as an exact BigInt', () => {
+    const c = contextFromWit({
+      localState: [
+        { key: 'hash', value: '14695981039346656037' },
+        {
+          key: 'deep',
+          value: '{"a":[1,-9223372036854775808,{"b":18446744073709551615}],"s":"99999999999999999999"}',
+        },
+        { key: 'small', value: '9007199254740991' },
+      ],
+      globalState: [],
+    });
+    expect(c.local.hash).toBe(14695981039346656037n);
+    expect(c.local.deep).toEqual({
+      a: [1, -9223372036854775808n, { b: 18446744073709551615n }],
+      s: '99999999999999999999',
+    });
+    expect(c.local.small).toBe(9007199254740991);
+  });
+
+  it('local state: the exact value goes back to the guest as the same literal on its next call', () => {
+    const c = contextFromWit({
+      localState: [{ key: 'hash', value: '{"h":14695981039346656037,"l":[-9223372036854775807]}' }],
+      globalState: [],
+    });
+    const ctx = ctxOf({});
+    applyContext(ctx, c);
+    const wit = contextToWit(ctx, '{}', '"p"') as { localState: Array<{ key: string; value: string }> };
+    expect(wit.localState).toEqual([
+      { key: 'hash', value: '{"h":14695981039346656037,"l":[-9223372036854775807]}' },
+    ]);
+  });
+
+  it('local state: beyond 64 bits no wire can carry it: refused with the path', () => {
+    refuses(
+      () =>
+        contextFromWit({
+          localState: [{ key: 'n', value: '{"x":[18446744073709551616]}' }],
+          globalState: [],
+        }),
+      /^modified-context\.local-state\[0\] \(n\)\.x\[0\]: the integer 18446744073709551616 is beyond the 64-bit range/,
+    );
+  });
+
+  it('local state: a guest string shaped like the internal tag stays a string', () => {
+    const c = contextFromWit({
+      localState: [{ key: 's', value: '["\\u0000cpex-int-x:1", 12345678901234567890]' }],
+      globalState: [],
+    });
+    expect(c.local.s).toEqual(['\u0000cpex-int-x:1', 12345678901234567890n]);
+  });
+
+  it("local state: a guest's __proto__ key stays data", () => {
+    const c = contextFromWit({
+      localState: [{ key: 'o', value: '{"__proto__":{"polluted":12345678901234567890}}' }],
+      globalState: [],
+    });
+    const o = c.local.o as Record<string, unknown>;
+    expect(Object.getPrototypeOf(o)).toBe(Object.prototype);
+    expect(Object.hasOwn(o, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('global state (shared with every plugin and the caller): refused with the path, never rounded', () => {
+    refuses(
+      () => contextFromWit({ localState: [], globalState: [{ key: 'g', value: '{"n":9007199254740993}' }] }),
+      /^modified-context\.global-state\[0\] \(g\)\.n: an integer beyond/,
+    );
   });
 });

@@ -303,7 +303,9 @@ describe.each(origins)('$origin', ({ dir, verbatimConfigs }) => {
     expect(r.errors).toEqual([]);
     expect(r.continueProcessing).toBe(true);
     const local = r.contextTable?.get('compute-bench')?.state ?? {};
-    expect(typeof local.hash).toBe('number');
+    // The FNV-1a u64 hash is kept exactly (a BigInt: a number would round it; docs/hosts/wasm.md).
+    expect(typeof local.hash).toBe('bigint');
+    expect(local.hash > 2n ** 53n).toBe(true);
     expect(local.summary_len).toBe('tool=calc'.length);
     r = await inv(m, 'cmf.tool_post_invoke', toolResult('calc'), { globalContext: gc() });
     expect(await r.background.wait()).toEqual([]);

@@ -1,6 +1,6 @@
 import type { Extensions, GlobalContext } from '@cpex/core';
 import { parseExtensions } from '@cpex/core/extensions';
-import { checkPayloadBounds, type PayloadBounds } from '@cpex/core/host';
+import { checkPayloadBounds, type PayloadBounds, stringifyExact } from '@cpex/core/host';
 import { parseCommandArgs, positionals, readJsonArg } from '../args.js';
 import { type CliIo, EXIT, formatError, UsageError } from '../io.js';
 import { loadConfigForCli } from '../load.js';
@@ -135,7 +135,8 @@ export async function invokeCommand(argv: string[], io: CliIo): Promise<number> 
       for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
       return EXIT.config; // a plugin's output, not the command line, is at fault
     }
-    io.out(`${values.compact ? JSON.stringify(wire) : JSON.stringify(wire, null, 2)}\n`);
+    // Exact: a plugin's BigInt (a 64-bit integer a wire brought in) is printed as its literal.
+    io.out(`${values.compact ? stringifyExact(wire) : stringifyExact(wire, 2)}\n`);
     return result.continueProcessing ? EXIT.ok : EXIT.halted;
   } catch (e) {
     for (const line of formatError(e, io.cwd)) io.err(`${line}\n`);
