@@ -94,6 +94,14 @@ interface ViewHandler extends ProxyHandler<object> {
   methods: Map<PropertyKey, unknown> | undefined;
 }
 
+/**
+ * Every view's stand-in target, shared: the traps refuse every write (set, delete, define,
+ * setPrototypeOf, preventExtensions) and never read the target, so nothing ever changes it, and
+ * it stays an empty extensible object (or array) that no Proxy invariant binds to the caller's data.
+ */
+const STAND_IN_OBJECT: object = {};
+const STAND_IN_ARRAY: object = [];
+
 /** The view of a value read through `h` (scalars and passed-through objects as they are). */
 function child(h: ViewHandler, v: unknown): unknown {
   const kind = kindOf(v);
@@ -252,14 +260,26 @@ const traps: ProxyHandler<object> = {
   },
 };
 
+/**
+ * A view's handler: its own state in fields made by one constructor (one allocation, every field
+ * in the object), the traps on the prototype it shares with every other handler.
+ */
+const Handler = function (this: ViewHandler, source: object, kind: Kind) {
+  this.source = source;
+  this.kind = kind;
+  this.view = STAND_IN_OBJECT;
+  this.children = undefined;
+  this.methods = undefined;
+} as unknown as new (
+  source: object,
+  kind: Kind,
+) => ViewHandler;
+Handler.prototype = traps;
+
 function makeView(value: object, kind: Kind): object {
-  const handler = Object.create(traps) as ViewHandler;
-  handler.source = value;
-  handler.kind = kind;
-  handler.children = undefined;
-  handler.methods = undefined;
+  const handler = new Handler(value, kind);
   // An empty stand-in as the target: Proxy invariants then bind nothing to the caller's object.
-  const view = new Proxy(kind === Kind.Array ? [] : {}, handler);
+  const view = new Proxy(kind === Kind.Array ? STAND_IN_ARRAY : STAND_IN_OBJECT, handler);
   handler.view = view;
   return view;
 }

@@ -343,3 +343,43 @@ describe('read-only payload views leak nothing through reflection (issue 11 item
     expect(out.l[0]).toBe(inner);
   });
 });
+
+describe('views share one stand-in target per kind (readonly.ts STAND_IN_OBJECT / STAND_IN_ARRAY)', () => {
+  it('every write attempt on one view is refused and leaves the next views of other payloads intact', () => {
+    const attempts: Array<(v: Record<string, unknown> | unknown[]) => unknown> = [
+      (v) => Object.freeze(v),
+      (v) => Object.seal(v),
+      (v) => Object.preventExtensions(v),
+      (v) => Object.defineProperty(v, 'x', { value: 1, configurable: false }),
+      (v) => Object.setPrototypeOf(v, null),
+      (v) => Reflect.set(v, 'y', 2),
+      (v) => Reflect.deleteProperty(v, 'a'),
+      (v) => {
+        (v as Record<string, unknown>).z = 3;
+      },
+    ];
+    for (const attempt of attempts) {
+      const obj = readonlyView({ a: 1 }) as Record<string, unknown>;
+      const arr = readonlyView([1, 2]) as unknown[];
+      for (const v of [obj, arr]) {
+        try {
+          attempt(v);
+        } catch {
+          // refused: CPEX_ERR_PAYLOAD_MUTATION, or a TypeError from a Reflect / Object operation
+        }
+      }
+      const next = readonlyView({ b: 2, c: [3] }) as Record<string, unknown>;
+      const nextArr = readonlyView(['p', 'q', 'r']) as unknown[];
+      expect(Object.isExtensible(next)).toBe(true);
+      expect(Object.isFrozen(next)).toBe(false);
+      expect(Reflect.ownKeys(next)).toEqual(['b', 'c']);
+      expect(Object.getPrototypeOf(next)).toBe(Object.prototype);
+      expect(next.b).toBe(2);
+      expect(Object.getOwnPropertyDescriptor(next, 'x')).toBeUndefined();
+      expect(Array.isArray(nextArr)).toBe(true);
+      expect(nextArr).toHaveLength(3);
+      expect([...nextArr]).toEqual(['p', 'q', 'r']);
+      expect(Reflect.ownKeys(nextArr)).toEqual(['0', '1', '2', 'length']);
+    }
+  });
+});
