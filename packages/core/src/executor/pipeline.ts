@@ -473,13 +473,18 @@ export class Invocation implements CallerGlobal {
       if (wroteGlobal(o.ctx)) this.keepSideEffects(o, phase);
       return;
     }
-    const reg = o.reg;
     if (r.modifiedPayload === undefined && r.modifiedExtensions === undefined) {
       // No edits to judge (a passthrough): only its side effects and retry hint.
       if (!this.keepSideEffects(o, phase)) return;
       if (r.retryDelayMs !== undefined && r.retryDelayMs > this.retry) this.retry = r.retryDelayMs;
       return;
     }
+    this.#applyEdits(o, r, phase);
+  }
+
+  /** applyWhole for a result with edits (out of line: the passthrough paths stay small enough to inline). */
+  #applyEdits(o: Outcome, r: PluginResult, phase: Phase): void {
+    const reg = o.reg;
     const edits = planEdits(reg, r, {
       hook: this.hook,
       payload: this.payload,

@@ -150,45 +150,61 @@ export function readResult(r: unknown): PluginResult | string {
       return 'snake_case result fields (continue_processing, modified_payload) are not read in TypeScript: use continueProcessing / modifiedPayload';
     }
     const v = x.violation;
-    let violation: PluginViolation | undefined;
-    if (v !== undefined && v !== null) {
-      if (typeof v !== 'object') return 'violation must be an object with a string code';
-      const vv = { ...(v as PluginViolation) };
-      if (typeof vv.code !== 'string') return 'violation must be an object with a string code';
-      vv.reason = text(vv.reason, vv.code);
-      if (vv.description !== undefined) vv.description = text(vv.description, '');
-      if (vv.details !== undefined && (typeof vv.details !== 'object' || vv.details === null))
-        return 'violation.details must be an object';
-      // A copy of what the plugin built: its later edits do not reach the caller's violation.
-      if (vv.details !== undefined) vv.details = adoptReturned(vv.details);
-      violation = vv;
-    }
     const md = x.metadata;
-    if (md !== undefined && md !== null && (typeof md !== 'object' || Array.isArray(md)))
-      return 'metadata must be an object';
     const rd = x.retryDelayMs;
-    // Finite and bounded: Infinity or 1e300 would reach a gateway's setTimeout, which overflows to 1 ms.
-    if (rd !== undefined && !(typeof rd === 'number' && rd >= 0 && rd <= Number.MAX_SAFE_INTEGER))
-      return 'retryDelayMs must be a finite number of milliseconds, 0 to 2^53-1';
     const me = x.modifiedExtensions;
-    if (me !== undefined && me !== null && typeof me !== 'object')
-      return 'modifiedExtensions must be an object';
     const mp = x.modifiedPayload;
     // A bare decision (the common passthrough) needs no snapshot of its own.
-    if (mp == null && me == null && violation === undefined && md == null && rd === undefined)
+    if (v == null && md == null && rd === undefined && me == null && mp == null)
       return cp === undefined ? EMPTY_RESULT : cp ? ALLOW_RESULT : DENY_RESULT;
-    const out: PluginResult = {};
-    if (cp !== undefined) out.continueProcessing = cp;
-    if (mp !== undefined && mp !== null) out.modifiedPayload = mp;
-    if (me != null) out.modifiedExtensions = me as Extensions;
-    if (violation) out.violation = violation;
-    // A copy of what the plugin built (views swapped back): its later edits do not reach the result.
-    if (md != null) out.metadata = adoptReturned(md as Record<string, unknown>);
-    if (rd !== undefined) out.retryDelayMs = rd;
-    return out;
+    return snapshotOf(cp as boolean | undefined, v, md, rd, me, mp);
   } catch (e) {
     return `reading the result threw: ${describeCause(e)}`;
   }
+}
+
+/**
+ * The snapshot of a result that carries more than a decision, from the fields readResult read
+ * once (out of line: the bare decision stays small enough to inline). May throw on hostile
+ * values; readResult turns that into a reason.
+ */
+function snapshotOf(
+  cp: boolean | undefined,
+  v: unknown,
+  md: unknown,
+  rd: unknown,
+  me: unknown,
+  mp: unknown,
+): PluginResult | string {
+  let violation: PluginViolation | undefined;
+  if (v !== undefined && v !== null) {
+    if (typeof v !== 'object') return 'violation must be an object with a string code';
+    const vv = { ...(v as PluginViolation) };
+    if (typeof vv.code !== 'string') return 'violation must be an object with a string code';
+    vv.reason = text(vv.reason, vv.code);
+    if (vv.description !== undefined) vv.description = text(vv.description, '');
+    if (vv.details !== undefined && (typeof vv.details !== 'object' || vv.details === null))
+      return 'violation.details must be an object';
+    // A copy of what the plugin built: its later edits do not reach the caller's violation.
+    if (vv.details !== undefined) vv.details = adoptReturned(vv.details);
+    violation = vv;
+  }
+  if (md !== undefined && md !== null && (typeof md !== 'object' || Array.isArray(md)))
+    return 'metadata must be an object';
+  // Finite and bounded: Infinity or 1e300 would reach a gateway's setTimeout, which overflows to 1 ms.
+  if (rd !== undefined && !(typeof rd === 'number' && rd >= 0 && rd <= Number.MAX_SAFE_INTEGER))
+    return 'retryDelayMs must be a finite number of milliseconds, 0 to 2^53-1';
+  if (me !== undefined && me !== null && typeof me !== 'object')
+    return 'modifiedExtensions must be an object';
+  const out: PluginResult = {};
+  if (cp !== undefined) out.continueProcessing = cp;
+  if (mp !== undefined && mp !== null) out.modifiedPayload = mp;
+  if (me != null) out.modifiedExtensions = me as Extensions;
+  if (violation) out.violation = violation;
+  // A copy of what the plugin built (views swapped back): its later edits do not reach the result.
+  if (md != null) out.metadata = adoptReturned(md as Record<string, unknown>);
+  if (rd !== undefined) out.retryDelayMs = rd as number;
+  return out;
 }
 
 /** The `then` of a thenable, read once: the function, undefined (not a thenable), or what reading it threw. */
