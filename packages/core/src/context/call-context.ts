@@ -48,35 +48,39 @@ class AbortState {
   listeners: ((reason: unknown) => void) | Array<(reason: unknown) => void> | undefined = undefined;
 }
 
+/** What a call's context needs to know of its plugin (the registration). */
+export interface CallKey extends TableKey {
+  /** The plugin's effective timeout (ms). */
+  readonly timeoutMs: number;
+}
+
 export class CallContext implements PluginContext {
-  readonly pluginName: string;
   readonly hook: string;
   readonly phase: Phase;
-  /** The plugin's effective timeout (ms) for this call; a pre-emptive host enforces it itself. */
-  readonly timeoutMs: number;
   readonly #table: ContextTable;
-  readonly #key: TableKey;
+  readonly #key: CallKey;
   readonly #caller: CallerGlobal;
   #local: PluginContextData | undefined;
   /** The plugin's copy of the global context, if it asked for one. */
   #global: GlobalContext | undefined;
   #abort: AbortState | undefined;
 
-  constructor(
-    table: ContextTable,
-    key: TableKey,
-    caller: CallerGlobal,
-    hook: string,
-    phase: Phase,
-    timeoutMs: number,
-  ) {
+  constructor(table: ContextTable, key: CallKey, caller: CallerGlobal, hook: string, phase: Phase) {
     this.#table = table;
     this.#key = key;
     this.#caller = caller;
-    this.pluginName = key.name;
     this.hook = hook;
     this.phase = phase;
-    this.timeoutMs = timeoutMs;
+  }
+
+  // Read from the registration, not stored: a context is made per call, and every field costs.
+  get pluginName(): string {
+    return this.#key.name;
+  }
+
+  /** The plugin's effective timeout (ms) for this call; a pre-emptive host enforces it itself. */
+  get timeoutMs(): number {
+    return this.#key.timeoutMs;
   }
 
   static {

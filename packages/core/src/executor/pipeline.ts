@@ -386,7 +386,7 @@ export class Invocation implements CallerGlobal {
    */
   contextFor(reg: Registration, phase: Phase, fresh: boolean, caller: CallerGlobal = this): CallContext {
     this.#table.participate(reg, fresh);
-    return new CallContext(this.#table, reg, caller, this.hook, phase, reg.timeoutMs);
+    return new CallContext(this.#table, reg, caller, this.hook, phase);
   }
 
   /** The caller's GlobalContext (the merge target); made, with the table's request id, when the caller gave none. */
