@@ -199,6 +199,8 @@ export function createNativeHost(options: NativeHostOptions = {}): NativeHost {
     );
   }
   const instances = new Set<PluginInstance>();
+  /** isolation: process backends from creation until their shutdown completed. */
+  const processes = new Set<ProcessNative>();
   const searchPaths = options.searchPaths ?? [];
   const keyCache = new Map<string, TrustedKey[]>();
 
@@ -290,11 +292,13 @@ export function createNativeHost(options: NativeHostOptions = {}): NativeHost {
           asyncStackBytes: options.asyncStackBytes,
           maxMemoryMb,
         });
-        manifest = await proc.start();
+        processes.add(proc);
         try {
+          manifest = await proc.start();
           checkHooks(entry, manifest, libPath);
         } catch (e) {
           await proc.shutdown();
+          processes.delete(proc);
           throw e;
         }
         backend = proc;
@@ -323,6 +327,7 @@ export function createNativeHost(options: NativeHostOptions = {}): NativeHost {
           } finally {
             if (counted) inProcessLive--;
             instances.delete(instance);
+            if (backend instanceof ProcessNative) processes.delete(backend);
           }
         },
         describe(): PluginDescription {
@@ -371,6 +376,10 @@ export function createNativeHost(options: NativeHostOptions = {}): NativeHost {
     inProcessCount: () => inProcessLive,
     async dispose() {
       await Promise.allSettled([...instances].map((i) => i.shutdown?.()));
+      // What is left — a child still starting after the manager gave up on it, or one whose
+      // shutdown never completes — is killed now; dispose resolves once each has exited.
+      await Promise.allSettled([...processes].map((p) => p.terminate()));
+      processes.clear();
     },
   };
 }

@@ -242,6 +242,10 @@ class Child {
 export class ProcessNative {
   private child: Child | undefined;
   private starting: Promise<Child> | undefined;
+  /** The child being spawned (hello, init), until it is `child` or has failed. */
+  private spawning: Child | undefined;
+  /** The child asked to shut down (it may never finish: terminate() kills it). */
+  private stopping: Child | undefined;
   private manifest: NativeManifest | undefined;
   private nextId = 1;
   private closed = false;
@@ -285,6 +289,7 @@ export class ProcessNative {
   private async spawnChild(): Promise<Child> {
     const { spec } = this;
     const child = new Child(spec, (c) => this.onDeath(c));
+    this.spawning = child;
     try {
       const hello = await child.next('hello', spec.startTimeoutMs);
       if (hello.error) {
@@ -315,9 +320,31 @@ export class ProcessNative {
     } catch (e) {
       child.kill('start failed');
       throw e;
+    } finally {
+      this.spawning = undefined;
+    }
+    if (this.closed) {
+      // terminated while starting: the child is not kept
+      child.kill('host disposed');
+      throw new CpexError('CPEX_ERR_SHUT_DOWN', `native plugin "${spec.pluginName}" is shut down`, {
+        plugin: spec.pluginName,
+      });
     }
     this.child = child;
     return child;
+  }
+
+  /**
+   * Kills the child now — one still starting included — and resolves once it exited: the host's
+   * dispose(), after the manager gave up on a start or a shutdown that never completes.
+   */
+  async terminate(): Promise<void> {
+    this.closed = true;
+    const children = [this.child, this.spawning, this.stopping].filter(
+      (c): c is Child => c !== undefined && !c.exited,
+    );
+    for (const c of children) c.kill('host disposed');
+    await Promise.all(children.map((c) => c.died));
   }
 
   private onDeath(child: Child): void {
@@ -450,6 +477,7 @@ export class ProcessNative {
     const child = this.child ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
     this.child = undefined;
     if (!child || child.exited) return;
+    this.stopping = child;
     child.send({ op: 'shutdown' });
     const timer = setTimeout(() => child.kill('shutdown timed out'), this.spec.shutdownTimeoutMs);
     await child.died;

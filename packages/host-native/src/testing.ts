@@ -136,6 +136,16 @@ const NATIVE_IN_PROCESS_LIMITS: Partial<Record<HostileKind, HostLimit>> = {
     doc: 'docs/hosts/native.md',
     says: 'keeps its pool thread',
   },
+  hang_init: {
+    reason: 'a cpex_plugin_init that never returns keeps its pool thread, so the process cannot exit',
+    doc: 'docs/hosts/native.md',
+    says: 'keeps its pool thread',
+  },
+  hang_shutdown: {
+    reason: 'a cpex_plugin_shutdown that never returns keeps its pool thread, so the process cannot exit',
+    doc: 'docs/hosts/native.md',
+    says: 'keeps its pool thread',
+  },
   grow: {
     reason: "the library allocates from the gateway's own memory",
     doc: 'docs/hosts/native.md',

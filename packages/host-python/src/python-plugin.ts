@@ -79,6 +79,8 @@ export type SlotState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stoppe
 
 class Slot {
   worker: WorkerProcess | undefined;
+  /** A worker process being spawned (a restart included): shutdown waits for it, then stops it. */
+  spawning: Promise<WorkerProcess> | undefined;
   state: SlotState = 'starting';
   ready: Promise<WorkerProcess>;
   failure: CpexError | undefined;
@@ -206,12 +208,20 @@ export class PythonPlugin implements PluginInstance {
     return h;
   }
 
+  private shutDown(): CpexError {
+    return new CpexError('CPEX_ERR_SHUT_DOWN', `Python plugin "${this.name}" has been shut down`, {
+      plugin: this.name,
+    });
+  }
+
   /** Runs the plugin's `shutdown()` in each worker, then stops the workers (killed if they do not exit). */
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     await Promise.allSettled(
       this.slots.map(async (slot) => {
+        // A worker being spawned (a restart) is stopped too, never left running after shutdown.
+        if (slot.spawning) await slot.spawning.catch(() => undefined);
         const w = slot.worker;
         slot.state = 'stopped';
         if (!w || w.exited) return;
@@ -279,8 +289,21 @@ export class PythonPlugin implements PluginInstance {
   /** Spawns a worker, waits for its handshake and loads the plugin class; `init` also runs initialize(). */
   private async startWorker(slot: Slot, init: boolean): Promise<WorkerProcess> {
     const s = this.spec;
-    const w = await this.spawn();
+    // A restart due after shutdown began spawns nothing; one spawned meanwhile is stopped at once.
+    if (this.shuttingDown) throw this.shutDown();
+    const spawning = this.spawn();
+    slot.spawning = spawning;
+    let w: WorkerProcess;
+    try {
+      w = await spawning;
+    } finally {
+      slot.spawning = undefined;
+    }
     slot.worker = w;
+    if (this.shuttingDown) {
+      w.kill();
+      throw this.shutDown();
+    }
     w.onExit((err) => this.onWorkerExit(slot, w, err));
     const hello = await w.waitHello();
     if (!this.runtime) {

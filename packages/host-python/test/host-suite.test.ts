@@ -23,6 +23,8 @@ if (python) {
     },
     testTimeoutMs: 30_000,
     docsRoot: REPO,
+    // The fork server is shared by every Python host of the process and unref'd (it exits when idle).
+    sharedProcess: (cmd) => cmd.includes('--zygote'),
   });
 } else {
   const { it } = await import('vitest');

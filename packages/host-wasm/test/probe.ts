@@ -31,11 +31,29 @@ export function probeConfig(b: ProbeBehaviour): Record<string, unknown> {
       return { garbage: 'metadata', deny: { code: b.code, reason: b.reason } };
     case 'crash':
       return { trap: true };
+    case 'hang_init':
+    case 'hang_shutdown':
+      return {}; // never run: declared in WASM_LIFECYCLE_LIMITS
   }
 }
 
+/** The cpex:plugin world has no lifecycle exports: a guest runs no code at initialize or shutdown. */
+const WASM_LIFECYCLE_LIMITS: Partial<Record<HostileKind, HostLimit>> = {
+  hang_init: {
+    reason: 'not applicable: the cpex:plugin world has no initialize export, so no guest code runs there',
+    doc: 'docs/hosts/wasm.md',
+    says: 'the world has no init or config export',
+  },
+  hang_shutdown: {
+    reason: 'not applicable: the cpex:plugin world has no shutdown export, so no guest code runs there',
+    doc: 'docs/hosts/wasm.md',
+    says: 'the world has no init or config export',
+  },
+};
+
 /** What `isolation: none` cannot contain: the guest runs on the gateway's thread. */
 export const WASM_IN_THREAD_LIMITS: Partial<Record<HostileKind, HostLimit>> = {
+  ...WASM_LIFECYCLE_LIMITS,
   hang: {
     reason: 'a guest on the gateway thread cannot be pre-empted: a spinning guest blocks the gateway',
     doc: 'docs/security.md',
@@ -51,6 +69,6 @@ export const WASM_IN_THREAD_LIMITS: Partial<Record<HostileKind, HostLimit>> = {
 export function wasmProbe(probeWasm: string, isolation: 'worker' | 'none' = 'worker'): HostProbe {
   return {
     entry: (behaviour) => ({ kind: `wasm://${probeWasm}`, config: probeConfig(behaviour) }),
-    ...(isolation === 'none' ? { limits: WASM_IN_THREAD_LIMITS } : {}),
+    limits: isolation === 'none' ? WASM_IN_THREAD_LIMITS : WASM_LIFECYCLE_LIMITS,
   };
 }

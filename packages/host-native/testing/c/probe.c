@@ -6,13 +6,14 @@
  * set_args, set_fields, return_same, mutate_in_place (no effect across a boundary), deny,
  * block_silently, retry_delay_ms.
  * Host-suite behaviour (@cpex/sdk/testing probe contract): behaviour {kind: allow|deny|modify|
- * throw|sleep|hang|late|grow|garbage|crash, ...}, events_dir (sleep-start / slept / aborted /
+ * throw|sleep|hang|late|grow|garbage|crash|hang_init|hang_shutdown, ...}, events_dir (sleep-start / slept / aborted /
  * late-sent lines in <events_dir>/<plugin>). The hostile kinds: hang (forever, ignoring cancel),
  * late (the first call of a state ignores cancel for `ms`, then modifies with `set`; later calls
  * allow), grow (1 MiB at a time, touched, never freed; gives up with an error at 2 GiB so a host
  * that fails to stop it fails its test instead of the machine), garbage (bytes that are no
  * MessagePack frame to stdout and, in an isolation: process child, to its channel fd 3; then a
- * deny), crash (SIGSEGV).
+ * deny), crash (SIGSEGV), hang_init / hang_shutdown (cpex_plugin_init / cpex_plugin_shutdown never
+ * return; calls allow).
  * Hostile options: crash (SIGSEGV), hang (forever, ignoring cancel), hang_ms (that long, ignoring
  * cancel, then the rest of the config runs), huge_output (N bytes of
  * output), garbage_output (not MessagePack), init_error (init fails with that message).
@@ -88,6 +89,13 @@ static uint8_t *dup_msg(const char *msg, size_t *len) {
     return p;
 }
 
+/** Whether config.behaviour.kind is `kind`. */
+static int behaviour_is(const mp_val *cfg, const char *kind) {
+    const mp_val *b = mp_get(cfg, "behaviour");
+    const mp_val *k = b && b->t == MP_MAP ? mp_get(b, "kind") : NULL;
+    return k && k->t == MP_STR && strcmp(k->s, kind) == 0;
+}
+
 CPEX_EXPORT int32_t cpex_plugin_init(const uint8_t *config, size_t config_len, void **state,
                                      uint8_t **err, size_t *err_len) {
     mp_val *cfg = mp_parse(config, config_len);
@@ -105,6 +113,8 @@ CPEX_EXPORT int32_t cpex_plugin_init(const uint8_t *config, size_t config_len, v
     probe_state *s = (probe_state *)calloc(1, sizeof *s);
     s->cfg = cfg;
     *state = s;
+    if (behaviour_is(cfg, "hang_init")) /* hostile: init never returns */
+        for (;;) { struct timespec t = {0, 10000000}; nanosleep(&t, NULL); }
     return CPEX_OK;
 }
 
@@ -116,6 +126,8 @@ CPEX_EXPORT void cpex_plugin_free(uint8_t *ptr, size_t len) {
 CPEX_EXPORT void cpex_plugin_shutdown(void *state) {
     probe_state *s = (probe_state *)state;
     if (!s) return;
+    if (behaviour_is(s->cfg, "hang_shutdown")) /* hostile: shutdown never returns */
+        for (;;) { struct timespec t = {0, 10000000}; nanosleep(&t, NULL); }
     mp_free(s->cfg);
     free(s);
 }
@@ -177,6 +189,7 @@ static int32_t behave(probe_state *s, const mp_val *b, const char *plugin, const
         mp_set(r, "violation", v);
         return ok(r, out, out_len);
     }
+    if (strcmp(k, "hang_init") == 0 || strcmp(k, "hang_shutdown") == 0) return ok(r, out, out_len);
     if (strcmp(k, "hang") == 0)
         for (;;) { struct timespec t = {0, 10000000}; nanosleep(&t, NULL); }
     if (strcmp(k, "crash") == 0) raise(SIGSEGV);
@@ -235,7 +248,7 @@ static int32_t behave(probe_state *s, const mp_val *b, const char *plugin, const
         return ok(r, out, out_len);
     }
     mp_free(r);
-    return fail(CPEX_STATUS_BAD_REQUEST, "config.behaviour.kind is not one of allow|deny|modify|throw|sleep|hang|late|grow|garbage|crash", out, out_len);
+    return fail(CPEX_STATUS_BAD_REQUEST, "config.behaviour.kind is not one of allow|deny|modify|throw|sleep|hang|late|grow|garbage|crash|hang_init|hang_shutdown", out, out_len);
 }
 
 static void merge_into(mp_val *dst, const mp_val *src) {

@@ -49,6 +49,11 @@ export interface HostSuiteOptions {
    * stated in its document (`limit.doc` under this root contains `limit.says`).
    */
   docsRoot?: string;
+  /**
+   * Child processes the host shares across hosts on purpose and that never keep the process alive
+   * (host-python's fork server), by command line: not counted as left running after `dispose()`.
+   */
+  sharedProcess?(commandLine: string): boolean;
 }
 
 const HOOK = 'tool_pre_invoke';
@@ -148,6 +153,49 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
   /** What keeps this process alive now (handles and requests), as a sorted list. */
   function activeResources(): string[] {
     return process.getActiveResourcesInfo().sort();
+  }
+
+  /** Live (not zombie) child processes of this process, by pid (Linux /proc; empty elsewhere). */
+  async function liveChildren(): Promise<Set<number>> {
+    const out = new Set<number>();
+    if (process.platform !== 'linux') return out;
+    const { readdirSync, readFileSync } = await import('node:fs');
+    try {
+      for (const tid of readdirSync('/proc/self/task'))
+        for (const pid of readFileSync(`/proc/self/task/${tid}/children`, 'utf8')
+          .split(/\s+/)
+          .filter(Boolean)) {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+            if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z')
+              out.add(Number(pid));
+          } catch {
+            // gone meanwhile
+          }
+        }
+    } catch {
+      // no /proc: nothing to check
+    }
+    return out;
+  }
+
+  /**
+   * The child processes started since `before` that still run once `dispose()` resolved: a host's
+   * dispose kills what is left and resolves after it exited (a few ticks let the exit be reaped).
+   */
+  async function processesLeft(before: ReadonlySet<number>): Promise<number[]> {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    const { readFileSync } = await import('node:fs');
+    const shared = options.sharedProcess;
+    return [...(await liveChildren())].filter((pid) => {
+      if (before.has(pid)) return false;
+      if (shared === undefined) return true;
+      try {
+        return !shared(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim());
+      } catch {
+        return false; // exited meanwhile
+      }
+    });
   }
 
   /** Waits (up to the test's bound) until nothing beyond `baseline` keeps the process alive. */
@@ -435,9 +483,10 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
     // ---- hostile plugins: each behaviour is contained, or declared (and documented) as a limit ----
 
     /** Each hostile behaviour: what a host that contains it must show. */
-    const HOSTILE: Record<HostileKind, () => Promise<void>> = {
+    const HOSTILE: Partial<Record<HostileKind, () => Promise<void>>> = {
       async hang() {
         const baseline = activeResources();
+        const children = await liveChildren();
         const host = await options.makeHost();
         const manager = new PluginManager({ hosts: [host], logger: quietLogger });
         try {
@@ -472,6 +521,7 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
         }
         // Shutdown completed with calls that never settle; nothing the host started is left to
         // keep the process alive (it can exit). Waits for the host's own cleanup, never a timing.
+        expect(await processesLeft(children)).toEqual([]);
         expect(await settlesTo(baseline)).toEqual(baseline);
       },
 
@@ -558,6 +608,41 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
       },
     };
 
+    /** A manager with one probe whose lifecycle hangs, bounded by 1 s lifecycle timeouts. */
+    async function lifecycleHang(kind: 'hang_init' | 'hang_shutdown'): Promise<void> {
+      const baseline = activeResources();
+      const children = await liveChildren();
+      const host = await options.makeHost();
+      const manager = new PluginManager({ hosts: [host], logger: quietLogger });
+      const settings = { plugin_init_timeout: 1, plugin_shutdown_timeout: 1 };
+      try {
+        const load = loadInto(manager, [entry(`probe_${kind}`, { kind })], settings);
+        if (kind === 'hang_init') {
+          const err = await load.then(
+            () => undefined,
+            (e: unknown) => e as { code?: string; message?: string },
+          );
+          expect(err === undefined).toBe(false);
+          expect(['CPEX_ERR_LIFECYCLE_TIMEOUT', 'CPEX_ERR_PLUGIN_LOAD']).toContain(err?.code);
+          expect(err?.message).toMatch(`probe_${kind}`);
+        } else {
+          await load;
+          const r = await manager.invoke(HOOK, samplePayload(), { globalContext: gc() });
+          expect(r.continueProcessing).toBe(true);
+          expect(r.errors.length).toBe(0);
+        }
+      } finally {
+        // Both complete although the plugin's own lifecycle never does.
+        await manager.shutdown();
+        await host.dispose();
+      }
+      expect(await processesLeft(children)).toEqual([]);
+      expect(await settlesTo(baseline)).toEqual(baseline);
+    }
+
+    HOSTILE.hang_init = () => lifecycleHang('hang_init');
+    HOSTILE.hang_shutdown = () => lifecycleHang('hang_shutdown');
+
     const HOSTILE_NAMES: Record<HostileKind, string> = {
       hang: 'a plugin that never settles times out with plugin_timeout naming it; other plugins and later invokes are unaffected; shutdown completes and leaves nothing running',
       late: 'a plugin that answers late, twice, after its timeout: the late value never reaches any invocation',
@@ -565,12 +650,16 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
       garbage:
         'a plugin that writes garbage to its stdout and channel: its deny arrives or the call fails, never an allow',
       crash: 'a plugin that crashes mid-call fails only its own call (coded), and the host restarts it',
+      hang_init:
+        'a plugin whose initialization never completes fails the load at plugin_init_timeout, naming it; shutdown and dispose complete and leave nothing running',
+      hang_shutdown:
+        'a plugin whose shutdown never completes: shutdown and dispose still complete (plugin_shutdown_timeout) and leave nothing running',
     };
 
-    for (const kind of Object.keys(HOSTILE) as HostileKind[]) {
+    for (const kind of Object.keys(HOSTILE_NAMES) as HostileKind[]) {
       const limit = options.probe.limits?.[kind];
       if (limit === undefined) {
-        it(`hostile: ${HOSTILE_NAMES[kind]}`, HOSTILE[kind], timeout);
+        it(`hostile: ${HOSTILE_NAMES[kind]}`, HOSTILE[kind]!, timeout);
         continue;
       }
       it(

@@ -65,6 +65,9 @@ function handlerFor(b: ProbeBehaviour): Handler {
         } as unknown as Promise<never>;
       };
     }
+    case 'hang_init':
+    case 'hang_shutdown':
+      return () => allow();
     case 'grow':
     case 'garbage':
     case 'crash':
@@ -116,5 +119,11 @@ export default function probePlugin(config: Record<string, unknown> | null, entr
   const handler = handlerFor(behaviour);
   const map: Record<string, Handler> = {};
   for (const h of hooks) map[h] = handler;
-  return definePlugin({ name: entry?.name ?? 'probe', hooks: map });
+  const never = () => new Promise<void>(() => {});
+  return definePlugin({
+    name: entry?.name ?? 'probe',
+    hooks: map,
+    ...(behaviour.kind === 'hang_init' ? { initialize: never } : {}),
+    ...(behaviour.kind === 'hang_shutdown' ? { shutdown: never } : {}),
+  });
 }

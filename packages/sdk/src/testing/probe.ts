@@ -31,10 +31,14 @@ export type ProbeBehaviour =
    */
   | { kind: 'garbage'; code: string; reason: string }
   /** Hostile: crash whatever runs the plugin, in the middle of the call (segfault, abort, exit). */
-  | { kind: 'crash' };
+  | { kind: 'crash' }
+  /** Hostile: the plugin's initialization never completes (blocks, ignores everything); calls would allow. */
+  | { kind: 'hang_init' }
+  /** Hostile: calls allow; the plugin's shutdown never completes (blocks, ignores everything). */
+  | { kind: 'hang_shutdown' };
 
 /** The hostile behaviours of the suite, each of which a host contains or declares in `HostProbe.limits`. */
-export type HostileKind = 'hang' | 'late' | 'grow' | 'garbage' | 'crash';
+export type HostileKind = 'hang' | 'late' | 'grow' | 'garbage' | 'crash' | 'hang_init' | 'hang_shutdown';
 
 /** Why a host cannot contain a hostile behaviour, and where its docs say so (checked by the suite). */
 export interface HostLimit {
