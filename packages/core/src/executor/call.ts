@@ -217,6 +217,37 @@ export class PluginCall implements Deadline, Outcome {
 export const MAX_POOLED_CALLS = 256;
 
 /**
+ * An engine's free PluginCalls: a stack in an array made once at its full size. Taking and
+ * putting never resize it (Array.prototype.pop trims a mostly empty backing store, so a pool of
+ * one call freed and reallocated its backing store on every invocation).
+ */
+export class CallPool {
+  readonly #items: Array<PluginCall | undefined> = new Array<PluginCall | undefined>(MAX_POOLED_CALLS).fill(
+    undefined,
+  );
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** A free call, or undefined when the pool is empty. */
+  take(): PluginCall | undefined {
+    if (this.#size === 0) return undefined;
+    const call = this.#items[--this.#size];
+    this.#items[this.#size] = undefined;
+    return call;
+  }
+
+  /** Keep `call` for reuse; false when the pool is full. */
+  put(call: PluginCall): boolean {
+    if (this.#size === MAX_POOLED_CALLS) return false;
+    this.#items[this.#size++] = call;
+    return true;
+  }
+}
+
+/**
  * Back to the engine's pool, if `call` is free (settled, and its thenable has called back): the
  * serial spare when its invocation finishes (pipeline.ts #finish), a fire_and_forget call once its
  * outcome is taken. Only a sink that holds no reference to the call after that may recycle it.
@@ -224,10 +255,9 @@ export const MAX_POOLED_CALLS = 256;
 export function recycle(call: PluginCall): void {
   const engine = call.inv.engine;
   if (call.done) engine.watchdog.untrack(call);
-  const pool = engine.calls;
-  if (call.free && pool.length < MAX_POOLED_CALLS) {
+  if (call.free) {
     call.release();
-    pool.push(call);
+    engine.calls.put(call);
   }
 }
 
@@ -326,7 +356,7 @@ function acquireCall(
   t0: number,
   sink: OutcomeSink,
 ): PluginCall {
-  let call = inv.engine.calls.pop();
+  let call = inv.engine.calls.take();
   if (call !== undefined) {
     call.inv = inv;
     call.reuse(reg, ctx, t0, sink);

@@ -39,7 +39,7 @@ import type {
   PluginViolation,
   ResolvedSettings,
 } from '../types.js';
-import { type Outcome, type PluginCall, recycle } from './call.js';
+import { type CallPool, type Outcome, type PluginCall, recycle } from './call.js';
 import { matchesConditions } from './conditions.js';
 import type { BackgroundRun, BackgroundTracker } from './phases/fire-and-forget.js';
 import { readonlyView } from './readonly.js';
@@ -60,7 +60,7 @@ export interface Engine {
   /** In-flight fire-and-forget work, drained by shutdown(). */
   readonly background: BackgroundTracker;
   /** Free PluginCalls of finished calls, for the next ones (call.ts recycle, at most MAX_POOLED_CALLS). */
-  readonly calls: PluginCall[];
+  readonly calls: CallPool;
   nextInvocationId(): number;
   /**
    * An invocation started / finished (shutdown() waits for in-flight invocations). The token

@@ -9,7 +9,7 @@
  * deoptimized ("wrong call target") as soon as a second manager ran — a gateway running several
  * managers, or the bench running its workloads one after another, kept the slower code.
  */
-import type { PluginCall } from '../executor/call.js';
+import { CallPool } from '../executor/call.js';
 import type { Engine } from '../executor/pipeline.js';
 import { BackgroundTracker } from '../executor/phases/fire-and-forget.js';
 import type { Registration } from '../executor/registration.js';
@@ -26,7 +26,7 @@ export class ManagerEngine implements Engine {
   readonly policies: Engine['policies'];
   readonly accept: PayloadAcceptor;
   readonly background = new BackgroundTracker();
-  readonly calls: PluginCall[] = [];
+  readonly calls = new CallPool();
   /** Invocations in flight, and who waits for them to reach zero (shutdown). */
   inflight = 0;
   readonly idleWaiters: Array<() => void> = [];

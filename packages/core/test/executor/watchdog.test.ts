@@ -4,6 +4,7 @@
  * its deadline); a settled call left linked is unlinked by the next tick, never expired.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { CallPool, MAX_POOLED_CALLS, type PluginCall } from '../../src/executor/call.js';
 import { type Deadline, Watchdog } from '../../src/executor/watchdog.js';
 import { newManager, probe, run, sleep, Trail, until } from './helpers.js';
 
@@ -103,5 +104,21 @@ describe('watchdog (executor/watchdog.ts)', () => {
     }
     expect(t.ran.filter((n) => n === 'last')).toHaveLength(3);
     await m.shutdown();
+  });
+});
+
+describe('CallPool (executor/call.ts): the engine’s free calls', () => {
+  it('is a bounded stack: empty gives undefined, a full pool refuses, calls come back last in first out', () => {
+    const pool = new CallPool();
+    expect(pool.take()).toBeUndefined();
+    const calls = Array.from({ length: MAX_POOLED_CALLS + 1 }, () => ({}) as unknown as PluginCall);
+    for (let i = 0; i < MAX_POOLED_CALLS; i++) expect(pool.put(calls[i]!)).toBe(true);
+    expect(pool.put(calls[MAX_POOLED_CALLS]!)).toBe(false);
+    expect(pool.size).toBe(MAX_POOLED_CALLS);
+    expect(pool.take()).toBe(calls[MAX_POOLED_CALLS - 1]);
+    expect(pool.take()).toBe(calls[MAX_POOLED_CALLS - 2]);
+    expect(pool.size).toBe(MAX_POOLED_CALLS - 2);
+    while (pool.take() !== undefined);
+    expect(pool.size).toBe(0);
   });
 });
