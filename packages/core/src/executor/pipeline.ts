@@ -106,10 +106,13 @@ const SETTLED: Promise<void> = Promise.resolve();
 /**
  * Background runs waiting for their start, in the order they were scheduled. Every run schedules
  * a chain of two reactions of its own and every chain has the same length, so the chains end in
- * scheduling order and each takes the run at the head: no closure per run.
+ * scheduling order and each takes the run at the head: no closure per run. The queue is the slots
+ * `waitingHead` to `waitingTail` of an array that keeps its capacity (setting `length = 0` or
+ * popping would free its backing store, and the next run would allocate it again).
  */
-const waitingRuns: BackgroundRun[] = [];
+const waitingRuns: Array<BackgroundRun | undefined> = [];
 let waitingHead = 0;
+let waitingTail = 0;
 
 function secondHop(): void {
   SETTLED.then(startNextRun);
@@ -117,8 +120,8 @@ function secondHop(): void {
 
 function startNextRun(): void {
   const bg = waitingRuns[waitingHead]!;
-  waitingRuns[waitingHead++] = undefined as unknown as BackgroundRun;
-  if (waitingHead === waitingRuns.length) waitingRuns.length = waitingHead = 0;
+  waitingRuns[waitingHead++] = undefined;
+  if (waitingHead === waitingTail) waitingHead = waitingTail = 0;
   bg.start();
 }
 
@@ -126,7 +129,7 @@ function startNextRun(): void {
 function afterCaller(bg: BackgroundRun): void {
   // Two promise reactions, not queueMicrotask: the same microtask queue and order, but Node's
   // queueMicrotask wraps every callback in an AsyncResource and a bound function (~0.1 µs each).
-  waitingRuns.push(bg);
+  waitingRuns[waitingTail++] = bg;
   SETTLED.then(secondHop);
 }
 
