@@ -366,13 +366,13 @@ export class Invocation implements CallerGlobal {
 
   /**
    * The plugins of a parallel phase's step that run in this invocation, with their handlers: the
-   * step's own arrays when all are eligible (the common case: nothing is copied).
+   * step itself when all are eligible (the common case: nothing is allocated).
    */
-  eligibleOf(step: PhaseStep): [readonly Registration[], readonly Handler[]] {
+  eligibleOf(step: PhaseStep): Pick<PhaseStep, 'regs' | 'handlers'> {
     const regs = step.regs;
     let i = 0;
     while (i < regs.length && this.eligible(regs[i]!)) i++;
-    if (i === regs.length) return [regs, step.handlers];
+    if (i === regs.length) return step;
     const eligible = regs.slice(0, i);
     const handlers = step.handlers.slice(0, i);
     for (i++; i < regs.length; i++) {
@@ -380,7 +380,7 @@ export class Invocation implements CallerGlobal {
       eligible.push(regs[i]!);
       handlers.push(step.handlers[i]!);
     }
-    return [eligible, handlers];
+    return { regs: eligible, handlers };
   }
 
   /**

@@ -77,6 +77,7 @@ class ConcurrentRun implements OutcomeSink, CallerAbortListener, CallerGlobal {
     const inv = this.#inv;
     inv.abortListener = undefined;
     const deny = this.#firstDeny;
+    this.#firstDeny = undefined;
     if (deny && !inv.halted) {
       const r = deny.result!;
       inv.retry = r.retryDelayMs ?? 0;
@@ -153,7 +154,7 @@ class ConcurrentRun implements OutcomeSink, CallerAbortListener, CallerGlobal {
 }
 
 function run(inv: Invocation, step: PhaseStep): boolean {
-  const [eligible, handlers] = inv.eligibleOf(step);
+  const { regs: eligible, handlers } = inv.eligibleOf(step);
   if (eligible.length === 0) return false;
   const c = new ConcurrentRun(inv, eligible, handlers);
   inv.abortListener = c;

@@ -157,7 +157,7 @@ export class BackgroundRun implements BackgroundWork, OutcomeSink, CallerGlobal 
 }
 
 function run(inv: Invocation, step: PhaseStep): boolean {
-  const [eligible, handlers] = inv.eligibleOf(step);
+  const { regs: eligible, handlers } = inv.eligibleOf(step);
   if (eligible.length === 0) return false;
   // Started by the invocation once the caller has its result.
   const bg = new BackgroundRun(inv, eligible, handlers);
