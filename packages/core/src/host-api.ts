@@ -57,8 +57,9 @@ export { unwrapViews, isReadonlyView } from './executor/readonly.js';
 export { PAYLOAD_TYPE_GENERIC, PAYLOAD_TYPE_CMF_MESSAGE, PAYLOAD_TYPE_IDENTITY } from './hooks/builtin.js';
 // Results and errors in their snake_case wire shape (Rust cpex field names), for every wire that sends them.
 export { violationToWire, errorToWire } from './payload/wire-records.js';
-// JSON text that writes a BigInt (an exact 64-bit integer a wire brought in) as its literal.
-export { stringifyExact } from './payload/exact-json.js';
+// JSON text that writes a BigInt (an exact 64-bit integer a wire brought in) as its literal; and
+// the check that keeps NaN/Infinity from crossing to another language as a silent null.
+export { refuseNonFinite, stringifyExact } from './payload/exact-json.js';
 
 // The in-process host, as a reference implementation and for composing hosts.
 export {

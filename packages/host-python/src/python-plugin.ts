@@ -15,7 +15,7 @@ import {
   type PluginInstance,
   type PluginResult,
 } from '@cpex/core';
-import { checkPayloadBounds, DEFAULT_MAX_PAYLOAD_DEPTH } from '@cpex/core/host';
+import { checkPayloadBounds, DEFAULT_MAX_PAYLOAD_DEPTH, refuseNonFinite } from '@cpex/core/host';
 import { type CallErrors, type WorkerHello, WorkerProcess } from './worker-process.js';
 import { zygoteFor } from './zygote.js';
 import {
@@ -87,6 +87,41 @@ class Slot {
   restarts: number[] = [];
   constructor(ready: Promise<WorkerProcess>) {
     this.ready = ready;
+  }
+}
+
+/** A NaN or ±Infinity anywhere the frame carries it: CPEX_ERR_INVALID_PAYLOAD naming its path. */
+function refuseNonFiniteIn(
+  plugin: string,
+  hook: string,
+  line: string,
+  payload: unknown,
+  context: PluginContext,
+  ext: unknown,
+): void {
+  const g = context.globalContext;
+  try {
+    refuseNonFinite(line, payload, 'payload');
+    refuseNonFinite(
+      line,
+      {
+        state: context.state,
+        metadata: context.metadata,
+        global_context: { state: g.state, metadata: g.metadata, user: g.user, user_context: g.userContext },
+      },
+      'context',
+    );
+    if (ext !== undefined) refuseNonFinite(line, ext, 'extensions');
+  } catch (e) {
+    throw new CpexError(
+      'CPEX_ERR_INVALID_PAYLOAD',
+      `Python plugin "${plugin}" on ${hook}: ${(e as Error).message}`,
+      {
+        plugin,
+        hook,
+        cause: e,
+      },
+    );
   }
 }
 
@@ -508,7 +543,10 @@ export class PythonPlugin implements PluginInstance {
       line = `${calls.prefix}${id}${body === undefined ? '' : `,"payload":${body}`},"context":${contextToWireJson(context)}`;
       const extBody = ext === undefined ? undefined : JSON.stringify(ext);
       line += extBody === undefined ? '}\n' : `,"extensions":${extBody}}\n`;
+      // JSON writes NaN/Infinity as null: never let a plugin read None for them.
+      if (line.includes('null')) refuseNonFiniteIn(this.name, hook, line, payload, context, ext);
     } catch (e) {
+      if (e instanceof CpexError) throw e;
       throw new CpexError(
         'CPEX_ERR_INVALID_PAYLOAD',
         `Python plugin "${this.name}" on ${hook}: payload is not JSON-serializable`,

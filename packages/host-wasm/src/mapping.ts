@@ -16,6 +16,7 @@ import {
   type GlobalContext,
   type PluginContext,
   type PluginResult,
+  refuseNonFinite,
   setOwn,
   stringifyExact,
 } from '@cpex/core/host';
@@ -28,6 +29,7 @@ import {
   guestJson,
   guestJsonExact,
   IDENTITY_PAYLOAD,
+  jsonOut,
   MappingError,
   ROLES,
   toWit,
@@ -153,10 +155,12 @@ export function payloadToWit(
         arguments: inner === undefined ? '' : JSON.stringify(inner),
         payload,
       };
+      const text = JSON.stringify(data);
+      refuseIn(text, payload, 'payload');
       return {
         wit: {
           tag: 'custom',
-          val: { payloadType: TOOL_INVOKE_TYPE, payloadData: encoder.encode(JSON.stringify(data)) },
+          val: { payloadType: TOOL_INVOKE_TYPE, payloadData: encoder.encode(text) },
         },
         sent: { route, payload, toolData: data },
       };
@@ -184,7 +188,7 @@ export function payloadToWit(
           tag: 'custom',
           val: {
             payloadType: route.payloadType,
-            payloadData: encoder.encode(JSON.stringify(payload ?? null)),
+            payloadData: encoder.encode(jsonOut(payload, 'payload')),
           },
         },
         sent: { route, payload },
@@ -276,13 +280,16 @@ export function payloadFromWit(w: unknown, sent: Sent): unknown {
 
 /** Extensions for the guest: every WIT slot (filtered slots arrive absent), plain JSON first. */
 export function extensionsToWit(ext: Extensions | undefined): { wit: Rec; plain: Rec } {
+  // before extensionsToJSON, whose JSON copy would turn a NaN into null
+  const custom = (ext as { custom?: unknown } | undefined)?.custom;
+  if (custom != null) refuseIn(JSON.stringify(custom) ?? '', custom, 'extensions.custom');
   const plain: Rec = ext ? extensionsToJSON(ext) : {};
   const wit: Rec = {};
   for (const [slot, spec] of Object.entries(EXTENSION_SLOTS)) {
     const v = plain[slot];
     wit[spec.witField] = v == null ? undefined : toWit(spec.schema, v, `extensions.${slot}`);
   }
-  wit.custom = plain.custom == null ? undefined : JSON.stringify(plain.custom);
+  wit.custom = plain.custom == null ? undefined : jsonOut(plain.custom, 'extensions.custom');
   return { wit, plain };
 }
 
@@ -319,21 +326,32 @@ export function extensionsFromWit(w: unknown, sentWit: Rec): Rec | undefined {
 
 // ---- context -------------------------------------------------------------------------------------
 
-function entries(state: Record<string, unknown>): Array<{ key: string; value: string }> {
+/** A NaN/Infinity in `value` (its JSON `text` has a null): a MappingError naming its path. */
+function refuseIn(text: string, value: unknown, where: string): void {
+  try {
+    refuseNonFinite(text, value, where);
+  } catch (e) {
+    throw new MappingError((e as Error).message);
+  }
+}
+
+function entries(state: Record<string, unknown>, where: string): Array<{ key: string; value: string }> {
   const out: Array<{ key: string; value: string }> = [];
   for (const [key, v] of Object.entries(state)) {
     if (v === undefined) continue;
     // exact: a guest's own u64 (a BigInt, from guestJsonExact) goes back as the same literal
-    out.push({ key, value: stringifyExact(v) });
+    const text = stringifyExact(v);
+    refuseIn(text, v, `${where}.${key}`);
+    out.push({ key, value: text });
   }
   return out;
 }
 
 /** The plugin context for the guest, with the reserved config/name entries in global-state. */
 export function contextToWit(ctx: PluginContext, configJson: string, nameJson: string): Rec {
-  const global = entries(ctx.globalContext?.state ?? {});
+  const global = entries(ctx.globalContext?.state ?? {}, 'context.global_state');
   global.push({ key: CONFIG_KEY, value: configJson }, { key: NAME_KEY, value: nameJson });
-  return { localState: entries(ctx.state ?? {}), globalState: global };
+  return { localState: entries(ctx.state ?? {}, 'context.state'), globalState: global };
 }
 
 /**

@@ -4,6 +4,7 @@
  * records, `undefined` options, bigint u64, tuple lists, enum strings) and back, filling WIT's
  * required fields with their empty values.
  */
+import { refuseNonFinite } from '@cpex/core/host';
 
 export type FieldKind =
   | 'str'
@@ -70,8 +71,21 @@ function num(v: unknown, where: string): number {
   return v;
 }
 
-function jsonText(v: unknown): string {
-  return JSON.stringify(v ?? null);
+/**
+ * JSON text for the guest. JSON has no NaN/Infinity (JSON.stringify writes null): such a value is
+ * a MappingError naming its path, never a null the guest reads.
+ */
+export function jsonOut(v: unknown, where: string): string {
+  const text = JSON.stringify(v ?? null);
+  try {
+    return refuseNonFinite(text, v, where);
+  } catch (e) {
+    throw new MappingError((e as Error).message);
+  }
+}
+
+function jsonText(v: unknown, where: string): string {
+  return jsonOut(v, where);
 }
 
 function parseJson(text: unknown, where: string): unknown {
@@ -256,19 +270,19 @@ export function toWit(schema: RecordSchema, value: unknown, where: string): Rec 
         out[field] = x == null ? undefined : BigInt(Math.trunc(num(x, at)));
         break;
       case 'json':
-        out[field] = jsonText(x ?? {});
+        out[field] = jsonText(x ?? {}, at);
         break;
       case 'ojson':
-        out[field] = x == null ? undefined : jsonText(x);
+        out[field] = x == null ? undefined : jsonText(x, at);
         break;
       case 'ljson':
-        out[field] = Array.isArray(x) ? x.map(jsonText) : [];
+        out[field] = Array.isArray(x) ? x.map((y, i) => jsonText(y, `${at}[${i}]`)) : [];
         break;
       case 'smap':
         out[field] = isRec(x) ? Object.entries(x).map(([k, s]) => [k, String(s)]) : [];
         break;
       case 'jmap':
-        out[field] = isRec(x) ? Object.entries(x).map(([k, s]) => [k, jsonText(s)]) : [];
+        out[field] = isRec(x) ? Object.entries(x).map(([k, s]) => [k, jsonText(s, `${at}.${k}`)]) : [];
         break;
       case 'obytes':
         out[field] = x == null ? undefined : Uint8Array.from(x as number[]);

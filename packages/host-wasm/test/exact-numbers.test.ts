@@ -7,7 +7,15 @@
  */
 import type { PluginContext } from '@cpex/core';
 import { describe, expect, it } from 'vitest';
-import { applyContext, contextFromWit, contextToWit, resultFromWit } from '../src/mapping.js';
+import {
+  applyContext,
+  contextFromWit,
+  contextToWit,
+  extensionsToWit,
+  payloadToWit,
+  resultFromWit,
+  routeFor,
+} from '../src/mapping.js';
 import { guestJson, MappingError } from '../src/schema.js';
 
 const refuses = (fn: () => unknown, pattern: RegExp) => {
@@ -129,6 +137,52 @@ describe("host-wasm context entries: the guest's own local state keeps 64-bit in
     refuses(
       () => contextFromWit({ localState: [], globalState: [{ key: 'g', value: '{"n":9007199254740993}' }] }),
       /^modified-context\.global-state\[0\] \(g\)\.n: an integer beyond/,
+    );
+  });
+});
+
+describe('host-wasm: NaN and ±Infinity never reach a guest as null (JSON has neither)', () => {
+  const ctx = (state: Record<string, unknown>, global: Record<string, unknown>) =>
+    ({
+      state,
+      metadata: {},
+      globalContext: { requestId: 'r', state: global, metadata: {} },
+    }) as unknown as PluginContext;
+
+  it('in a payload, on every route that sends JSON, with the path', () => {
+    refuses(
+      () =>
+        payloadToWit(
+          routeFor('tool_pre_invoke', undefined),
+          { name: 't', args: { a: [Number.NaN] } },
+          undefined,
+        ),
+      /^payload\.args\.a\[0\]: NaN cannot cross to another language as JSON/,
+    );
+    refuses(
+      () =>
+        payloadToWit(
+          routeFor('prompt_pre_fetch', undefined),
+          { name: 'p', args: { x: Number.POSITIVE_INFINITY } },
+          undefined,
+        ),
+      /^payload\.args\.x: Infinity cannot cross/,
+    );
+    // a genuine null passes
+    expect(() =>
+      payloadToWit(routeFor('tool_pre_invoke', undefined), { name: 't', args: { a: null } }, undefined),
+    ).not.toThrow();
+  });
+
+  it('in context entries and custom extensions', () => {
+    refuses(
+      () => contextToWit(ctx({}, { g: { v: Number.NaN } }), '{}', '"p"'),
+      /^context\.global_state\.g\.v: NaN/,
+    );
+    refuses(() => contextToWit(ctx({ s: -Infinity }, {}), '{}', '"p"'), /^context\.state\.s: -Infinity/);
+    refuses(
+      () => extensionsToWit({ custom: { score: Number.NaN } } as never),
+      /^extensions\.custom\.score: NaN/,
     );
   });
 });
