@@ -181,6 +181,13 @@ static int32_t behave(probe_state *s, const mp_val *b, const char *plugin, const
         if (md && md->t == MP_MAP) mp_set(r, "metadata", mp_clone(md));
         return ok(r, out, out_len);
     }
+    if (strcmp(k, "garbage") == 0) { /* bytes that are no frame, then the deny below */
+        static const char junk[] = "\xc1\xc1 not a frame \xff\xff\xff\xff\n";
+        ssize_t w = write(1, junk, sizeof junk - 1);
+        if (getenv("CPEX_LIFELINE_FD")) w = write(3, junk, sizeof junk - 1); /* the child's channel */
+        (void)w;
+        k = "deny";
+    }
     if (strcmp(k, "deny") == 0) {
         mp_val *v = mp_map();
         mp_set(v, "code", mp_clone(mp_get(b, "code")));
@@ -201,18 +208,6 @@ static int32_t behave(probe_state *s, const mp_val *b, const char *plugin, const
         }
         mp_free(r);
         return fail(CPEX_STATUS_ERROR, "probe grew 2 GiB (or malloc failed) and nothing stopped it", out, out_len);
-    }
-    if (strcmp(k, "garbage") == 0) {
-        static const char junk[] = "\xc1\xc1 not a frame \xff\xff\xff\xff\n";
-        ssize_t w = write(1, junk, sizeof junk - 1);
-        if (getenv("CPEX_LIFELINE_FD")) w = write(3, junk, sizeof junk - 1); /* the child's channel */
-        (void)w;
-        mp_val *v = mp_map();
-        mp_set(v, "code", mp_clone(mp_get(b, "code")));
-        mp_set(v, "reason", mp_clone(mp_get(b, "reason")));
-        mp_set(r, "continue_processing", mp_bool(0));
-        mp_set(r, "violation", v);
-        return ok(r, out, out_len);
     }
     if (strcmp(k, "late") == 0 && s->calls++ == 0) {
         sleep_ms(mp_num(mp_get(b, "ms")), &never); /* ignores the cancel flag */

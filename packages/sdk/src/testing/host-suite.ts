@@ -482,6 +482,32 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
 
     // ---- hostile plugins: each behaviour is contained, or declared (and documented) as a limit ----
 
+    /**
+     * A plugin `name` doing `behaviour` (on_error: ignore) before a modifying one, invoked twice:
+     * each time only its own call fails, with one of `codes`, and the next plugin runs. Returns the host.
+     */
+    async function failsAlone(
+      name: string,
+      behaviour: ProbeBehaviour,
+      codes: readonly string[],
+      message?: RegExp,
+    ): Promise<PluginHost> {
+      const host = await freshHost();
+      const manager = await managerWith(host, [
+        entry(name, behaviour, { priority: 1, on_error: 'ignore' }),
+        entry('probe_next', { kind: 'modify', set: { name: 'served' } }, { priority: 2 }),
+      ]);
+      for (let i = 0; i < 2; i++) {
+        const r = await manager.invoke(HOOK, samplePayload(), { globalContext: gc() });
+        expect(r.errors.length).toBe(1);
+        expect(r.errors[0]?.pluginName).toBe(name);
+        expect(codes).toContain(r.errors[0]?.errorCode);
+        if (message) expect(r.errors[0]?.message).toMatch(message);
+        expect((r.modifiedPayload as { name?: string } | null)?.name).toBe('served');
+      }
+      return host;
+    }
+
     /** Each hostile behaviour: what a host that contains it must show. */
     const HOSTILE: Partial<Record<HostileKind, () => Promise<void>>> = {
       async hang() {
@@ -555,19 +581,12 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
       },
 
       async grow() {
-        const host = await freshHost();
-        const manager = await managerWith(host, [
-          entry('probe_grow', { kind: 'grow', limitMb: 256 }, { priority: 1, on_error: 'ignore' }),
-          entry('probe_next', { kind: 'modify', set: { name: 'served' } }, { priority: 2 }),
-        ]);
-        for (let i = 0; i < 2; i++) {
-          const r = await manager.invoke(HOOK, samplePayload(), { globalContext: gc() });
-          expect(r.errors.length).toBe(1);
-          expect(r.errors[0]?.pluginName).toBe('probe_grow');
-          expect(['CPEX_ERR_WORKER_MEMORY', 'CPEX_ERR_WASM_TRAP']).toContain(r.errors[0]?.errorCode);
-          expect(r.errors[0]?.message).toMatch(/memory/i);
-          expect((r.modifiedPayload as { name?: string } | null)?.name).toBe('served');
-        }
+        await failsAlone(
+          'probe_grow',
+          { kind: 'grow', limitMb: 256 },
+          ['CPEX_ERR_WORKER_MEMORY', 'CPEX_ERR_WASM_TRAP'],
+          /memory/i,
+        );
       },
 
       async garbage() {
@@ -588,18 +607,10 @@ export async function testHost(options: HostSuiteOptions, api?: SuiteApi): Promi
       },
 
       async crash() {
-        const host = await freshHost();
-        const manager = await managerWith(host, [
-          entry('probe_crash', { kind: 'crash' }, { priority: 1, on_error: 'ignore' }),
-          entry('probe_next', { kind: 'modify', set: { name: 'served' } }, { priority: 2 }),
+        const host = await failsAlone('probe_crash', { kind: 'crash' }, [
+          'CPEX_ERR_WORKER_DIED',
+          'CPEX_ERR_WASM_TRAP',
         ]);
-        for (let i = 0; i < 2; i++) {
-          const r = await manager.invoke(HOOK, samplePayload(), { globalContext: gc() });
-          expect(r.errors.length).toBe(1);
-          expect(r.errors[0]?.pluginName).toBe('probe_crash');
-          expect(['CPEX_ERR_WORKER_DIED', 'CPEX_ERR_WASM_TRAP']).toContain(r.errors[0]?.errorCode);
-          expect((r.modifiedPayload as { name?: string } | null)?.name).toBe('served');
-        }
         const failing = await managerWith(host, [entry('probe_crash', { kind: 'crash' })]);
         const halted = await failing.invoke(HOOK, samplePayload(), { globalContext: gc() });
         expect(halted.continueProcessing).toBe(false);
