@@ -65,6 +65,23 @@ for (const [label, py] of [
       expect([...host.plugins][0]!.pids).toEqual(pids);
     });
 
+    it('dict keys that JSON turns into the same text are refused with the path, never one value dropped', async () => {
+      for (const [kind, pattern] of [
+        ['key_collision', /result\.metadata\.deep\[0\]\.v: the keys 1 and '1' both become "1" in JSON/],
+        [
+          'none_key_collision',
+          /result\.metadata\.deep\[0\]\.v: the keys None and 'null' both become "null" in JSON/,
+        ],
+      ] as const) {
+        const r = await call(kind, 'metadata');
+        expect(r.metadata, kind).toEqual({});
+        expect(r.errors[0]?.pluginName, kind).toBe('chaos');
+        expect(r.errors[0]?.message, kind).toMatch(pattern);
+      }
+      // keys that do not collide are converted as Python's json module does
+      expect((await call('int_keys', 'metadata')).metadata).toEqual({ deep: [{ v: { 1: 'a', 2: 'b' } }] });
+    });
+
     it('valid bytes and the largest safe integer arrive exactly', async () => {
       expect((await call('bytes_ok', 'payload')).modifiedPayload).toMatchObject({
         args: { deep: [{ v: 'abc' }] },

@@ -100,7 +100,15 @@ try:
 
     def _dumps(obj: Any) -> bytes:
         # STRICT_INTEGER: an int beyond 2^53 raises instead of reaching JavaScript rounded.
+        # No NON_STR_KEYS here: a dict with a non-str key raises, and _dumps_answer checks that
+        # its keys stay distinct as JSON text before writing them with _dumps_keys.
+        return _orjson.dumps(obj, default=_default, option=_orjson.OPT_STRICT_INTEGER)
+
+    def _dumps_keys(obj: Any) -> bytes:
         return _orjson.dumps(obj, default=_default, option=_orjson.OPT_NON_STR_KEYS | _orjson.OPT_STRICT_INTEGER)
+
+    def _float_key(k: float) -> str:
+        return _orjson.dumps(k).decode()
 
     _loads = _orjson.loads
     CODEC = "orjson"
@@ -110,6 +118,11 @@ except ImportError:  # pragma: no cover - exercised on interpreters without orjs
     def _dumps(obj: Any) -> bytes:
         # allow_nan=False: NaN/Infinity raise instead of writing tokens JSON.parse refuses.
         return _json.dumps(obj, default=_default, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+    _dumps_keys = _dumps
+
+    def _float_key(k: float) -> str:
+        return repr(k)
 
     _loads = _json.loads
     CODEC = "json"
@@ -191,6 +204,60 @@ def _unrepresentable(obj: Any, root: str = "result") -> Optional[str]:
     return None
 
 
+def _key_text(k: Any) -> str:
+    """The JSON text a non-str dict key becomes (orjson's OPT_NON_STR_KEYS, Python's json)."""
+    if isinstance(k, str):
+        return k
+    if k is None:
+        return "null"
+    if isinstance(k, bool):
+        return "true" if k else "false"
+    if isinstance(k, int):
+        return str(k)
+    if isinstance(k, float):
+        return _float_key(k)
+    value = getattr(k, "value", None)
+    if isinstance(value, (str, int)):
+        return _key_text(value)  # enums
+    iso = getattr(k, "isoformat", None)
+    if callable(iso):
+        return iso()
+    return repr(k)
+
+
+def _key_collision(obj: Any, root: str = "result") -> Optional[str]:
+    """Where two keys of one dict become the same JSON text (1 and '1', None and 'null'): JSON
+    would carry both and JavaScript keep one silently. None when there is no such dict. Iterative."""
+    stack: list = [(obj, root)]
+    seen: set = set()
+    while stack:
+        v, at = stack.pop()
+        if isinstance(v, dict):
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            if not all(isinstance(k, str) for k in v):
+                texts: dict = {}
+                for k in v:
+                    t = _key_text(k)
+                    if t in texts:
+                        return f"{at}: the keys {texts[t]!r} and {k!r} both become {_json_str(t)} in JSON (one value would be lost)"
+                    texts[t] = k
+            for k, x in v.items():
+                stack.append((x, f"{at}.{_key_text(k)}"))
+        elif isinstance(v, (list, tuple)):
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            for i, x in enumerate(v):
+                stack.append((x, f"{at}[{i}]"))
+    return None
+
+
+def _json_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _has_null(obj: Any) -> bool:
     """Whether a dumped value holds a None anywhere (iterative): only then can a NaN hide in it."""
     stack = [obj]
@@ -214,6 +281,32 @@ def _dumps_answer(response: dict) -> bytes:
     """
     try:
         data = _dumps(response)
+    except TypeError as exc:
+        # A dict key that is not str (orjson): fine unless two keys of one dict become the same text.
+        data = None
+        if "key must be str" in str(exc):
+            clash = _key_collision(response.get("result")) or _key_collision(response.get("context"), "context")
+            if clash is not None:
+                return _dumps(
+                    {
+                        "id": response.get("id"),
+                        "ok": False,
+                        "error": _error("invalid_result", f"result is not JSON-serializable: {clash}"),
+                    }
+                )
+            try:
+                data = _dumps_keys(response)
+            except Exception:  # noqa: BLE001 - reported below with the value's path
+                data = None
+        if data is None:
+            where = _unrepresentable(response.get("result"))
+            return _dumps(
+                {
+                    "id": response.get("id"),
+                    "ok": False,
+                    "error": _error("invalid_result", f"result is not JSON-serializable: {where or exc}"),
+                }
+            )
     except Exception as exc:  # noqa: BLE001 - e.g. a non-serializable state value
         where = _unrepresentable(response.get("result"))
         return _dumps(
@@ -285,7 +378,8 @@ def _queue(line: bytes) -> None:
 
 
 def _send(frame: dict) -> None:
-    _queue(_dumps(frame) + b"\n")
+    # the worker's own frames (no plugin values: those go through _dumps_answer)
+    _queue(_dumps_keys(frame) + b"\n")
 
 
 def _error(code: str, message: str, exc: Optional[BaseException] = None) -> dict:
