@@ -136,19 +136,19 @@ function afterCaller(bg: BackgroundRun): void {
 export class Invocation implements CallerGlobal {
   readonly engine: Engine;
   readonly hook: string;
-  readonly id: number;
-  readonly tracing: boolean;
+  id = 0;
+  tracing = false;
   readonly #lineup: Lineup;
   /** From engine.invocationStarted(), back to engine.invocationFinished(). */
   #startToken: unknown;
   readonly #original: unknown;
   /** The caller's GlobalContext; when the caller gave none, made on first use (callerGlobal()). */
   #gc: GlobalContext | undefined;
-  readonly #table: ContextTable;
+  #table!: ContextTable;
   readonly #options: InvokeOptions;
-  readonly #t0: number;
+  #t0 = 0;
   /** Legacy conditions apply only when routing is off. */
-  readonly #useConditions: boolean;
+  #useConditions = false;
 
   // --- what the phases build up (read by the runners, changed only through the methods below)
   payload: unknown;
@@ -205,6 +205,16 @@ export class Invocation implements CallerGlobal {
     this.payload = payload;
     this.#options = options;
     this.#ext = options.extensions;
+  }
+
+  /**
+   * The rest of the set-up, done by run(): the constructor only stores its arguments, so it stays
+   * small enough for the optimizer to inline `new Invocation(...)` into invoke().
+   */
+  #setUp(): void {
+    const engine = this.engine;
+    const options = this.#options;
+    const hook = this.hook;
     this.id = engine.nextInvocationId();
     const gc = options.globalContext;
     this.#gc = gc === undefined ? undefined : normalizeGlobalContext(gc);
@@ -231,6 +241,7 @@ export class Invocation implements CallerGlobal {
    * return plain values are applied synchronously, and the invocation resolves through one promise.
    */
   run(): Promise<PipelineResult<unknown>> {
+    this.#setUp();
     const signal = this.#options.signal;
     if (signal) this.#watchCaller(signal);
     if (this.tracing && hookStartChannel.hasSubscribers) {
