@@ -28,8 +28,14 @@ let lastOut: Extensions | undefined;
  * @example const ext = ingressExtensions(options.extensions, hook); if (ext instanceof CpexError) throw ext;
  */
 export function ingressExtensions(value: unknown, where?: string): Extensions | CpexError {
-  // Validated (and deep-frozen) already: the object a caller passes to invoke after invoke.
+  // Validated (and deep-frozen) already: the object a caller passes to invoke after invoke. (The
+  // check is all this function does in line, so the optimizer inlines it into invoke().)
   if (value === lastIn && value !== undefined) return lastOut!;
+  return validateExtensions(value, where);
+}
+
+/** ingressExtensions past its one-entry cache: the WeakMap of validated objects, else the schemas. */
+function validateExtensions(value: unknown, where: string | undefined): Extensions | CpexError {
   let isArray: boolean;
   try {
     isArray = Array.isArray(value);
