@@ -452,10 +452,9 @@ describe('mergeExtensions', () => {
     });
     expect(rejected(mergeExtensions(base, undefined, hostile, caps()))).toContain('boom');
   });
-  it('custom values that are not plain data are kept as given (no lossy copy)', () => {
-    const when = new Date(0);
-    const out = merged(fixture(), [], (v) => withCustom(v, { when }));
-    expect(out.ok && out.value.custom?.when).toBe(when);
+  it('custom values that are not JSON data (a Date) are refused with their path, as at ingress (no lossy copy either way)', () => {
+    const out = merged(fixture(), [], (v) => withCustom(v, { when: new Date(0) }));
+    expect(rejected(out)).toContain('custom.when');
   });
   it('works when the caller passed no extensions', () => {
     const out = mergeExtensions(undefined, undefined, withLabels(undefined, 'PII'), caps('append_labels'));

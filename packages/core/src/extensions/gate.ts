@@ -17,6 +17,7 @@ import { dataEqual, deepFreeze, isPlainObject } from './equality.js';
 import { MonotonicSet, toLabelSet } from './monotonic-set.js';
 import { CandidateConstraintExtensionSchema, CustomExtensionSchema, DelegationHopSchema } from './schemas.js';
 import { formatPath } from '../errors/issue-path.js';
+import { notJsonData } from './json-data.js';
 import { SECURITY_FIELD_READ, SLOT_POLICIES, SUBJECT_FIELD_READ } from './tiers.js';
 import type { DelegationExtension, DelegationHop, Extensions, ExtensionSlot } from './types.js';
 
@@ -281,7 +282,11 @@ function merge(
       }
       case 'custom': {
         if (dataEqual(r, c[slot])) break;
-        put(slot, cloneData(validated(CustomExtensionSchema, r, slot)));
+        const custom = validated(CustomExtensionSchema, r, slot);
+        // It reaches plugins in every language as JSON: only what JSON carries exactly (as at ingress).
+        const bad = notJsonData(custom);
+        if (bad) refuse(`${slot}${bad.path}`, bad.message);
+        put(slot, cloneData(custom));
         break;
       }
       case 'raw_credentials': {

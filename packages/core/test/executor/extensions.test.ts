@@ -218,3 +218,79 @@ describe('capability implications (ARCH s3 "More decisions": Python\'s implicati
     });
   });
 });
+
+describe("a plugin's modifiedExtensions.custom must be JSON data, as the caller's is at ingress", () => {
+  const cyclic = (): Record<string, unknown> => {
+    const o: Record<string, unknown> = { a: 1 };
+    o.self = o;
+    return o;
+  };
+  const cases: Array<[string, () => unknown, string]> = [
+    ['NaN', () => ({ score: Number.NaN }), 'custom.score'],
+    ['Infinity in a list', () => ({ list: [1, Number.POSITIVE_INFINITY] }), 'custom.list[1]'],
+    ['a BigInt', () => ({ deep: { n: 10n } }), 'custom.deep.n'],
+    ['a Date', () => ({ at: new Date(0) }), 'custom.at'],
+    ['a function', () => ({ f: () => 1 }), 'custom.f'],
+    ['a cycle', () => ({ c: cyclic() }), 'custom.c.self'],
+    ['a lone surrogate', () => ({ s: 'x\ud800' }), 'custom.s'],
+  ];
+  for (const [what, custom, path] of cases) {
+    it(`${what} is refused as extension_violation with its path, and none of the result is applied`, async () => {
+      const m = newManager();
+      const t = new Trail();
+      probe(m, t, 'writer', { onError: 'ignore' }, () => ({
+        modifiedExtensions: { custom: custom() } as unknown as Extensions,
+        modifiedPayload: { name: 'edited' },
+        metadata: { kept: false },
+      }));
+      m.registerHook(
+        'tool_pre_invoke',
+        (_p, _c, view) => {
+          t.add(`reader saw ${JSON.stringify((view as { custom?: unknown } | undefined)?.custom)}`);
+          return undefined;
+        },
+        { name: 'reader', priority: 200 },
+      );
+      await m.initialize();
+      const r = await run(m, 'tool_pre_invoke', { name: 'orig' }, { extensions: ext() });
+      expect(r.continueProcessing).toBe(true);
+      expect(r.errors).toEqual([
+        expect.objectContaining({
+          pluginName: 'writer',
+          code: 'extension_violation',
+          errorCode: 'CPEX_ERR_EXTENSION_VIOLATION',
+        }),
+      ]);
+      expect(r.errors[0]?.message).toContain(path);
+      expect(r.modifiedPayload).toBeNull();
+      expect(r.modifiedExtensions).toBeNull();
+      expect(r.metadata).toEqual({});
+      expect(t.events.find((e) => e.startsWith('reader saw'))).toBe('reader saw {"note":"orig"}');
+    });
+  }
+
+  it('plain JSON data in custom is accepted and reaches the next plugin', async () => {
+    const m = newManager();
+    const t = new Trail();
+    probe(m, t, 'writer', {}, () => ({
+      modifiedExtensions: {
+        custom: { note: 'new', list: [1, 'a', null, { b: true }] },
+      } as unknown as Extensions,
+    }));
+    m.registerHook(
+      'tool_pre_invoke',
+      (_p, _c, view) => {
+        t.add(`reader saw ${JSON.stringify((view as { custom?: unknown } | undefined)?.custom)}`);
+        return undefined;
+      },
+      { name: 'reader', priority: 200 },
+    );
+    await m.initialize();
+    const r = await run(m, 'tool_pre_invoke', {}, { extensions: ext() });
+    expect(r.errors).toEqual([]);
+    expect(r.modifiedExtensions?.custom).toEqual({ note: 'new', list: [1, 'a', null, { b: true }] });
+    expect(t.events.find((e) => e.startsWith('reader saw'))).toBe(
+      'reader saw {"note":"new","list":[1,"a",null,{"b":true}]}',
+    );
+  });
+});
