@@ -219,6 +219,18 @@ describe('capability implications (ARCH s3 "More decisions": Python\'s implicati
   });
 });
 
+/** A plugin after the writer that records the custom slot it sees. */
+function reader(m: ReturnType<typeof newManager>, t: Trail): void {
+  m.registerHook(
+    'tool_pre_invoke',
+    (_p, _c, view) => {
+      t.add(`reader saw ${JSON.stringify((view as { custom?: unknown } | undefined)?.custom)}`);
+      return undefined;
+    },
+    { name: 'reader', priority: 200 },
+  );
+}
+
 describe("a plugin's modifiedExtensions.custom must be JSON data, as the caller's is at ingress", () => {
   const cyclic = (): Record<string, unknown> => {
     const o: Record<string, unknown> = { a: 1 };
@@ -243,14 +255,7 @@ describe("a plugin's modifiedExtensions.custom must be JSON data, as the caller'
         modifiedPayload: { name: 'edited' },
         metadata: { kept: false },
       }));
-      m.registerHook(
-        'tool_pre_invoke',
-        (_p, _c, view) => {
-          t.add(`reader saw ${JSON.stringify((view as { custom?: unknown } | undefined)?.custom)}`);
-          return undefined;
-        },
-        { name: 'reader', priority: 200 },
-      );
+      reader(m, t);
       await m.initialize();
       const r = await run(m, 'tool_pre_invoke', { name: 'orig' }, { extensions: ext() });
       expect(r.continueProcessing).toBe(true);
@@ -277,14 +282,7 @@ describe("a plugin's modifiedExtensions.custom must be JSON data, as the caller'
         custom: { note: 'new', list: [1, 'a', null, { b: true }] },
       } as unknown as Extensions,
     }));
-    m.registerHook(
-      'tool_pre_invoke',
-      (_p, _c, view) => {
-        t.add(`reader saw ${JSON.stringify((view as { custom?: unknown } | undefined)?.custom)}`);
-        return undefined;
-      },
-      { name: 'reader', priority: 200 },
-    );
+    reader(m, t);
     await m.initialize();
     const r = await run(m, 'tool_pre_invoke', {}, { extensions: ext() });
     expect(r.errors).toEqual([]);
